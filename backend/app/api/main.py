@@ -1,0 +1,11 @@
+"""The API router: every route module mounted under API_V1_STR."""
+
+from fastapi import APIRouter
+
+from app.api.routes import items, login, users, utils
+
+api_router = APIRouter()
+api_router.include_router(login.router)
+api_router.include_router(users.router)
+api_router.include_router(utils.router)
+api_router.include_router(items.router)

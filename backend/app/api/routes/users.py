@@ -1,0 +1,156 @@
+"""Users: signup, the current user's profile, and superuser administration."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from app.api.deps import CurrentSuperuser, CurrentUser, SessionDep, get_current_active_superuser
+from app.core.config import settings
+from app.core.email import generate_new_account_email, send_email
+from app.core.security import get_password_hash, verify_password
+from app.crud import user as crud_user
+from app.models import (
+    Message,
+    UpdatePassword,
+    User,
+    UserCreate,
+    UserPublic,
+    UserRegister,
+    UsersPublic,
+    UserUpdate,
+    UserUpdateMe,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/", dependencies=[Depends(get_current_active_superuser)], response_model=UsersPublic)
+async def read_users(
+    session: SessionDep,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Retrieve users."""
+    users, count = await crud_user.list_users(session=session, skip=skip, limit=limit)
+    return UsersPublic(data=[UserPublic.model_validate(u) for u in users], count=count)
+
+
+@router.post("/", response_model=UserPublic)
+async def create_user(
+    *, session: SessionDep, user_in: UserCreate, _superuser: CurrentSuperuser
+) -> Any:
+    """Create a new user."""
+    if await crud_user.get_user_by_email(session=session, email=user_in.email):
+        raise HTTPException(status_code=400, detail="The user with this email already exists")
+    user = await crud_user.create_user(session=session, user_create=user_in)
+    await send_email(email_to=user.email, data=generate_new_account_email(user.email, user.email))
+    return user
+
+
+@router.patch("/me", response_model=UserPublic)
+async def update_user_me(
+    *, session: SessionDep, user_in: UserUpdateMe, current_user: CurrentUser
+) -> Any:
+    """Update own user."""
+    if user_in.email:
+        existing = await crud_user.get_user_by_email(session=session, email=user_in.email)
+        if existing and existing.id != current_user.id:
+            raise HTTPException(status_code=409, detail="User with this email already exists")
+    current_user.sqlmodel_update(user_in.model_dump(exclude_unset=True))
+    session.add(current_user)
+    await session.commit()
+    await session.refresh(current_user)
+    return current_user
+
+
+@router.patch("/me/password")
+async def update_password_me(
+    *, session: SessionDep, body: UpdatePassword, current_user: CurrentUser
+) -> Message:
+    """Update own password."""
+    verified, _ = verify_password(body.current_password, current_user.hashed_password)
+    if not verified:
+        raise HTTPException(status_code=400, detail="Incorrect password")
+    if body.current_password == body.new_password:
+        raise HTTPException(
+            status_code=400, detail="New password cannot be the same as the current one"
+        )
+    current_user.hashed_password = get_password_hash(body.new_password)
+    session.add(current_user)
+    await session.commit()
+    return Message(message="Password updated successfully")
+
+
+@router.get("/me", response_model=UserPublic)
+async def read_user_me(current_user: CurrentUser) -> Any:
+    """Get current user."""
+    return current_user
+
+
+@router.delete("/me")
+async def delete_user_me(session: SessionDep, current_user: CurrentUser) -> Message:
+    """Delete own user."""
+    if current_user.is_superuser:
+        raise HTTPException(
+            status_code=403, detail="Super users are not allowed to delete themselves"
+        )
+    await session.delete(current_user)
+    await session.commit()
+    return Message(message="User deleted successfully")
+
+
+@router.post("/signup", response_model=UserPublic)
+async def register_user(session: SessionDep, user_in: UserRegister) -> Any:
+    """Create a new user without the need to be logged in."""
+    if not settings.USERS_OPEN_REGISTRATION:
+        raise HTTPException(status_code=403, detail="Open user registration is disabled")
+    if await crud_user.get_user_by_email(session=session, email=user_in.email):
+        raise HTTPException(status_code=400, detail="The user with this email already exists")
+    user_create = UserCreate.model_validate(user_in)
+    return await crud_user.create_user(session=session, user_create=user_create)
+
+
+@router.get("/{user_id}", response_model=UserPublic)
+async def read_user_by_id(user_id: uuid.UUID, session: SessionDep, current_user: CurrentUser) -> Any:
+    """Get a specific user by id."""
+    user = await session.get(User, user_id)
+    if user and user.id == current_user.id:
+        return user
+    if not current_user.is_superuser:
+        raise HTTPException(status_code=403, detail="The user doesn't have enough privileges")
+    if user is None:
+        raise HTTPException(status_code=404, detail="User not found")
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserPublic)
+async def update_user(
+    *, session: SessionDep, user_id: uuid.UUID, user_in: UserUpdate, _superuser: CurrentSuperuser
+) -> Any:
+    """Update a user."""
+    db_user = await session.get(User, user_id)
+    if not db_user:
+        raise HTTPException(status_code=404, detail="The user with this id does not exist")
+    if user_in.email:
+        existing = await crud_user.get_user_by_email(session=session, email=user_in.email)
+        if existing and existing.id != user_id:
+            raise HTTPException(status_code=409, detail="User with this email already exists")
+    return await crud_user.update_user(session=session, db_user=db_user, user_in=user_in)
+
+
+@router.delete("/{user_id}")
+async def delete_user(
+    session: SessionDep, current_user: CurrentSuperuser, user_id: uuid.UUID
+) -> Message:
+    """Delete a user."""
+    user = await session.get(User, user_id)
+    if not user:
+        raise HTTPException(status_code=404, detail="User not found")
+    if user.id == current_user.id:
+        raise HTTPException(
+            status_code=403, detail="Super users are not allowed to delete themselves"
+        )
+    await session.delete(user)
+    await session.commit()
+    return Message(message="User deleted successfully")

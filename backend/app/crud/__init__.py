@@ -1,0 +1,1 @@
+"""Data access functions: the only layer that builds queries."""

@@ -1,0 +1,70 @@
+"""User data access."""
+
+import uuid
+from typing import Any
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.security import DUMMY_HASH, get_password_hash, verify_password
+from app.models import User, UserCreate, UserUpdate
+
+
+async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
+    """Insert a user with a hashed password."""
+    db_obj = User.model_validate(
+        user_create, update={"hashed_password": get_password_hash(user_create.password)}
+    )
+    session.add(db_obj)
+    await session.commit()
+    await session.refresh(db_obj)
+    return db_obj
+
+
+async def update_user(*, session: AsyncSession, db_user: User, user_in: UserUpdate) -> User:
+    """Apply a partial update, re-hashing the password when one is given."""
+    user_data = user_in.model_dump(exclude_unset=True)
+    extra_data: dict[str, Any] = {}
+    if password := user_data.pop("password", None):
+        extra_data["hashed_password"] = get_password_hash(password)
+    db_user.sqlmodel_update(user_data, update=extra_data)
+    session.add(db_user)
+    await session.commit()
+    await session.refresh(db_user)
+    return db_user
+
+
+async def get_user_by_email(*, session: AsyncSession, email: str) -> User | None:
+    """Find a user by email (case-insensitive)."""
+    statement = select(User).where(func.lower(col(User.email)) == email.lower())
+    return (await session.exec(statement)).first()
+
+
+async def get_user(*, session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """Find a user by id."""
+    return await session.get(User, user_id)
+
+
+async def list_users(*, session: AsyncSession, skip: int, limit: int) -> tuple[list[User], int]:
+    """A page of users, oldest first, and the total count."""
+    count = (await session.exec(select(func.count()).select_from(User))).one()
+    statement = select(User).order_by(col(User.created_at)).offset(skip).limit(limit)
+    return list((await session.exec(statement)).all()), count
+
+
+async def authenticate(*, session: AsyncSession, email: str, password: str) -> User | None:
+    """Return the user when the password matches; upgrade outdated hashes on the way."""
+    db_user = await get_user_by_email(session=session, email=email)
+    if not db_user:
+        # Same cost as a real check, so response time doesn't reveal which emails exist.
+        verify_password(password, DUMMY_HASH)
+        return None
+    verified, updated_hash = verify_password(password, db_user.hashed_password)
+    if not verified:
+        return None
+    if updated_hash:
+        db_user.hashed_password = updated_hash
+        session.add(db_user)
+        await session.commit()
+        await session.refresh(db_user)
+    return db_user

@@ -1,0 +1,40 @@
+"""All SQLModel tables and API shapes, imported here so `SQLModel.metadata` knows every table."""
+
+from app.models.agent_models import AgentEvaluation, AgentRun, RunStatus
+from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
+from app.models.item import Item, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
+from app.models.user import (
+    UpdatePassword,
+    User,
+    UserCreate,
+    UserPublic,
+    UserRegister,
+    UsersPublic,
+    UserUpdate,
+    UserUpdateMe,
+)
+
+__all__ = [
+    "AgentEvaluation",
+    "AgentRun",
+    "Item",
+    "ItemCreate",
+    "ItemPublic",
+    "ItemUpdate",
+    "ItemsPublic",
+    "Message",
+    "NewPassword",
+    "RunStatus",
+    "Token",
+    "TokenPayload",
+    "UTCDateTime",
+    "UpdatePassword",
+    "User",
+    "UserCreate",
+    "UserPublic",
+    "UserRegister",
+    "UserUpdate",
+    "UserUpdateMe",
+    "UsersPublic",
+    "utcnow",
+]

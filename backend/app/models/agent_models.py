@@ -1,0 +1,70 @@
+"""Agent run log: one `AgentRun` per agent invocation, `AgentEvaluation` per judge score."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from app.models.common import UTCDateTime, created_at_field
+
+
+class RunStatus(StrEnum):
+    """Lifecycle of a run."""
+
+    running = "running"
+    success = "success"
+    error = "error"
+    cancelled = "cancelled"
+    interrupted = "interrupted"
+    awaiting_approval = "awaiting_approval"
+
+
+class AgentRun(SQLModel, table=True):
+    """One agent invocation: input, outcome, cost and where to find its trace."""
+
+    __tablename__ = "agent_run"
+    __table_args__ = (
+        Index("ix_agent_run_user_created", "user_id", "created_at"),
+        Index("ix_agent_run_thread_created", "thread_id", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE")
+    thread_id: uuid.UUID = Field(nullable=False)
+    trace_id: str | None = Field(default=None, max_length=64, index=True)
+    input: str = Field(sa_column=Column(Text, nullable=False))
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    plan: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(default=RunStatus.running, max_length=32, index=True)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    model: str | None = Field(default=None, max_length=255)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    tool_call_count: int = 0
+    latency_ms: int | None = None
+    thread_deleted: bool = False
+    created_at: datetime = created_at_field()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    tool_calls: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    run_metadata: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+
+
+class AgentEvaluation(SQLModel, table=True):
+    """A judge's score for one metric of one run."""
+
+    __tablename__ = "agent_evaluation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    run_id: uuid.UUID = Field(
+        foreign_key="agent_run.id", nullable=False, ondelete="CASCADE", index=True
+    )
+    metric_name: str = Field(max_length=100)
+    score: float
+    eval_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = created_at_field()

@@ -1,0 +1,62 @@
+"""Shared column types and small API models."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime on every backend (SQLite stores naive values: read them as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value  # type: ignore[no-any-return]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def created_at_field() -> Any:
+    """A `created_at` column defaulting to now (UTC)."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+
+
+class Message(SQLModel):
+    """A plain message response."""
+
+    message: str
+
+
+class Token(SQLModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+
+
+class TokenPayload(SQLModel):
+    """The claims we read from an access token."""
+
+    sub: str | None = None
+
+
+class NewPassword(SQLModel):
+    """A password reset request."""
+
+    token: str
+    new_password: str = Field(min_length=8, max_length=128)

@@ -1,0 +1,80 @@
+"""User models: table, API input and output shapes."""
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pydantic import EmailStr
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.common import created_at_field
+
+if TYPE_CHECKING:
+    from app.models.item import Item
+
+
+class UserBase(SQLModel):
+    """Fields shared by every user shape."""
+
+    email: EmailStr = Field(unique=True, index=True, max_length=255)
+    is_active: bool = True
+    is_superuser: bool = False
+    full_name: str | None = Field(default=None, max_length=255)
+
+
+class UserCreate(UserBase):
+    """What a superuser sends to create a user."""
+
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserRegister(SQLModel):
+    """What anyone sends to sign up."""
+
+    email: EmailStr = Field(max_length=255)
+    password: str = Field(min_length=8, max_length=128)
+    full_name: str | None = Field(default=None, max_length=255)
+
+
+class UserUpdate(UserBase):
+    """What a superuser sends to change a user (all optional)."""
+
+    email: EmailStr | None = Field(default=None, max_length=255)  # type: ignore[assignment]
+    password: str | None = Field(default=None, min_length=8, max_length=128)
+
+
+class UserUpdateMe(SQLModel):
+    """What a user sends to change their own profile."""
+
+    full_name: str | None = Field(default=None, max_length=255)
+    email: EmailStr | None = Field(default=None, max_length=255)
+
+
+class UpdatePassword(SQLModel):
+    """What a user sends to change their own password."""
+
+    current_password: str = Field(min_length=8, max_length=128)
+    new_password: str = Field(min_length=8, max_length=128)
+
+
+class User(UserBase, table=True):
+    """A user row."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    hashed_password: str
+    created_at: datetime = created_at_field()
+    items: list["Item"] = Relationship(back_populates="owner", cascade_delete=True)
+
+
+class UserPublic(UserBase):
+    """A user as the API returns it (no password hash)."""
+
+    id: uuid.UUID
+    created_at: datetime | None = None
+
+
+class UsersPublic(SQLModel):
+    """A page of users."""
+
+    data: list[UserPublic]
+    count: int
