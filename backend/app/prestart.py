@@ -21,7 +21,7 @@ from app.models import UserCreate
 logger = structlog.get_logger(__name__)
 
 
-@retry(stop=stop_after_delay(60), wait=wait_fixed(1), before_sleep=before_sleep_log(logger, 30))  # type: ignore[arg-type]
+@retry(stop=stop_after_delay(60), wait=wait_fixed(1), before_sleep=before_sleep_log(logger, 30))
 async def wait_for_database() -> None:
     """Retry `SELECT 1` for up to a minute."""
     async with engine.connect() as connection:

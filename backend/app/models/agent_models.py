@@ -48,7 +48,7 @@ class AgentRun(SQLModel, table=True):
     latency_ms: int | None = None
     thread_deleted: bool = False
     created_at: datetime = created_at_field()
-    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     tool_calls: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     run_metadata: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)

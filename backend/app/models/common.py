@@ -33,7 +33,7 @@ def utcnow() -> datetime:
 
 def created_at_field() -> Any:
     """A `created_at` column defaulting to now (UTC)."""
-    return Field(default_factory=utcnow, sa_type=UTCDateTime)  # type: ignore[call-overload]
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Message(SQLModel):

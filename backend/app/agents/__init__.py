@@ -1,0 +1,1 @@
+"""The planner/executor agent: graph, tools, model factory, checkpointer and service."""

@@ -1,0 +1,112 @@
+"""The one LLM factory: OpenAI (or any OpenAI-compatible server), Azure, Anthropic, offline."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel, SecretStr
+
+from app.agents.offline_model import OfflineChatModel
+from app.core.config import Settings
+
+
+def _build(config: Settings, model_name: str) -> BaseChatModel:
+    """One chat model of the configured provider. Provider clients retry 429/5xx/timeouts
+    with exponential backoff themselves (`max_retries`)."""
+    provider = config.llm_provider
+    common: dict[str, Any] = {
+        "temperature": config.LLM_TEMPERATURE,
+        "max_tokens": config.LLM_MAX_TOKENS,
+        "timeout": config.LLM_TIMEOUT_SECONDS,
+        "max_retries": config.LLM_MAX_RETRIES,
+    }
+    if provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            model=model_name,
+            api_key=SecretStr(config.OPENAI_API_KEY or "not-needed"),
+            base_url=config.OPENAI_BASE_URL,
+            stream_usage=True,
+            use_responses_api=False,
+            **common,
+        )
+    if provider == "azure":
+        from langchain_openai import AzureChatOpenAI
+
+        return AzureChatOpenAI(
+            azure_deployment=model_name,
+            azure_endpoint=config.AZURE_OPENAI_ENDPOINT,
+            api_key=SecretStr(config.AZURE_OPENAI_API_KEY or ""),
+            api_version=config.AZURE_OPENAI_API_VERSION,
+            stream_usage=True,
+            **common,
+        )
+    if provider == "anthropic":
+        try:
+            from langchain_anthropic import ChatAnthropic
+        except ImportError as exc:  # optional dependency group
+            raise RuntimeError(
+                "LLM_MODEL_PROVIDER=anthropic needs the optional dependency: "
+                "`uv sync --extra anthropic`"
+            ) from exc
+        kwargs: dict[str, Any] = {"base_url": config.ANTHROPIC_BASE_URL} if config.ANTHROPIC_BASE_URL else {}
+        return ChatAnthropic(
+            model=model_name,
+            api_key=SecretStr(config.ANTHROPIC_API_KEY or ""),
+            temperature=config.LLM_TEMPERATURE,
+            max_tokens=config.LLM_MAX_TOKENS,
+            timeout=config.LLM_TIMEOUT_SECONDS,
+            max_retries=config.LLM_MAX_RETRIES,
+            stream_usage=True,
+            **kwargs,
+        )
+    return OfflineChatModel(
+        model_name=model_name,
+        latency_ms=config.OFFLINE_MODEL_LATENCY_MS,
+        tokens_per_second=config.OFFLINE_MODEL_TOKENS_PER_SECOND,
+    )
+
+
+@dataclass(frozen=True)
+class ChatModels:
+    """The primary model and an optional fallback, used when the primary keeps failing."""
+
+    primary: BaseChatModel
+    fallback: BaseChatModel | None = None
+
+    @property
+    def name(self) -> str:
+        """The primary model's name, as recorded on runs."""
+        return str(
+            getattr(self.primary, "model_name", None)
+            or getattr(self.primary, "deployment_name", None)
+            or getattr(self.primary, "model", "unknown")
+        )
+
+    def with_tools(self, tools: Sequence[Any]) -> Runnable[LanguageModelInput, BaseMessage]:
+        """The model bound to tools (fallback bound the same way)."""
+        bound = self.primary.bind_tools(tools)
+        if self.fallback is None:
+            return bound
+        return bound.with_fallbacks([self.fallback.bind_tools(tools)])
+
+    def structured(self, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
+        """The model producing `schema` via function calling (the safest for local servers)."""
+        runnable = self.primary.with_structured_output(schema, method="function_calling")
+        if self.fallback is None:
+            return runnable
+        fallback = self.fallback.with_structured_output(schema, method="function_calling")
+        return runnable.with_fallbacks([fallback])
+
+
+def create_chat_models(config: Settings) -> ChatModels:
+    """Build the configured models."""
+    primary = _build(config, config.llm_model_name)
+    fallback = (
+        _build(config, config.LLM_FALLBACK_MODEL_NAME) if config.LLM_FALLBACK_MODEL_NAME else None
+    )
+    return ChatModels(primary=primary, fallback=fallback)

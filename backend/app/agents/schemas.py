@@ -1,0 +1,262 @@
+"""Agent API shapes and the one stream-event schema shared with the frontend (via OpenAPI)."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.core.config import settings
+
+
+class PlanStep(BaseModel):
+    """One step of the planner's plan."""
+
+    description: str = Field(description="What to do in this step.")
+    tool: str | None = Field(
+        default=None, description="The tool this step expects to call, or null for none."
+    )
+
+
+class Plan(BaseModel):
+    """The planner's structured output: ordered steps."""
+
+    steps: list[PlanStep] = Field(description="Ordered steps to answer the user.")
+
+    def as_text(self) -> str:
+        """The plan as a numbered list."""
+        return "\n".join(
+            f"{i}. {step.description}" + (f" (tool: {step.tool})" if step.tool else "")
+            for i, step in enumerate(self.steps, start=1)
+        )
+
+
+class AgentRunRequest(BaseModel):
+    """A message for the agent, optionally continuing a thread."""
+
+    message: str = Field(min_length=1, description="The user's message.")
+    thread_id: uuid.UUID | None = Field(default=None, description="Continue this conversation.")
+    metadata: dict[str, Any] | None = Field(default=None, description="Custom trace metadata.")
+
+    @field_validator("message")
+    @classmethod
+    def _check_length(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("message must not be blank")
+        if len(value) > settings.AGENT_MAX_INPUT_CHARS:
+            raise ValueError(
+                f"message is longer than AGENT_MAX_INPUT_CHARS ({settings.AGENT_MAX_INPUT_CHARS})"
+            )
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and len(str(value)) > 4000:
+            raise ValueError("metadata is too large (max 4000 characters)")
+        return value
+
+
+class ToolCallRecord(BaseModel):
+    """A tool call and its result."""
+
+    id: str
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    output: str | None = None
+    ok: bool | None = None
+
+
+class AgentRunResult(BaseModel):
+    """The outcome of one run (the seed's dict, plus cost and tool calls)."""
+
+    run_id: uuid.UUID
+    thread_id: uuid.UUID
+    status: str
+    response: str | None = None
+    plan: str | None = None
+    trace_id: str | None = None
+    trace_url: str | None = None
+    latency_ms: int | None = None
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    error: str | None = None
+
+
+# --- stream events: one schema, exported in OpenAPI, generated into the frontend's types ---
+
+
+class RunStartedEvent(BaseModel):
+    """The run was recorded and is starting."""
+
+    type: Literal["run_started"] = "run_started"
+    run_id: uuid.UUID
+    thread_id: uuid.UUID
+    trace_id: str | None = None
+    trace_url: str | None = None
+
+
+class PlanEvent(BaseModel):
+    """The planner's plan."""
+
+    type: Literal["plan"] = "plan"
+    text: str
+    steps: list[PlanStep]
+
+
+class TokenEvent(BaseModel):
+    """A piece of the answer text."""
+
+    type: Literal["token"] = "token"
+    text: str
+
+
+class ToolCallEvent(BaseModel):
+    """The executor called a tool."""
+
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    args: dict[str, Any]
+
+
+class ToolResultEvent(BaseModel):
+    """A tool returned."""
+
+    type: Literal["tool_result"] = "tool_result"
+    id: str
+    name: str
+    output: str
+    ok: bool
+
+
+class RunCompletedEvent(AgentRunResult):
+    """The run finished (any terminal status); same fields as `/agent/run`."""
+
+    type: Literal["run_completed"] = "run_completed"
+
+
+class ErrorEvent(BaseModel):
+    """The run failed or was refused."""
+
+    type: Literal["error"] = "error"
+    code: Literal[
+        "model_error", "model_timeout", "budget_exceeded", "cancelled", "internal", "not_found"
+    ]
+    message: str
+    run_id: uuid.UUID | None = None
+
+
+AgentStreamEvent = Annotated[
+    RunStartedEvent
+    | PlanEvent
+    | TokenEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | RunCompletedEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]
+
+
+class AgentStreamEnvelope(BaseModel):
+    """Documents the `data:` payload of each Server-Sent Event of `/agent/run/stream`."""
+
+    event: AgentStreamEvent
+
+
+# --- runs and threads ---
+
+
+class EvaluationPublic(BaseModel):
+    """A judge's score for one metric."""
+
+    metric_name: str
+    score: float
+    eval_metadata: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class AgentRunPublic(BaseModel):
+    """A run in the history."""
+
+    id: uuid.UUID
+    thread_id: uuid.UUID
+    status: str
+    input: str
+    response: str | None = None
+    plan: str | None = None
+    error: str | None = None
+    model: str | None = None
+    trace_id: str | None = None
+    trace_url: str | None = None
+    latency_ms: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    tool_call_count: int = 0
+    thread_deleted: bool = False
+    created_at: datetime
+    finished_at: datetime | None = None
+    evaluations: dict[str, float] = Field(default_factory=dict)
+
+
+class AgentRunDetail(AgentRunPublic):
+    """A run with its tool calls, evaluations and metadata."""
+
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    evaluations_detail: list[EvaluationPublic] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentRunsPublic(BaseModel):
+    """A page of runs."""
+
+    data: list[AgentRunPublic]
+    count: int
+
+
+class ThreadPublic(BaseModel):
+    """A conversation."""
+
+    thread_id: uuid.UUID
+    title: str
+    last_activity: datetime
+    run_count: int
+
+
+class ThreadsPublic(BaseModel):
+    """A page of threads."""
+
+    data: list[ThreadPublic]
+    count: int
+
+
+class ThreadMessage(BaseModel):
+    """One message of a thread, from the checkpoint."""
+
+    role: Literal["user", "assistant", "tool"]
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+
+
+class ThreadDetail(BaseModel):
+    """A conversation with its messages."""
+
+    thread_id: uuid.UUID
+    title: str
+    messages: list[ThreadMessage]
+
+
+class AgentConfigPublic(BaseModel):
+    """What the UI needs to know about the agent."""
+
+    max_input_chars: int
+    model_provider: str
+    model_name: str
+    tracing_enabled: bool

@@ -1,0 +1,1 @@
+"""Services: business logic between the API routes and agents/crud/models."""

@@ -1,0 +1,115 @@
+"""Per-user agent budgets, checked before a run starts: daily tokens and concurrent runs.
+
+Both are read from the run log (`agent_run` rows) rather than a Redis or in-memory counter: the
+log is the one record every worker and replica already shares, it works without Redis, it
+survives restarts, and a crashed worker can't leak a counter — a `running` row older than the
+run timeout no longer counts. On PostgreSQL a per-user advisory lock, held until the caller's
+transaction ends, makes concurrent starts by one user queue behind each other: call
+`check_agent_budgets` in the transaction that inserts the `running` row, then commit.
+Tokens are recorded when a run finishes, so runs still in flight aren't counted against the
+daily budget; the concurrency cap bounds that overshoot.
+"""
+
+import math
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal
+
+from fastapi import HTTPException, status
+from sqlalchemy import func, text
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.config import Settings, settings
+from app.core.metrics import record_rate_limit_rejection
+from app.models import AgentRun, RunStatus
+
+BudgetName = Literal["daily_tokens", "concurrent_runs"]
+CONCURRENT_RETRY_AFTER_S = 5
+# Grace beyond AGENT_RUN_TIMEOUT_SECONDS before a `running` row is presumed orphaned.
+STALE_RUN_GRACE = timedelta(seconds=60)
+
+
+class BudgetExceededError(HTTPException):
+    """429 naming the budget and when it resets; an HTTPException so any route answers it as is."""
+
+    def __init__(
+        self, budget: BudgetName, message: str, retry_after_s: int, resets_at: datetime | None
+    ) -> None:
+        super().__init__(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=message,
+            headers={"Retry-After": str(max(1, retry_after_s))},
+        )
+        self.budget = budget
+        self.resets_at = resets_at
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    """The start of the next UTC day."""
+    return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), tzinfo=UTC)
+
+
+async def tokens_used_today(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """Total tokens of the user's runs started since the last UTC midnight."""
+    day_start = next_utc_midnight(now) - timedelta(days=1)
+    query = select(func.coalesce(func.sum(AgentRun.total_tokens), 0)).where(
+        AgentRun.user_id == user_id,
+        AgentRun.created_at >= day_start,
+    )
+    return int((await session.exec(query)).one())
+
+
+async def running_runs(
+    session: AsyncSession, user_id: uuid.UUID, now: datetime, config: Settings = settings
+) -> int:
+    """The user's runs still `running` and younger than the run timeout (plus a grace)."""
+    cutoff = now - timedelta(seconds=config.AGENT_RUN_TIMEOUT_SECONDS) - STALE_RUN_GRACE
+    query = select(func.count()).where(
+        AgentRun.user_id == user_id,
+        AgentRun.status == RunStatus.running,
+        AgentRun.created_at >= cutoff,
+    )
+    return int((await session.exec(query)).one())
+
+
+async def lock_user_budget(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise budget checks of one user until the session's transaction ends (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
+        lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=key)
+        await session.exec(lock)  # type: ignore[call-overload]
+
+
+async def check_agent_budgets(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    config: Settings = settings,
+) -> None:
+    """Raise BudgetExceededError (429) when the user may not start another run now."""
+    now = now or datetime.now(UTC)
+    await lock_user_budget(session, user_id)
+    if config.AGENT_DAILY_TOKEN_BUDGET > 0:
+        used = await tokens_used_today(session, user_id, now)
+        if used >= config.AGENT_DAILY_TOKEN_BUDGET:
+            resets_at = next_utc_midnight(now)
+            record_rate_limit_rejection("budget", "daily_tokens")
+            raise BudgetExceededError(
+                "daily_tokens",
+                f"Daily token budget exhausted: {used} of {config.AGENT_DAILY_TOKEN_BUDGET} "
+                f"tokens used today. It resets at {resets_at:%Y-%m-%d %H:%M} UTC.",
+                math.ceil((resets_at - now).total_seconds()),
+                resets_at,
+            )
+    cap = config.AGENT_MAX_CONCURRENT_RUNS_PER_USER
+    if cap > 0 and (running := await running_runs(session, user_id, now, config)) >= cap:
+        record_rate_limit_rejection("budget", "concurrent_runs")
+        raise BudgetExceededError(
+            "concurrent_runs",
+            f"Concurrent run limit reached: {running} of {cap} runs are still running. "
+            "It frees up as soon as one of them finishes or is cancelled.",
+            CONCURRENT_RETRY_AFTER_S,
+            None,
+        )
