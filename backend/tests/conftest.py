@@ -1,6 +1,6 @@
 """Test harness: a throwaway PostgreSQL (or SQLite with TEST_DATABASE=sqlite), migrated once.
 
-The server starts in `pytest_configure`, before any test module imports `app`, so the app's
+The server starts when this conftest is imported, before anything imports `app`, so the app's
 one settings object already points at it. Every test starts from empty tables plus the first
 superuser.
 """
@@ -29,8 +29,12 @@ TEST_ENV = {
 }
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Start the database server and migrate it before `app` is imported anywhere."""
+def _start_database() -> None:
+    """Start the database server and migrate it.
+
+    Runs when this root conftest is imported, i.e. before any other conftest or test module can
+    import `app` (whose one settings object is read at import time).
+    """
     global _server
     for key, value in TEST_ENV.items():
         os.environ.setdefault(key, value)
@@ -46,6 +50,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from app.prestart import run_migrations
 
     run_migrations()
+
+
+_start_database()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -10,6 +10,7 @@ import shutil
 import socket
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,4 +83,21 @@ def start_postgres() -> PostgresServer:
     )
     executor.init_directory()
     executor.start()
-    return PostgresServer(executor=executor, base_dir=base_dir, port=port)
+    server = PostgresServer(executor=executor, base_dir=base_dir, port=port)
+    _wait_until_ready(server)
+    return server
+
+
+def _wait_until_ready(server: PostgresServer, timeout: float = 30.0) -> None:
+    """The port opens before the server accepts queries ("the database system is starting up")."""
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(server.url(driver="postgresql"), connect_timeout=2):
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -1,0 +1,44 @@
+"""Fixtures for agent tests."""
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from app.core.config import settings
+
+
+@pytest.fixture
+def agent_settings() -> Iterator[Any]:
+    """Change settings for one test (`agent_settings(NAME=value)`); restored afterwards."""
+    saved: dict[str, Any] = {}
+
+    def set_values(**values: Any) -> None:
+        for key, value in values.items():
+            saved.setdefault(key, getattr(settings, key))
+            setattr(settings, key, value)
+
+    yield set_values
+    for key, value in saved.items():
+        setattr(settings, key, value)
+
+
+@pytest.fixture
+async def fresh_app() -> AsyncIterator[Any]:
+    """A new app instance (new checkpointer pool and models from the current settings)."""
+    from app.main import create_app
+
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def fresh_client(fresh_app: Any) -> AsyncIterator[Any]:
+    """A client for `fresh_app`."""
+    import httpx
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=fresh_app), base_url="http://test"
+    ) as http:
+        yield http

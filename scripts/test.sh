@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run every check: lint, type checks, backend tests (real PostgreSQL + Redis started by the
+# harness), coverage, frontend lint/type/unit tests, the generated-client check, and the
+# browser end-to-end tests in Debian's chromium. Exits non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+"$ROOT/scripts/install-test-deps.sh"
+
+cd "$ROOT/backend"
+log "Backend lint and types: ruff, ruff format --check, mypy (strict on app/)"
+uv run --frozen ruff check app tests scripts
+uv run --frozen ruff format --check app tests scripts
+uv run --frozen mypy app
+
+run_pytest() {
+  # pytest's exit code 5 ("no tests collected") is a failure here, never a silent pass.
+  local code=0
+  uv run --frozen pytest "$@" || code=$?
+  if [ "$code" -eq 5 ]; then die "pytest collected no tests: $*"; fi
+  return "$code"
+}
+
+log "Backend tests on PostgreSQL (with coverage)"
+rm -f .coverage .coverage.*
+COVERAGE_FILE=.coverage.postgres run_pytest -q -p no:cacheprovider --cov=app --cov-report= 
+log "Backend tests on SQLite (migrations, auth)"
+TEST_DATABASE=sqlite COVERAGE_FILE=.coverage.sqlite run_pytest -q -p no:cacheprovider --cov=app --cov-report= \
+  tests/test_migrations.py tests/api/routes/test_login.py tests/agents/test_sqlite_agent.py
+uv run --frozen coverage combine -q .coverage.postgres .coverage.sqlite
+uv run --frozen coverage report --fail-under=90 --skip-covered --sort=cover | tail -25
+
+cd "$ROOT/frontend"
+log "Frontend lint, types, generated client, unit tests"
+npm run --silent lint
+npm run --silent typecheck
+npm run --silent check-client
+npm test --silent
+log "Frontend build and browser end-to-end tests (Debian chromium)"
+npm run --silent build
+npm run --silent test:e2e
+
+log "All checks passed"
