@@ -13,6 +13,16 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.fixtures import (  # noqa: F401  (fixtures for every test module)
+    anthropic_stub,
+    anthropic_stub_server,
+    black_hole,
+    closed_port_url,
+    langfuse_fake,
+    langfuse_fake_server,
+    openai_stub,
+    openai_stub_server,
+)
 from tests.support.postgres import PostgresServer, start_postgres
 
 _server: PostgresServer | None = None

@@ -37,8 +37,10 @@ from app.agents.tools import ToolContext, build_tools
 from app.core import metrics, telemetry
 from app.core.config import Settings
 from app.core.db import SessionMaker
+from app.core.logging import bind_log_context
 from app.crud import crud_agent
 from app.models import RunStatus, User
+from app.services.budget import check_agent_budgets
 
 logger = structlog.get_logger(__name__)
 StreamEvent = (
@@ -112,6 +114,9 @@ class AgentService:
                 owner = await crud_agent.thread_owner(session=session, thread_id=thread_id)
                 if owner is not None and owner != user.id:
                     raise ThreadNotFoundError(str(thread_id))
+            # 429 before anything starts; on PostgreSQL it locks the user's budget until
+            # create_run commits, so concurrent starts can't both slip under the cap.
+            await check_agent_budgets(session, user.id, config=self.settings)
             run = await crud_agent.create_run(
                 session=session, user_id=user.id, thread_id=thread_id, message=request.message,
                 model=self.models.name, metadata=request.metadata or {},
@@ -122,6 +127,7 @@ class AgentService:
             )
             if trace.trace_id:
                 await crud_agent.set_trace_id(session=session, run_id=run.id, trace_id=trace.trace_id)
+        bind_log_context(run_id=run.id, thread_id=thread_id, trace_id=trace.trace_id)
         return PreparedRun(run.id, thread_id, user, request.message, trace)
 
     async def run_agent(
@@ -217,8 +223,10 @@ class AgentService:
         metrics.run_started()
         try:
             async with asyncio.timeout(self.settings.AGENT_RUN_TIMEOUT_SECONDS):
+                # durability="exit": one checkpoint write per run instead of one per step. A run
+                # that dies midway is recorded `interrupted` and its turn isn't replayed anyway.
                 async for mode, data in self.graph.astream(
-                    inputs, config, context=context, stream_mode=modes
+                    inputs, config, context=context, stream_mode=modes, durability="exit"
                 ):
                     for event in self._events(mode, data, outcome):
                         if emit:

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Query, status
 from fastapi.security import OAuth2PasswordBearer
 from jwt.exceptions import InvalidTokenError
 from pydantic import ValidationError
@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core import security
 from app.core.config import settings
 from app.core.db import get_session
+from app.core.logging import bind_log_context
 from app.models import TokenPayload, User
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
@@ -26,6 +27,9 @@ async def get_db() -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_db)]
+# Offsets must fit a 64-bit integer (both databases): anything larger is bad input (422), not a 500.
+MAX_OFFSET = 2**63 - 1
+SkipQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 TokenDep = Annotated[str, Depends(reusable_oauth2)]
 
 CREDENTIALS_ERROR = HTTPException(
@@ -56,6 +60,10 @@ async def get_current_user(session: SessionDep, token: TokenDep) -> User:
         raise HTTPException(status_code=404, detail="User not found")
     if not user.is_active:
         raise HTTPException(status_code=400, detail="Inactive user")
+    bind_log_context(user_id=user.id)
+    # End the read transaction so the connection goes back to the pool: agent requests can
+    # stream for minutes and must not pin a connection meanwhile (objects stay loaded).
+    await session.commit()
     return user
 
 

@@ -21,8 +21,7 @@ async def create_run(
         user_id=user_id, thread_id=thread_id, input=message, model=model, run_metadata=metadata
     )
     session.add(run)
-    await session.commit()
-    await session.refresh(run)
+    await session.commit()  # expire_on_commit=False: the row's fields stay loaded, no refresh
     return run
 
 

@@ -42,3 +42,26 @@ async def fresh_client(fresh_app: Any) -> AsyncIterator[Any]:
         transport=httpx.ASGITransport(app=fresh_app), base_url="http://test"
     ) as http:
         yield http
+
+
+@pytest.fixture
+def fresh_client_factory() -> Any:
+    """`async with fresh_client_factory() as client:` a new app built from the settings *now*."""
+    import contextlib
+
+    import httpx
+
+    from app.main import create_app
+
+    @contextlib.asynccontextmanager
+    async def factory() -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app()
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://test"
+            ) as http,
+        ):
+            yield http
+
+    return factory

@@ -50,7 +50,12 @@ async def test_stream_events_in_order(client) -> None:
         events = await collect_sse(response)
     types = [event["type"] for event in events]
     assert types[0] == "run_started" and types[-1] == "run_completed"
-    assert types.index("plan") < types.index("tool_call") < types.index("tool_result") < types.index("token")
+    assert (
+        types.index("plan")
+        < types.index("tool_call")
+        < types.index("tool_result")
+        < types.index("token")
+    )
     assert types.count("token") >= 3
     tool_call = next(e for e in events if e["type"] == "tool_call")
     tool_result = next(e for e in events if e["type"] == "tool_result")
@@ -76,7 +81,9 @@ async def test_multi_turn_survives_restart(client, fresh_client) -> None:
     assert thread["title"] == "My favourite colour is teal."
     threads = (await client.get(f"{API}/agent/threads", headers=headers)).json()
     assert threads["count"] == 1 and threads["data"][0]["run_count"] == 2
-    runs = (await client.get(f"{API}/agent/runs", params={"thread_id": thread_id}, headers=headers)).json()
+    runs = (
+        await client.get(f"{API}/agent/runs", params={"thread_id": thread_id}, headers=headers)
+    ).json()
     assert runs["count"] == 2
 
 
@@ -97,8 +104,10 @@ async def test_isolation_matrix(client, superuser_token_headers) -> None:
     hijack = await _run(client, other, "continue someone else's thread", thread_id)
     assert hijack.status_code == 404
     async with client.stream(
-        "POST", f"{API}/agent/run/stream",
-        json={"message": "hi", "thread_id": thread_id}, headers=other,
+        "POST",
+        f"{API}/agent/run/stream",
+        json={"message": "hi", "thread_id": thread_id},
+        headers=other,
     ) as response:
         assert response.status_code == 404
     assert (await client.get(f"{API}/agent/runs", headers=other)).json()["count"] == 0
@@ -106,24 +115,38 @@ async def test_isolation_matrix(client, superuser_token_headers) -> None:
     # Superusers may read everything, but not continue another user's thread.
     admin_view = await client.get(f"{API}/agent/runs/{run_id}", headers=superuser_token_headers)
     assert admin_view.status_code == 200
-    assert (await client.get(f"{API}/agent/threads/{thread_id}", headers=superuser_token_headers)).status_code == 200
-    assert (await client.get(f"{API}/agent/runs", headers=superuser_token_headers)).json()["count"] == 1
+    assert (
+        await client.get(f"{API}/agent/threads/{thread_id}", headers=superuser_token_headers)
+    ).status_code == 200
+    assert (await client.get(f"{API}/agent/runs", headers=superuser_token_headers)).json()[
+        "count"
+    ] == 1
     assert (await _run(client, superuser_token_headers, "hi", thread_id)).status_code == 404
 
 
 async def test_bad_input(client, normal_user_token_headers) -> None:
     headers = normal_user_token_headers
     too_long = "x" * (settings.AGENT_MAX_INPUT_CHARS + 1)
-    for body in ({"message": ""}, {"message": "   "}, {"message": too_long},
-                 {"message": "hi", "thread_id": "not-a-uuid"}, {}, {"message": 5}):
+    for body in (
+        {"message": ""},
+        {"message": "   "},
+        {"message": too_long},
+        {"message": "hi", "thread_id": "not-a-uuid"},
+        {},
+        {"message": 5},
+    ):
         response = await client.post(f"{API}/agent/run", json=body, headers=headers)
         assert response.status_code == 422, body
         assert isinstance(response.json()["detail"], list)
     response = await client.post(f"{API}/agent/run/stream", json={"message": ""}, headers=headers)
     assert response.status_code == 422
     assert (await client.get(f"{API}/agent/runs/not-a-uuid", headers=headers)).status_code == 422
-    assert (await client.get(f"{API}/agent/runs/{uuid.uuid4()}", headers=headers)).status_code == 404
-    assert (await client.get(f"{API}/agent/runs", params={"status": "bogus"}, headers=headers)).status_code == 422
+    assert (
+        await client.get(f"{API}/agent/runs/{uuid.uuid4()}", headers=headers)
+    ).status_code == 404
+    assert (
+        await client.get(f"{API}/agent/runs", params={"status": "bogus"}, headers=headers)
+    ).status_code == 422
     assert (await client.post(f"{API}/agent/run", json={"message": "hi"})).status_code == 401
     runs = (await client.get(f"{API}/agent/runs", headers=headers)).json()
     assert runs["count"] == 0  # refused input never creates a run
@@ -135,11 +158,15 @@ async def test_delete_thread_keeps_runs(client) -> None:
     thread_id = result["thread_id"]
     response = await client.delete(f"{API}/agent/threads/{thread_id}", headers=headers)
     assert response.status_code == 200
-    assert (await client.get(f"{API}/agent/threads/{thread_id}", headers=headers)).status_code == 404
+    assert (
+        await client.get(f"{API}/agent/threads/{thread_id}", headers=headers)
+    ).status_code == 404
     assert (await client.get(f"{API}/agent/threads", headers=headers)).json()["count"] == 0
     run = (await client.get(f"{API}/agent/runs/{result['run_id']}", headers=headers)).json()
     assert run["thread_deleted"] is True and run["response"]
-    assert (await client.delete(f"{API}/agent/threads/{thread_id}", headers=headers)).status_code == 404
+    assert (
+        await client.delete(f"{API}/agent/threads/{thread_id}", headers=headers)
+    ).status_code == 404
 
 
 async def test_runs_filters_and_pagination(client) -> None:
@@ -150,11 +177,19 @@ async def test_runs_filters_and_pagination(client) -> None:
     await _run(client, headers, "elsewhere")
     page = (await client.get(f"{API}/agent/runs", params={"limit": 2}, headers=headers)).json()
     assert page["count"] == 4 and [r["input"] for r in page["data"]] == ["elsewhere", "three"]
-    page2 = (await client.get(f"{API}/agent/runs", params={"limit": 2, "skip": 2}, headers=headers)).json()
+    page2 = (
+        await client.get(f"{API}/agent/runs", params={"limit": 2, "skip": 2}, headers=headers)
+    ).json()
     assert [r["input"] for r in page2["data"]] == ["two", "one"]
-    by_thread = (await client.get(f"{API}/agent/runs", params={"thread_id": first["thread_id"]}, headers=headers)).json()
+    by_thread = (
+        await client.get(
+            f"{API}/agent/runs", params={"thread_id": first["thread_id"]}, headers=headers
+        )
+    ).json()
     assert by_thread["count"] == 3
-    by_status = (await client.get(f"{API}/agent/runs", params={"status": "error"}, headers=headers)).json()
+    by_status = (
+        await client.get(f"{API}/agent/runs", params={"status": "error"}, headers=headers)
+    ).json()
     assert by_status["count"] == 0
     threads = (await client.get(f"{API}/agent/threads", headers=headers)).json()
     assert [t["title"] for t in threads["data"]] == ["elsewhere", "one"]
@@ -171,10 +206,18 @@ async def test_cancel_endpoint_and_disconnect(app, agent_settings) -> None:
     from app.main import create_app
 
     live_app = create_app()
-    async with serve(live_app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with (
+        serve(live_app) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+    ):
         headers, _ = await create_user_and_login(http)
         # 1. Cancel through the endpoint while the answer streams.
-        async with http.stream("POST", f"{API}/agent/run/stream", json={"message": "tell me something"}, headers=headers) as response:
+        async with http.stream(
+            "POST",
+            f"{API}/agent/run/stream",
+            json={"message": "tell me something"},
+            headers=headers,
+        ) as response:
             events = iter_sse(response)
             started = await anext(events)
             run_id = started["run_id"]
@@ -188,7 +231,9 @@ async def test_cancel_endpoint_and_disconnect(app, agent_settings) -> None:
         again = await http.post(f"{API}/agent/runs/{run_id}/cancel", headers=headers)
         assert again.status_code == 409
         # 2. A client that disconnects cancels its run.
-        async with http.stream("POST", f"{API}/agent/run/stream", json={"message": "tell me more"}, headers=headers) as response:
+        async with http.stream(
+            "POST", f"{API}/agent/run/stream", json={"message": "tell me more"}, headers=headers
+        ) as response:
             events = iter_sse(response)
             run_id = (await anext(events))["run_id"]
             await anext(e async for e in events if e["type"] == "token")

@@ -7,7 +7,9 @@ async def test_show_my_items_runs_tools_and_answers(client) -> None:
     headers, user = await create_user_and_login(client)
     await create_item(user.id, title="Blue lamp")
     await create_item(user.id, title="Red chair")
-    response = await client.post(f"{API}/agent/run", json={"message": "show my items"}, headers=headers)
+    response = await client.post(
+        f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "success"

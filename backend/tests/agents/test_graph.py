@@ -28,7 +28,9 @@ from tests.utils import create_item, create_user
 def _context(user, max_tool_calls: int = 8, extra_tools=()) -> AgentContext:
     tools = build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, settings))
     return AgentContext(
-        models=ChatModels(OfflineChatModel()), tools=[*tools, *extra_tools], max_tool_calls=max_tool_calls
+        models=ChatModels(OfflineChatModel()),
+        tools=[*tools, *extra_tools],
+        max_tool_calls=max_tool_calls,
     )
 
 
@@ -58,7 +60,8 @@ async def test_tool_budget_stops_the_run() -> None:
     graph = build_graph(InMemorySaver())
     state = await graph.ainvoke(
         {"messages": [HumanMessage("who are a@example.com and b@example.com?")]},
-        _config(), context=_context(user, max_tool_calls=1),
+        _config(),
+        context=_context(user, max_tool_calls=1),
     )
     assert state["stop_reason"] == TOOL_BUDGET_EXCEEDED
     results = [m for m in state["messages"] if isinstance(m, ToolMessage)]
@@ -72,9 +75,13 @@ async def test_failing_tool_becomes_its_result() -> None:
     async def explode(item_id: str) -> str:
         raise RuntimeError("database on fire")
 
-    boom = StructuredTool.from_function(coroutine=explode, name="lookup_item_by_id", description="x")
+    boom = StructuredTool.from_function(
+        coroutine=explode, name="lookup_item_by_id", description="x"
+    )
     context = _context(user)
-    context = AgentContext(context.models, [t for t in context.tools if t.name != "lookup_item_by_id"] + [boom], 8)
+    context = AgentContext(
+        context.models, [t for t in context.tools if t.name != "lookup_item_by_id"] + [boom], 8
+    )
     graph = build_graph(InMemorySaver())
     state = await graph.ainvoke(
         {"messages": [HumanMessage(f"item {uuid.uuid4()}")]}, _config(), context=context
@@ -113,7 +120,11 @@ def test_routing_predicates() -> None:
 
 def test_dangling_tool_calls_are_answered() -> None:
     calls = [{"name": "a", "args": {}, "id": "1"}, {"name": "b", "args": {}, "id": "2"}]
-    history = [HumanMessage("hi"), AIMessage("", tool_calls=calls), ToolMessage("ok", tool_call_id="1")]
+    history = [
+        HumanMessage("hi"),
+        AIMessage("", tool_calls=calls),
+        ToolMessage("ok", tool_call_id="1"),
+    ]
     repaired = answered_tool_calls(history)
     answered = [m.tool_call_id for m in repaired if isinstance(m, ToolMessage)]
     assert sorted(answered) == ["1", "2"]
@@ -121,14 +132,19 @@ def test_dangling_tool_calls_are_answered() -> None:
 
 
 async def test_offline_model_streams_tool_calls_and_usage() -> None:
-    model = OfflineChatModel().bind_tools(build_tools(ToolContext(uuid.uuid4(), False, SessionMaker, settings)))
+    model = OfflineChatModel().bind_tools(
+        build_tools(ToolContext(uuid.uuid4(), False, SessionMaker, settings))
+    )
     merged = None
     async for chunk in model.astream([HumanMessage("find https://example.com/x and my items")]):
         merged = chunk if merged is None else merged + chunk
     assert merged is not None
     assert [c["name"] for c in merged.tool_calls] == ["lookup_user_items", "http_get"]
     assert merged.tool_calls[1]["args"] == {"url": "https://example.com/x"}
-    assert merged.usage_metadata["total_tokens"] == merged.usage_metadata["input_tokens"] + merged.usage_metadata["output_tokens"]
+    assert (
+        merged.usage_metadata["total_tokens"]
+        == merged.usage_metadata["input_tokens"] + merged.usage_metadata["output_tokens"]
+    )
     streamed_text = ""
     async for chunk in OfflineChatModel().astream([HumanMessage("hello")]):
         streamed_text += chunk.text

@@ -7,7 +7,9 @@ from tests.utils import API, create_item, create_user_and_login
 async def test_run_and_continue_thread_after_restart(client, fresh_app, fresh_client) -> None:
     headers, user = await create_user_and_login(client)
     await create_item(user.id, title="Walnut desk")
-    first = await client.post(f"{API}/agent/run", json={"message": "show my items"}, headers=headers)
+    first = await client.post(
+        f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+    )
     assert first.status_code == 200, first.text
     assert "Walnut desk" in first.json()["response"]
     thread_id = first.json()["thread_id"]

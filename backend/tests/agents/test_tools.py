@@ -16,7 +16,10 @@ from tests.utils import create_item, create_user
 
 def _tools(user, **overrides):
     config = settings.model_copy(update=overrides)
-    return {t.name: t for t in build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, config))}
+    return {
+        t.name: t
+        for t in build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, config))
+    }
 
 
 async def _call(tool, **args) -> dict:
@@ -31,9 +34,13 @@ async def test_normal_user_sees_only_themselves_and_their_items() -> None:
     tools = _tools(alice)
     assert (await _call(tools["lookup_user_by_email"], email=alice.email))["id"] == str(alice.id)
     assert "error" in await _call(tools["lookup_user_by_email"], email=bob.email)
-    assert (await _call(tools["lookup_item_by_id"], item_id=str(alice_item.id)))["title"] == "Alice's hat"
+    assert (await _call(tools["lookup_item_by_id"], item_id=str(alice_item.id)))[
+        "title"
+    ] == "Alice's hat"
     assert "error" in await _call(tools["lookup_item_by_id"], item_id=str(bob_item.id))
-    assert "not a valid item id" in (await _call(tools["lookup_item_by_id"], item_id="nope"))["error"]
+    assert (
+        "not a valid item id" in (await _call(tools["lookup_item_by_id"], item_id="nope"))["error"]
+    )
     mine = await _call(tools["lookup_user_items"])
     assert [i["title"] for i in mine["items"]] == ["Alice's hat"]
     assert "error" in await _call(tools["lookup_user_items"], email=bob.email)
@@ -45,7 +52,9 @@ async def test_superuser_sees_everyone() -> None:
     bob_item = await create_item(bob.id, title="Bob's boat")
     tools = _tools(admin)
     assert (await _call(tools["lookup_user_by_email"], email=bob.email))["email"] == bob.email
-    assert (await _call(tools["lookup_item_by_id"], item_id=str(bob_item.id)))["owner_id"] == str(bob.id)
+    assert (await _call(tools["lookup_item_by_id"], item_id=str(bob_item.id)))["owner_id"] == str(
+        bob.id
+    )
     listed = await _call(tools["lookup_user_items"], email=bob.email)
     assert listed["owner"] == bob.email and listed["count"] == 1
 
@@ -74,16 +83,22 @@ def _site() -> Starlette:
     async def to_private(_: Request) -> RedirectResponse:
         return RedirectResponse("http://10.1.2.3/secret", status_code=302)
 
-    return Starlette(routes=[
-        Route("/hello", hello), Route("/big", big), Route("/echo", echo, methods=["POST"]),
-        Route("/to-private", to_private),
-    ])
+    return Starlette(
+        routes=[
+            Route("/hello", hello),
+            Route("/big", big),
+            Route("/echo", echo, methods=["POST"]),
+            Route("/to-private", to_private),
+        ]
+    )
 
 
 async def test_http_tools_on_an_allowlisted_local_site() -> None:
     user, _ = await create_user()
     async with serve(_site(), lifespan="off") as base:
-        tools = _tools(user, AGENT_HTTP_ALLOWED_HOSTS=["127.0.0.1"], AGENT_HTTP_MAX_RESPONSE_BYTES=1000)
+        tools = _tools(
+            user, AGENT_HTTP_ALLOWED_HOSTS=["127.0.0.1"], AGENT_HTTP_MAX_RESPONSE_BYTES=1000
+        )
         page = await _call(tools["http_get"], url=f"{base}/hello")
         assert page["status_code"] == 200 and page["body"] == "hello from the test site"
         capped = await _call(tools["http_get"], url=f"{base}/big")
@@ -103,7 +118,11 @@ async def test_http_tools_on_an_allowlisted_local_site() -> None:
 async def test_http_get_rejects_non_http_schemes_and_credentials() -> None:
     user, _ = await create_user()
     tools = _tools(user, AGENT_HTTP_ALLOWED_HOSTS=[])
-    for url in ("file:///etc/passwd", "ftp://example.com/x", "http://user:pw@example.com/", "http:///nohost"):
+    for url in (
+        "file:///etc/passwd",
+        "ftp://example.com/x",
+        "http://user:pw@example.com/",
+        "http:///nohost",
+    ):
         result = await _call(tools["http_get"], url=url)
         assert result["error"].startswith("refused:"), url
-
