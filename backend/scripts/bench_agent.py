@@ -73,8 +73,17 @@ def start_stub(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
     """The OpenAI-compatible stub in auto mode."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(port), "--latency-ms", str(latency_ms)],
-        cwd=BACKEND, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.openai_server",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        cwd=BACKEND,
+        stdout=subprocess.DEVNULL,
     )
     wait_http(f"http://127.0.0.1:{port}/v1/models")
     return proc, f"http://127.0.0.1:{port}/v1"
@@ -84,9 +93,24 @@ def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """One uvicorn worker, production settings."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=BACKEND, env=env, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=BACKEND,
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
     return proc, f"http://127.0.0.1:{port}"
@@ -105,7 +129,8 @@ async def login(base: str) -> dict[str, str]:
     """Bearer headers for the first superuser."""
     async with httpx.AsyncClient(base_url=base) as http:
         response = await http.post(
-            "/api/v1/login/access-token", data={"username": "admin@example.com", "password": PASSWORD}
+            "/api/v1/login/access-token",
+            data={"username": "admin@example.com", "password": PASSWORD},
         )
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -117,14 +142,20 @@ async def user_tokens(base: str, admin: dict[str, str], count: int) -> list[dict
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         for i in range(count):
             email, password = f"bench{i}@example.com", "bench-password-123"
-            await http.post("/api/v1/users/", json={"email": email, "password": password}, headers=admin)
-            response = await http.post("/api/v1/login/access-token", data={"username": email, "password": password})
+            await http.post(
+                "/api/v1/users/", json={"email": email, "password": password}, headers=admin
+            )
+            response = await http.post(
+                "/api/v1/login/access-token", data={"username": email, "password": password}
+            )
             response.raise_for_status()
             tokens.append({"Authorization": f"Bearer {response.json()['access_token']}"})
     return tokens
 
 
-async def sequential(base: str, headers: dict[str, str], count: int, message: str) -> dict[str, Any]:
+async def sequential(
+    base: str, headers: dict[str, str], count: int, message: str
+) -> dict[str, Any]:
     """One client, `count` runs one after another (after a short warm-up)."""
     latencies: list[float] = []
     errors = 0
@@ -133,17 +164,24 @@ async def sequential(base: str, headers: dict[str, str], count: int, message: st
             await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
         for _ in range(count):
             start = time.perf_counter()
-            response = await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
+            response = await http.post(
+                "/api/v1/agent/run", json={"message": message}, headers=headers
+            )
             latencies.append((time.perf_counter() - start) * 1000)
             errors += response.status_code != 200 or response.json().get("status") != "success"
     return {
-        "message": message, "runs": count, "errors": errors,
-        "p50_ms": round(percentile(latencies, 50), 1), "p99_ms": round(percentile(latencies, 99), 1),
+        "message": message,
+        "runs": count,
+        "errors": errors,
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
         "mean_ms": round(statistics.mean(latencies), 1),
     }
 
 
-async def closed_loop(base: str, users: list[dict[str, str]], clients: int, duration: float, pid: int, message: str) -> dict[str, Any]:
+async def closed_loop(
+    base: str, users: list[dict[str, str]], clients: int, duration: float, pid: int, message: str
+) -> dict[str, Any]:
     """`clients` concurrent clients, each sending its next run when the last one returns."""
     done = errors = 0
     stop_at = time.monotonic() + duration
@@ -153,7 +191,9 @@ async def closed_loop(base: str, users: list[dict[str, str]], clients: int, dura
         nonlocal done, errors
         while time.monotonic() < stop_at:
             try:
-                response = await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
+                response = await http.post(
+                    "/api/v1/agent/run", json={"message": message}, headers=headers
+                )
                 ok = response.status_code == 200 and response.json().get("status") == "success"
             except httpx.HTTPError:
                 ok = False
@@ -165,7 +205,11 @@ async def closed_loop(base: str, users: list[dict[str, str]], clients: int, dura
         await asyncio.gather(*(client(http, users[i % len(users)]) for i in range(clients)))
         cpu_after, wall = cpu_seconds(pid), time.perf_counter() - wall_before
     return {
-        "message": message, "clients": clients, "seconds": round(wall, 1), "runs": done, "errors": errors,
+        "message": message,
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "runs": done,
+        "errors": errors,
         "runs_per_second": round(done / wall, 1),
         "server_cpu_ms_per_run": round((cpu_after - cpu_before) * 1000 / max(done, 1), 2),
     }
@@ -182,7 +226,9 @@ async def streams(base: str, users: list[dict[str, str]], count: int, pid: int) 
         start = time.perf_counter()
         seen_first = False
         try:
-            async with http.stream("POST", "/api/v1/agent/run/stream", json={"message": "hello"}, headers=headers) as response:
+            async with http.stream(
+                "POST", "/api/v1/agent/run/stream", json={"message": "hello"}, headers=headers
+            ) as response:
                 async for line in response.aiter_lines():
                     if line.startswith("data:"):
                         if not seen_first:
@@ -201,7 +247,10 @@ async def streams(base: str, users: list[dict[str, str]], count: int, pid: int) 
         await asyncio.gather(*(one(http, users[i % len(users)]) for i in range(count)))
         wall = time.perf_counter() - start
     return {
-        "streams": count, "completed": completed, "errors": errors, "seconds": round(wall, 1),
+        "streams": count,
+        "completed": completed,
+        "errors": errors,
+        "seconds": round(wall, 1),
         "first_event_p50_ms": round(percentile(first_event, 50), 1) if first_event else None,
         "first_event_p99_ms": round(percentile(first_event, 99), 1) if first_event else None,
         "server_peak_rss_mb": round(peak_rss_mb(pid), 1),
@@ -210,7 +259,9 @@ async def streams(base: str, users: list[dict[str, str]], count: int, pid: int) 
 
 def main() -> None:
     """Run the phases and print a JSON report."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sequential", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0)
@@ -226,15 +277,29 @@ def main() -> None:
         with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
             conn.execute("CREATE DATABASE bench")
         env = os.environ | {
-            "APP_ENV": "production", "SECRET_KEY": "bench-" + "k" * 40,
-            "DATABASE_URL": server.url("bench"), "FIRST_SUPERUSER_PASSWORD": PASSWORD,
-            "LLM_MODEL_PROVIDER": "openai", "OPENAI_API_KEY": "bench", "LLM_MODEL_NAME": "stub-model",
-            "LOG_LEVEL": "WARNING", "RATE_LIMIT_ENABLED": "false", "LANGFUSE_ENABLED": "false",
-            "FRONTEND_DIST_DIR": "", "DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "20",
+            "APP_ENV": "production",
+            "SECRET_KEY": "bench-" + "k" * 40,
+            "DATABASE_URL": server.url("bench"),
+            "FIRST_SUPERUSER_PASSWORD": PASSWORD,
+            "LLM_MODEL_PROVIDER": "openai",
+            "OPENAI_API_KEY": "bench",
+            "LLM_MODEL_NAME": "stub-model",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_ENABLED": "false",
+            "LANGFUSE_ENABLED": "false",
+            "FRONTEND_DIST_DIR": "",
+            "DB_POOL_SIZE": "20",
+            "DB_MAX_OVERFLOW": "20",
             "CHECKPOINT_POOL_MAX_SIZE": "20",
         }
-        subprocess.run([sys.executable, "-m", "app.prestart"], cwd=BACKEND, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "app.prestart"],
+            cwd=BACKEND,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         stub, stub_url = start_stub(0)
         procs.append(stub)
         app, base = start_app(env | {"OPENAI_BASE_URL": stub_url})
@@ -243,8 +308,14 @@ def main() -> None:
         users = asyncio.run(user_tokens(base, headers, max(args.concurrency, args.streams)))
         report: dict[str, Any] = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
-            "sequential": [asyncio.run(sequential(base, headers, args.sequential, m)) for m in ("hello", "show my items")],
-            "closed_loop": [asyncio.run(closed_loop(base, users, args.concurrency, args.duration, app.pid, m)) for m in ("hello", "show my items")],
+            "sequential": [
+                asyncio.run(sequential(base, headers, args.sequential, m))
+                for m in ("hello", "show my items")
+            ],
+            "closed_loop": [
+                asyncio.run(closed_loop(base, users, args.concurrency, args.duration, app.pid, m))
+                for m in ("hello", "show my items")
+            ],
         }
         stop(app)
         procs.remove(app)

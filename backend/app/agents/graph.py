@@ -2,16 +2,19 @@
 
 import asyncio
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 
 from app.agents.llm import ChatModels
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
@@ -29,6 +32,7 @@ class AgentState(TypedDict, total=False):
     user_id: str
     tool_calls_used: int
     stop_reason: str | None
+    approvals: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class AgentContext:
     models: ChatModels
     tools: list[BaseTool]
     max_tool_calls: int
+    approval_tools: frozenset[str] = frozenset()
 
 
 def _error_message(call: dict[str, Any], error: str) -> ToolMessage:
@@ -89,6 +94,46 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     return {"messages": [response]}
 
 
+def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:
+    """A stable id for the approval of one tool call (the node re-runs on resume)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"agent-approval:{thread_id}:{tool_call_id}")
+
+
+async def approval(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Pause before each side-effecting tool call until its owner approves, rejects or edits it."""
+    ctx = runtime.context
+    last = state["messages"][-1]
+    assert isinstance(last, AIMessage)
+    decisions = dict(state.get("approvals") or {})
+    thread_id = str(get_config()["configurable"]["thread_id"])
+    for call in last.tool_calls:
+        call_id = call["id"] or ""
+        if call["name"] not in ctx.approval_tools or call_id in decisions:
+            continue
+        decisions[call_id] = interrupt(
+            {
+                "approval_id": str(approval_id_for(thread_id, call_id)),
+                "tool_call_id": call_id,
+                "tool": call["name"],
+                "args": call["args"],
+                "reason": f"{call['name']} acts outside this app, so it needs your approval.",
+            }
+        )
+    return {"approvals": decisions}
+
+
+def _apply_decision(
+    call: dict[str, Any], decision: dict[str, Any] | None
+) -> dict[str, Any] | ToolMessage:
+    """The call to run (edited args applied), or the refusal to report instead of running it."""
+    if decision is None or decision.get("decision") == "approve":
+        return call
+    if decision.get("decision") == "edit":
+        return {**call, "args": decision.get("args") or {}}
+    comment = decision.get("comment") or "no reason given"
+    return _error_message(call, f"refused by the user ({comment}); the action was not performed")
+
+
 async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Run the requested tool calls concurrently, within the per-run tool-call budget."""
     ctx = runtime.context
@@ -104,16 +149,21 @@ async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[s
             return _error_message(call, f"unknown tool {call['name']!r}")
         try:
             result = await tool.ainvoke({**call, "type": "tool_call"})
-        except Exception as exc:  # noqa: BLE001 - invalid arguments become the tool's result
+        except Exception as exc:
             return _error_message(call, f"{type(exc).__name__}: {exc}")
         assert isinstance(result, ToolMessage)
         if isinstance(result.content, str) and result.content.startswith('{"error"'):
             result.status = "error"
         return result
 
-    calls = [dict(call) for call in last.tool_calls]
+    decisions = state.get("approvals") or {}
+    planned = [
+        _apply_decision(dict(call), decisions.get(call["id"] or "")) for call in last.tool_calls
+    ]
+    refused = [item for item in planned if isinstance(item, ToolMessage)]
+    calls = [item for item in planned if not isinstance(item, ToolMessage)]
     allowed = calls[: max(ctx.max_tool_calls - used, 0)]
-    results = list(await asyncio.gather(*(call_one(call) for call in allowed)))
+    results = [*refused, *await asyncio.gather(*(call_one(call) for call in allowed))]
     for call in calls[len(allowed) :]:
         stop_reason = TOOL_BUDGET_EXCEEDED
         results.append(
@@ -123,9 +173,9 @@ async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[s
 
 
 def needs_tools(state: AgentState) -> str:
-    """Did the executor ask for tools?"""
+    """Did the executor ask for tools? (They pass the approval gate first.)"""
     last = state["messages"][-1]
-    return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
+    return "approval" if isinstance(last, AIMessage) and last.tool_calls else END
 
 
 def needs_more_execution(state: AgentState) -> str:
@@ -133,14 +183,18 @@ def needs_more_execution(state: AgentState) -> str:
     return END if state.get("stop_reason") else "executor"
 
 
-def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """planner → executor ⇄ tools → END."""
+def build_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None,
+) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """planner → executor ⇄ (approval → tools) → END."""
     graph = StateGraph(AgentState, context_schema=AgentContext)
     graph.add_node("planner", planner)
     graph.add_node("executor", executor)
+    graph.add_node("approval", approval)
     graph.add_node("tools", run_tools)
     graph.add_edge(START, "planner")
     graph.add_edge("planner", "executor")
-    graph.add_conditional_edges("executor", needs_tools, {"tools": "tools", END: END})
+    graph.add_conditional_edges("executor", needs_tools, {"approval": "approval", END: END})
+    graph.add_edge("approval", "tools")
     graph.add_conditional_edges("tools", needs_more_execution, {"executor": "executor", END: END})
     return graph.compile(checkpointer=checkpointer)

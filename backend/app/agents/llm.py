@@ -53,7 +53,9 @@ def _build(config: Settings, model_name: str) -> BaseChatModel:
                 "LLM_MODEL_PROVIDER=anthropic needs the optional dependency: "
                 "`uv sync --extra anthropic`"
             ) from exc
-        kwargs: dict[str, Any] = {"base_url": config.ANTHROPIC_BASE_URL} if config.ANTHROPIC_BASE_URL else {}
+        kwargs: dict[str, Any] = (
+            {"base_url": config.ANTHROPIC_BASE_URL} if config.ANTHROPIC_BASE_URL else {}
+        )
         return ChatAnthropic(
             model=model_name,
             api_key=SecretStr(config.ANTHROPIC_API_KEY or ""),

@@ -38,7 +38,7 @@ WORD_RE = re.compile(r"\s*\S+\s*")
 
 HELP_TEXT = (
     "I'm the offline demo model, so I only understand a few requests: an email address "
-    "(I look up that user), an item id, \"show my items\", or a URL to fetch. To chat about "
+    '(I look up that user), an item id, "show my items", or a URL to fetch. To chat about '
     "anything else, configure a real model: set LLM_MODEL_PROVIDER=openai and OPENAI_API_KEY "
     "(or OPENAI_BASE_URL for a local OpenAI-compatible server such as vLLM or Ollama) in .env."
 )
@@ -75,7 +75,9 @@ def detect_intents(request: str) -> list[tuple[str, dict[str, Any]]]:
     for url in urls:
         if POST_RE.search(request):
             quoted = QUOTED_RE.findall(URL_RE.sub(" ", request))
-            intents.append(("http_post", {"url": url, "body": {"message": quoted[0] if quoted else request}}))
+            intents.append(
+                ("http_post", {"url": url, "body": {"message": quoted[0] if quoted else request}})
+            )
         else:
             intents.append(("http_get", {"url": url}))
     return intents
@@ -149,13 +151,22 @@ class OfflineChatModel(BaseChatModel):
         request = _text(messages[humans[-1]]) if humans else ""
         after = messages[humans[-1] + 1 :] if humans else []
         results = [m for m in after if isinstance(m, ToolMessage)]
-        intents = [(n, a) for n, a in detect_intents(request) if n in tool_names or "Plan" in tool_names]
+        intents = [
+            (n, a) for n, a in detect_intents(request) if n in tool_names or "Plan" in tool_names
+        ]
 
         if kwargs.get("tool_choice") and tool_names == ["Plan"]:
             steps: list[dict[str, str | None]] = [
                 {"description": f"Call {n} with {json.dumps(a)}", "tool": n} for n, a in intents
             ]
-            steps.append({"description": "Answer the user from the results" if intents else "Answer directly", "tool": None})
+            steps.append(
+                {
+                    "description": "Answer the user from the results"
+                    if intents
+                    else "Answer directly",
+                    "tool": None,
+                }
+            )
             return self._message("", [("Plan", {"steps": steps})], messages)
         if tool_names and intents and not results:
             return self._message("", intents, messages)
@@ -164,7 +175,9 @@ class OfflineChatModel(BaseChatModel):
             return self._message(text, [], messages)
         if MEMORY_RE.search(request) and len(humans) > 1:
             earlier = _text(messages[humans[0]])
-            return self._message(f"Earlier in this conversation you said: \u201c{earlier}\u201d", [], messages)
+            return self._message(
+                f"Earlier in this conversation you said: \u201c{earlier}\u201d", [], messages
+            )
         return self._message(HELP_TEXT, [], messages)
 
     def _message(
@@ -175,7 +188,9 @@ class OfflineChatModel(BaseChatModel):
             for name, args in calls
         ]
         prompt_tokens = sum(_count_tokens(_text(m)) for m in messages)
-        completion_tokens = _count_tokens(text) + sum(_count_tokens(json.dumps(c["args"])) for c in tool_calls)
+        completion_tokens = _count_tokens(text) + sum(
+            _count_tokens(json.dumps(c["args"])) for c in tool_calls
+        )
         usage = UsageMetadata(
             input_tokens=prompt_tokens,
             output_tokens=completion_tokens,

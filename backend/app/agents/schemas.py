@@ -67,6 +67,16 @@ class ToolCallRecord(BaseModel):
     ok: bool | None = None
 
 
+class ApprovalRequest(BaseModel):
+    """A tool call paused until its owner decides."""
+
+    approval_id: uuid.UUID
+    tool: str
+    args: dict[str, Any]
+    reason: str
+    tool_call_id: str | None = None
+
+
 class AgentRunResult(BaseModel):
     """The outcome of one run (the seed's dict, plus cost and tool calls)."""
 
@@ -84,6 +94,7 @@ class AgentRunResult(BaseModel):
     total_tokens: int = 0
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     error: str | None = None
+    pending_approval: ApprovalRequest | None = None
 
 
 # --- stream events: one schema, exported in OpenAPI, generated into the frontend's types ---
@@ -133,6 +144,13 @@ class ToolResultEvent(BaseModel):
     ok: bool
 
 
+class ApprovalRequiredEvent(ApprovalRequest):
+    """The run paused before a side-effecting tool; decide it to resume the run."""
+
+    type: Literal["approval_required"] = "approval_required"
+    run_id: uuid.UUID
+
+
 class RunCompletedEvent(AgentRunResult):
     """The run finished (any terminal status); same fields as `/agent/run`."""
 
@@ -144,7 +162,13 @@ class ErrorEvent(BaseModel):
 
     type: Literal["error"] = "error"
     code: Literal[
-        "model_error", "model_timeout", "budget_exceeded", "cancelled", "internal", "not_found"
+        "model_error",
+        "model_timeout",
+        "budget_exceeded",
+        "cancelled",
+        "internal",
+        "not_found",
+        "conflict",
     ]
     message: str
     run_id: uuid.UUID | None = None
@@ -156,6 +180,7 @@ AgentStreamEvent = Annotated[
     | TokenEvent
     | ToolCallEvent
     | ToolResultEvent
+    | ApprovalRequiredEvent
     | RunCompletedEvent
     | ErrorEvent,
     Field(discriminator="type"),
@@ -260,3 +285,39 @@ class AgentConfigPublic(BaseModel):
     model_provider: str
     model_name: str
     tracing_enabled: bool
+
+
+# --- approvals ---
+
+
+class ApprovalDecision(BaseModel):
+    """The owner's decision on a paused tool call."""
+
+    decision: Literal["approve", "reject", "edit"]
+    args: dict[str, Any] | None = Field(default=None, description="Edited arguments (edit only).")
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalPublic(BaseModel):
+    """An approval request and, once decided, its audit record."""
+
+    id: uuid.UUID
+    run_id: uuid.UUID
+    thread_id: uuid.UUID
+    tool: str
+    args: dict[str, Any]
+    edited_args: dict[str, Any] | None = None
+    reason: str
+    status: str
+    comment: str | None = None
+    decided_by: uuid.UUID | None = None
+    decided_at: datetime | None = None
+    expires_at: datetime
+    created_at: datetime
+
+
+class ApprovalsPublic(BaseModel):
+    """A page of approvals."""
+
+    data: list[ApprovalPublic]
+    count: int

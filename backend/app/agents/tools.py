@@ -23,8 +23,8 @@ from app.crud import item as crud_item
 from app.crud import user as crud_user
 from app.models import ItemPublic, User
 
-# Tools that change the outside world; the approval flow pauses before them.
-SIDE_EFFECT_TOOLS = {"http_post"}
+# Tool metadata flag: the executor pauses for the user's approval before such a tool runs.
+REQUIRES_APPROVAL = "requires_approval"
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _json_errors(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable
             return _dumps({"error": f"refused: {exc}"})
         except httpx.HTTPError as exc:
             return _dumps({"error": f"HTTP request failed: {type(exc).__name__}: {exc}"})
-        except Exception as exc:  # noqa: BLE001 - a tool's failure is its result, not the run's
+        except Exception as exc:
             return _dumps({"error": f"{type(exc).__name__}: {exc}"})
 
     return wrapper
@@ -229,6 +229,7 @@ def build_http_tools(ctx: ToolContext) -> list[BaseTool]:
             name="http_post",
             description="Send a JSON body with HTTP POST to an allowlisted host.",
             args_schema=HttpPostInput,
+            metadata={REQUIRES_APPROVAL: True},
         ),
     ]
 
@@ -236,3 +237,18 @@ def build_http_tools(ctx: ToolContext) -> list[BaseTool]:
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     """Every tool available to the executor for this run."""
     return [*build_db_tools(ctx), *build_http_tools(ctx)]
+
+
+def approval_required_tools(tools: list[BaseTool], config: Settings) -> frozenset[str]:
+    """Tools flagged `requires_approval`, plus any named in AGENT_APPROVAL_REQUIRED_TOOLS."""
+    flagged = {tool.name for tool in tools if (tool.metadata or {}).get(REQUIRES_APPROVAL)}
+    return frozenset(flagged | set(config.AGENT_APPROVAL_REQUIRED_TOOLS))
+
+
+def tool_args_schema(tools: list[BaseTool], name: str) -> type[BaseModel] | None:
+    """The Pydantic input schema of a tool, for validating edited arguments."""
+    for tool in tools:
+        schema = tool.args_schema
+        if tool.name == name and isinstance(schema, type) and issubclass(schema, BaseModel):
+            return schema
+    return None

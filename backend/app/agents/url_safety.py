@@ -38,7 +38,9 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def check_url(url: str, *, allowed_hosts: list[str], require_allowlisted: bool = False) -> str:
+async def check_url(
+    url: str, *, allowed_hosts: list[str], require_allowlisted: bool = False
+) -> str:
     """Validate one URL (scheme, host, resolved addresses); return its host or raise."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):

@@ -112,7 +112,7 @@ async def test_unknown_request_gets_the_help_text() -> None:
 
 def test_routing_predicates() -> None:
     call = {"name": "x", "args": {}, "id": "1"}
-    assert needs_tools({"messages": [AIMessage("", tool_calls=[call])]}) == "tools"
+    assert needs_tools({"messages": [AIMessage("", tool_calls=[call])]}) == "approval"
     assert needs_tools({"messages": [AIMessage("done")]}) == "__end__"
     assert needs_more_execution({"stop_reason": None}) == "executor"
     assert needs_more_execution({"stop_reason": TOOL_BUDGET_EXCEEDED}) == "__end__"

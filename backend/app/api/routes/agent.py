@@ -21,8 +21,9 @@ from app.agents.schemas import (
     ThreadsPublic,
 )
 from app.agents.service import AgentRunError, AgentService, PreparedRun, ThreadNotFoundError
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, SessionDep, SkipQuery
 from app.core.config import settings
+from app.core.rate_limit import agent_rate_limit
 from app.core.telemetry import tracing_enabled
 from app.crud import crud_agent
 from app.models import Message, RunStatus
@@ -49,18 +50,24 @@ async def _prepare(service: AgentService, user: Any, body: AgentRunRequest) -> P
         raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND) from None
 
 
-def _error_response(error: AgentRunError) -> JSONResponse:
+def error_response(error: AgentRunError) -> JSONResponse:
     return JSONResponse(
         status_code=error.status_code,
-        content={"detail": error.message, "code": error.code, "run": error.result.model_dump(mode="json")},
+        content={
+            "detail": error.message,
+            "code": error.code,
+            "run": error.result.model_dump(mode="json"),
+        },
     )
 
 
 @router.post(
     "/run",
     response_model=AgentRunResult,
+    dependencies=[Depends(agent_rate_limit)],
     responses={
         404: {"description": "Thread not found"},
+        429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
         502: {"description": "The model failed"},
         504: {"description": "The model timed out"},
     },
@@ -73,12 +80,13 @@ async def run_agent(
     try:
         return await service.execute(prepared)
     except AgentRunError as error:
-        return _error_response(error)
+        return error_response(error)
 
 
 @router.post(
     "/run/stream",
     response_class=EventSourceResponse,
+    dependencies=[Depends(agent_rate_limit)],
     responses={
         200: {
             "description": "Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`.",
@@ -86,6 +94,7 @@ async def run_agent(
             "content": {"text/event-stream": {}},
         },
         404: {"description": "Thread not found"},
+        429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
     },
 )
 async def run_agent_stream(
@@ -98,7 +107,7 @@ async def run_agent_stream(
         try:
             async for event in service.stream(prepared):
                 yield ServerSentEvent(data=event.model_dump_json(), event=event.type)
-        except Exception:  # noqa: BLE001 - the stream must end with an event, not a dropped socket
+        except Exception:
             error = ErrorEvent(code="internal", message="Internal error", run_id=prepared.run_id)
             yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
 
@@ -124,14 +133,18 @@ async def cancel_run(
 async def list_runs(
     session: SessionDep,
     current_user: CurrentUser,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     thread_id: uuid.UUID | None = None,
     status: RunStatus | None = None,
 ) -> Any:
     """Run history, newest first."""
     return await agent_runs.list_runs(
-        session, current_user, skip=skip, limit=limit, thread_id=thread_id,
+        session,
+        current_user,
+        skip=skip,
+        limit=limit,
+        thread_id=thread_id,
         status=status.value if status else None,
     )
 
@@ -149,7 +162,7 @@ async def read_run(run_id: uuid.UUID, session: SessionDep, current_user: Current
 async def list_threads(
     session: SessionDep,
     current_user: CurrentUser,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     """The current user's conversations, most recent first."""
@@ -173,7 +186,9 @@ async def delete_thread(
 ) -> Message:
     """Delete a conversation's checkpoints; its runs stay in the history, flagged deleted."""
     owner = await crud_agent.thread_owner(session=session, thread_id=thread_id)
-    if owner != current_user.id or not await agent_runs.visible_thread(session, current_user, thread_id):
+    if owner != current_user.id or not await agent_runs.visible_thread(
+        session, current_user, thread_id
+    ):
         raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND)
     await service.delete_thread(thread_id)
     return Message(message="Thread deleted")

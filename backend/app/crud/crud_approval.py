@@ -1,0 +1,102 @@
+"""Approval data access: create, claim a decision atomically, list, expire."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models import AgentApproval, AgentRun, ApprovalStatus, RunStatus, utcnow
+
+
+async def create_approval(*, session: AsyncSession, approval: AgentApproval) -> AgentApproval:
+    """Insert a pending approval (idempotent: the same id is only stored once)."""
+    existing = await session.get(AgentApproval, approval.id)
+    if existing is not None:
+        return existing
+    session.add(approval)
+    await session.commit()
+    return approval
+
+
+async def claim_decision(
+    *,
+    session: AsyncSession,
+    approval_id: uuid.UUID,
+    status: str,
+    decided_by: uuid.UUID | None,
+    edited_args: dict[str, Any] | None,
+    comment: str | None,
+) -> bool:
+    """Record a decision if the approval is still pending; False when someone decided first."""
+    result = await session.exec(
+        update(AgentApproval)
+        .where(
+            col(AgentApproval.id) == approval_id,
+            col(AgentApproval.status) == ApprovalStatus.pending,
+        )
+        .values(
+            status=status,
+            decided_by=decided_by,
+            decided_at=utcnow(),
+            edited_args=edited_args,
+            comment=comment,
+        )
+    )
+    await session.commit()
+    return bool(result.rowcount)
+
+
+async def list_approvals_for(
+    *, session: AsyncSession, user_id: uuid.UUID, status: str | None, skip: int, limit: int
+) -> tuple[list[AgentApproval], int]:
+    """The user's approvals, newest first."""
+    conditions = [col(AgentApproval.user_id) == user_id]
+    if status:
+        conditions.append(col(AgentApproval.status) == status)
+    count = (
+        await session.exec(select(func.count()).select_from(AgentApproval).where(*conditions))
+    ).one()
+    rows = await session.exec(
+        select(AgentApproval)
+        .where(*conditions)
+        .order_by(col(AgentApproval.created_at).desc())
+        .offset(skip)
+        .limit(limit)
+    )
+    return list(rows.all()), count
+
+
+async def overdue_approvals(*, session: AsyncSession, now: datetime) -> list[AgentApproval]:
+    """Pending approvals past their deadline."""
+    rows = await session.exec(
+        select(AgentApproval).where(
+            col(AgentApproval.status) == ApprovalStatus.pending, col(AgentApproval.expires_at) < now
+        )
+    )
+    return list(rows.all())
+
+
+async def pause_run(*, session: AsyncSession, run_id: uuid.UUID, **fields: Any) -> None:
+    """Mark a running run as awaiting approval, with what it produced so far."""
+    await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
+        .values(status=RunStatus.awaiting_approval, **fields)
+    )
+    await session.commit()
+
+
+async def resume_run(*, session: AsyncSession, run_id: uuid.UUID) -> AgentRun | None:
+    """Move a run awaiting approval back to running; None if it isn't awaiting approval."""
+    result = await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.awaiting_approval)
+        .values(status=RunStatus.running)
+    )
+    await session.commit()
+    if not result.rowcount:
+        return None
+    return await session.get(AgentRun, run_id)
