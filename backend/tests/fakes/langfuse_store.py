@@ -1,0 +1,78 @@
+"""Thread-safe in-memory state of the fake Langfuse (written by the server, read by tests)."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+from tests.fakes.langfuse_model import (
+    Observation,
+    Score,
+    Trace,
+    build_trace,
+    observation_from_span,
+)
+from tests.fakes.langfuse_scores import score_from_request
+from tests.fakes.otlp import SpanRecord
+
+
+class LangfuseStore:
+    """Spans as received, observations derived from them, and scores by id."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.spans: list[SpanRecord] = []
+        self._observations: dict[tuple[str, str], Observation] = {}
+        self._scores: dict[str, Score] = {}
+        self.score_bodies: list[dict[str, Any]] = []
+
+    def reset(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self.spans.clear()
+            self._observations.clear()
+            self._scores.clear()
+            self.score_bodies.clear()
+
+    def add_spans(self, spans: list[SpanRecord]) -> None:
+        """Store spans; a span sent again (same trace and span id) replaces the earlier one."""
+        with self._lock:
+            for span in spans:
+                self.spans.append(span)
+                obs = observation_from_span(span)
+                self._observations[(obs.trace_id, obs.id)] = obs
+
+    def upsert_score(self, body: Any) -> Score:
+        """Validate and store one score; the same id overwrites (raises ScoreError on bad input)."""
+        with self._lock:
+            score_id = body.get("id") if isinstance(body, dict) else None
+            existing = self._scores.get(score_id) if isinstance(score_id, str) else None
+            score = score_from_request(body, existing)
+            self._scores[score.id] = score
+            self.score_bodies.append(body)
+            return score
+
+    def observations(self) -> list[Observation]:
+        """All observations, newest start time first."""
+        with self._lock:
+            items = list(self._observations.values())
+        return sorted(items, key=lambda obs: (obs.start_time, obs.id), reverse=True)
+
+    def traces(self) -> dict[str, Trace]:
+        """Every trace by id, derived from its observations."""
+        grouped: dict[str, list[Observation]] = defaultdict(list)
+        for obs in self.observations():
+            grouped[obs.trace_id].append(obs)
+        return {trace_id: build_trace(trace_id, items) for trace_id, items in grouped.items()}
+
+    def trace(self, trace_id: str) -> Trace | None:
+        """One trace, or None."""
+        items = [obs for obs in self.observations() if obs.trace_id == trace_id]
+        return build_trace(trace_id, items) if items else None
+
+    def scores(self) -> list[Score]:
+        """All scores, newest timestamp first."""
+        with self._lock:
+            items = list(self._scores.values())
+        return sorted(items, key=lambda score: (score.timestamp, score.id), reverse=True)
