@@ -27,4 +27,4 @@ cat <<MSG
   Model:    ${MODEL}   Database: ${DATABASE}
 
 MSG
-exec uv run --frozen uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT"
+exec uv run --frozen uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "$PORT" --no-proxy-headers

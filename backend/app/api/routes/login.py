@@ -15,13 +15,14 @@ from app.core.email import (
     send_email,
     verify_password_reset_token,
 )
+from app.core.rate_limit import login_rate_limit, password_rate_limit
 from app.crud import user as crud_user
 from app.models import Message, NewPassword, Token, UserPublic
 
 router = APIRouter(tags=["login"])
 
 
-@router.post("/login/access-token")
+@router.post("/login/access-token", dependencies=[Depends(login_rate_limit)])
 async def login_access_token(
     session: SessionDep, form_data: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
@@ -43,7 +44,7 @@ async def test_token(current_user: CurrentUser) -> Any:
     return current_user
 
 
-@router.post("/password-recovery/{email}")
+@router.post("/password-recovery/{email}", dependencies=[Depends(password_rate_limit)])
 async def recover_password(email: str, session: SessionDep) -> Message:
     """Send a password-recovery email; the answer is the same whether or not the account exists."""
     user = await crud_user.get_user_by_email(session=session, email=email)
@@ -53,7 +54,7 @@ async def recover_password(email: str, session: SessionDep) -> Message:
     return Message(message="If that email is registered, we sent a password recovery link")
 
 
-@router.post("/reset-password/")
+@router.post("/reset-password/", dependencies=[Depends(password_rate_limit)])
 async def reset_password(session: SessionDep, body: NewPassword) -> Message:
     """Reset a password with the token from the recovery email."""
     email = verify_password_reset_token(token=body.token)

@@ -5,9 +5,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from app.api.deps import CurrentSuperuser, CurrentUser, SessionDep, get_current_active_superuser
+from app.api.deps import (
+    CurrentSuperuser,
+    CurrentUser,
+    SessionDep,
+    SkipQuery,
+    get_current_active_superuser,
+)
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
+from app.core.rate_limit import signup_rate_limit
 from app.core.security import get_password_hash, verify_password
 from app.crud import user as crud_user
 from app.models import (
@@ -28,7 +35,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 @router.get("/", dependencies=[Depends(get_current_active_superuser)], response_model=UsersPublic)
 async def read_users(
     session: SessionDep,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Retrieve users."""
@@ -100,7 +107,7 @@ async def delete_user_me(session: SessionDep, current_user: CurrentUser) -> Mess
     return Message(message="User deleted successfully")
 
 
-@router.post("/signup", response_model=UserPublic)
+@router.post("/signup", response_model=UserPublic, dependencies=[Depends(signup_rate_limit)])
 async def register_user(session: SessionDep, user_in: UserRegister) -> Any:
     """Create a new user without the need to be logged in."""
     if not settings.USERS_OPEN_REGISTRATION:
@@ -112,7 +119,9 @@ async def register_user(session: SessionDep, user_in: UserRegister) -> Any:
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-async def read_user_by_id(user_id: uuid.UUID, session: SessionDep, current_user: CurrentUser) -> Any:
+async def read_user_by_id(
+    user_id: uuid.UUID, session: SessionDep, current_user: CurrentUser
+) -> Any:
     """Get a specific user by id."""
     user = await session.get(User, user_id)
     if user and user.id == current_user.id:

@@ -1,0 +1,70 @@
+"""The process-wide Redis client: opened in the app lifespan, `None` when Redis isn't configured."""
+
+from typing import Literal
+
+import structlog
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from app.core.config import Settings, settings
+
+logger = structlog.get_logger(__name__)
+
+RedisStatus = Literal["ok", "error", "disabled"]
+
+_client: Redis | None = None
+
+
+def create_redis(config: Settings = settings) -> Redis | None:
+    """A client for REDIS_URL (or REDIS_HOST/...), or None when Redis isn't configured."""
+    url = config.redis_url
+    if url is None:
+        return None
+    timeout = config.REDIS_SOCKET_TIMEOUT_SECONDS
+    # Short timeouts and a single immediate retry: a pooled connection that died with a Redis
+    # restart is replaced on the retry, while a Redis that is really down fails fast so the
+    # rate limiter can apply its failure policy instead of stalling requests.
+    return Redis.from_url(
+        url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), retries=1),
+        health_check_interval=30,
+    )
+
+
+async def open_redis(config: Settings = settings) -> Redis | None:
+    """Create the shared client (lifespan start-up); connections open lazily on first use."""
+    global _client
+    await close_redis()
+    _client = create_redis(config)
+    if _client is not None:
+        logger.info("redis.configured", status=await redis_status())
+    return _client
+
+
+async def close_redis() -> None:
+    """Close the shared client (lifespan shutdown)."""
+    global _client
+    client, _client = _client, None
+    if client is not None:
+        await client.aclose()
+
+
+def get_redis() -> Redis | None:
+    """The shared client, or None when Redis isn't configured."""
+    return _client
+
+
+async def redis_status() -> RedisStatus:
+    """`ok` when Redis answers PING, `error` when it doesn't, `disabled` when not configured."""
+    if _client is None:
+        return "disabled"
+    try:
+        await _client.ping()
+    except (RedisError, OSError) as exc:
+        logger.warning("redis.unreachable", error_type=type(exc).__name__)
+        return "error"
+    return "ok"
