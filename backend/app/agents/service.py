@@ -129,25 +129,16 @@ class AgentService:
             # 429 before anything starts; on PostgreSQL it locks the user's budget until
             # create_run commits, so concurrent starts can't both slip under the cap.
             await check_agent_budgets(session, user.id, config=self.settings)
-            run = await crud_agent.create_run(
-                session=session,
-                user_id=user.id,
-                thread_id=thread_id,
-                message=request.message,
-                model=self.models.name,
-                metadata=request.metadata or {},
-            )
+            run_id = uuid.uuid4()
             trace = telemetry.start_run_trace(
-                run_id=run.id,
-                user_id=user.id,
-                thread_id=thread_id,
-                tags=["agent", self.settings.APP_ENV],
-                metadata=request.metadata or {},
+                run_id=run_id, user_id=user.id, thread_id=thread_id,
+                tags=["agent", self.settings.APP_ENV], metadata=request.metadata or {},
             )
-            if trace.trace_id:
-                await crud_agent.set_trace_id(
-                    session=session, run_id=run.id, trace_id=trace.trace_id
-                )
+            run = await crud_agent.create_run(
+                session=session, run_id=run_id, user_id=user.id, thread_id=thread_id,
+                message=request.message, model=self.models.name,
+                metadata=request.metadata or {}, trace_id=trace.trace_id,
+            )
         bind_log_context(run_id=run.id, thread_id=thread_id, trace_id=trace.trace_id)
         return PreparedRun(run.id, thread_id, user, request.message, trace)
 

@@ -13,12 +13,25 @@ from app.models import AgentEvaluation, AgentRun, RunStatus, User, utcnow
 
 
 async def create_run(
-    *, session: AsyncSession, user_id: uuid.UUID, thread_id: uuid.UUID, message: str,
-    model: str, metadata: dict[str, Any],
+    *,
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    user_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    message: str,
+    model: str,
+    metadata: dict[str, Any],
+    trace_id: str | None,
 ) -> AgentRun:
-    """Record a run as `running`."""
+    """Record a run as `running` (its trace id is known up front)."""
     run = AgentRun(
-        user_id=user_id, thread_id=thread_id, input=message, model=model, run_metadata=metadata
+        id=run_id,
+        user_id=user_id,
+        thread_id=thread_id,
+        input=message,
+        model=model,
+        run_metadata=metadata,
+        trace_id=trace_id,
     )
     session.add(run)
     await session.commit()  # expire_on_commit=False: the row's fields stay loaded, no refresh
@@ -37,14 +50,6 @@ async def finish_run(*, session: AsyncSession, run_id: uuid.UUID, **fields: Any)
     return bool(result.rowcount)
 
 
-async def set_trace_id(*, session: AsyncSession, run_id: uuid.UUID, trace_id: str | None) -> None:
-    """Store the run's trace id."""
-    await session.exec(
-        update(AgentRun).where(col(AgentRun.id) == run_id).values(trace_id=trace_id)
-    )
-    await session.commit()
-
-
 async def get_run_for(*, session: AsyncSession, user: User, run_id: uuid.UUID) -> AgentRun | None:
     """The run when `user` may see it (owner or superuser)."""
     run = await session.get(AgentRun, run_id)
@@ -54,8 +59,13 @@ async def get_run_for(*, session: AsyncSession, user: User, run_id: uuid.UUID) -
 
 
 async def list_runs_for(
-    *, session: AsyncSession, user: User, skip: int, limit: int,
-    thread_id: uuid.UUID | None = None, status: str | None = None,
+    *,
+    session: AsyncSession,
+    user: User,
+    skip: int,
+    limit: int,
+    thread_id: uuid.UUID | None = None,
+    status: str | None = None,
 ) -> tuple[list[AgentRun], int]:
     """A page of the user's runs (all runs for superusers), newest first."""
     conditions = []
@@ -68,8 +78,11 @@ async def list_runs_for(
     count_statement = select(func.count()).select_from(AgentRun).where(*conditions)
     count = (await session.exec(count_statement)).one()
     statement = (
-        select(AgentRun).where(*conditions)
-        .order_by(col(AgentRun.created_at).desc()).offset(skip).limit(limit)
+        select(AgentRun)
+        .where(*conditions)
+        .order_by(col(AgentRun.created_at).desc())
+        .offset(skip)
+        .limit(limit)
     )
     return list((await session.exec(statement)).all()), count
 
@@ -94,8 +107,10 @@ async def evaluations_for(
 async def thread_owner(*, session: AsyncSession, thread_id: uuid.UUID) -> uuid.UUID | None:
     """Who started this thread (None when no run has used it)."""
     statement = (
-        select(AgentRun.user_id).where(col(AgentRun.thread_id) == thread_id)
-        .order_by(col(AgentRun.created_at)).limit(1)
+        select(AgentRun.user_id)
+        .where(col(AgentRun.thread_id) == thread_id)
+        .order_by(col(AgentRun.created_at))
+        .limit(1)
     )
     return (await session.exec(statement)).first()
 
@@ -113,7 +128,8 @@ async def list_threads_for(
             func.min(AgentRun.created_at).label("first_at"),
             func.count().label("run_count"),
         )
-        .where(*live).group_by(col(AgentRun.thread_id))
+        .where(*live)
+        .group_by(col(AgentRun.thread_id))
     )
     count = (await session.exec(select(func.count()).select_from(grouped.subquery()))).one()
     page = (
@@ -165,8 +181,11 @@ async def mark_stale_runs_interrupted(*, session: AsyncSession, older_than: time
             col(AgentRun.status) == RunStatus.running,
             col(AgentRun.created_at) < utcnow() - older_than,
         )
-        .values(status=RunStatus.interrupted, finished_at=utcnow(),
-                error="The server stopped while this run was in progress.")
+        .values(
+            status=RunStatus.interrupted,
+            finished_at=utcnow(),
+            error="The server stopped while this run was in progress.",
+        )
     )
     result = await session.exec(statement)
     await session.commit()
