@@ -1,5 +1,6 @@
 """The FastAPI application: middleware, routers, lifespan, and the built frontend."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,12 +9,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.middleware.cors import CORSMiddleware
 
+from app.agents import approvals
+from app.agents.checkpointer import open_checkpointer
+from app.agents.service import AgentService
 from app.api.main import api_router
+from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
 from app.core.logging import configure_logging
+from app.core.metrics import init_metrics, shutdown_metrics
+from app.core.metrics import router as metrics_router
+from app.core.rate_limit import RateLimitHeadersMiddleware
+from app.core.redis import close_redis, open_redis
+from app.core.request_context import RequestContextMiddleware, request_id_from_scope
 from app.core.spa import mount_frontend
+from app.core.telemetry import init_telemetry, shutdown_telemetry
+from app.services import evaluation_jobs
 
 logger = structlog.get_logger(__name__)
 
@@ -25,10 +39,26 @@ def custom_generate_unique_id(route: APIRoute) -> str:
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open shared resources at start-up and close them at shutdown."""
     logger.info("app.startup", env=settings.APP_ENV, database=settings.SQLALCHEMY_DATABASE_URI.split(":")[0])
-    yield
+    init_metrics()
+    init_telemetry()
+    await open_redis(settings)
+    async with open_checkpointer(settings) as checkpointer:
+        service = AgentService(settings, checkpointer)
+        app.state.agent_service = service
+        if swept := await service.sweep_stale_runs():
+            logger.warning("agent.stale_runs_interrupted", count=swept)
+        await evaluation_jobs.sweep_stale_jobs()
+        sweeper = asyncio.create_task(approvals.sweep_forever(service))
+        yield
+        sweeper.cancel()
+        await evaluation_jobs.shutdown_jobs()
+        await service.cancel_all()
+    await close_redis()
+    await shutdown_telemetry()
+    shutdown_metrics()
     from app.core.db import engine
 
     await engine.dispose()
@@ -36,14 +66,46 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: log the error and answer a JSON 500 without internals."""
-    logger.exception("request.unhandled_error", path=request.url.path, error_type=type(exc).__name__)
-    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+    request_id = request_id_from_scope(request.scope)
+    logger.exception(
+        "request.unhandled_error",
+        path=request.url.path,
+        error_type=type(exc).__name__,
+        request_id=request_id,
+    )
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return JSONResponse(
+        status_code=500, content={"detail": "Internal server error"}, headers=headers
+    )
 
 
 async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     """422 with a JSON-safe `detail` (input values that can't be serialised are dropped)."""
     errors = [{k: v for k, v in err.items() if k in ("type", "loc", "msg")} for err in exc.errors()]
     return JSONResponse(status_code=422, content={"detail": errors})
+
+
+async def database_rejected_value(request: Request, exc: DataError) -> JSONResponse:
+    """422 when the database refuses a value validation let through (a NUL character in text)."""
+    logger.warning(
+        "request.database_rejected_value",
+        path=request.url.path,
+        error_type=type(exc.orig).__name__,
+        request_id=request_id_from_scope(request.scope),
+    )
+    return JSONResponse(
+        status_code=422, content={"detail": "The request contains a value that can't be stored"}
+    )
+
+
+async def database_busy(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+    """503 with Retry-After when every database connection is in use (not a 500)."""
+    logger.warning("request.database_pool_exhausted", path=request.url.path)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "The service is busy, please retry shortly"},
+        headers={"Retry-After": "2"},
+    )
 
 
 def create_app() -> FastAPI:
@@ -57,6 +119,11 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(Exception, unhandled_error)
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, database_rejected_value)  # type: ignore[arg-type]
+    app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)  # type: ignore[arg-type]
+    # Added before CORS so CORS wraps it: a 413 still carries the CORS headers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
+    app.add_middleware(RateLimitHeadersMiddleware)
     if settings.all_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -66,7 +133,11 @@ def create_app() -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
         )
+    # Outermost of our middleware: every response, CORS preflights included, gets the id.
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    if settings.METRICS_ENABLED:
+        app.include_router(metrics_router)
     if settings.FRONTEND_DIST_DIR:
         mount_frontend(app, settings.FRONTEND_DIST_DIR, settings.API_V1_STR)
     return app

@@ -2,10 +2,14 @@
 
 from fastapi import APIRouter
 
-from app.api.routes import items, login, users, utils
+from app.api.routes import agent, approvals, evaluations, feedback, items, login, users, utils
 
 api_router = APIRouter()
 api_router.include_router(login.router)
 api_router.include_router(users.router)
 api_router.include_router(utils.router)
 api_router.include_router(items.router)
+api_router.include_router(agent.router)
+api_router.include_router(approvals.router)
+api_router.include_router(feedback.router)
+api_router.include_router(evaluations.router)

@@ -96,9 +96,115 @@ class Settings(BaseSettings):
     EMAILS_FROM_EMAIL: EmailStr | None = None
     EMAILS_FROM_NAME: str | None = None
 
+    # --- agent: model providers ---
+    LLM_MODEL_PROVIDER: Literal["openai", "anthropic", "azure", "offline"] | None = None
+    LLM_MODEL_NAME: str | None = None
+    LLM_TEMPERATURE: float = Field(default=0.2, ge=0.0, le=2.0)
+    LLM_MAX_TOKENS: int = Field(default=2000, ge=1)
+    LLM_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
+    LLM_MAX_RETRIES: int = Field(default=3, ge=0, le=10)
+    LLM_FALLBACK_MODEL_NAME: str | None = None
+    OPENAI_API_KEY: str | None = None
+    OPENAI_BASE_URL: str | None = None
+    AZURE_OPENAI_API_KEY: str | None = None
+    AZURE_OPENAI_ENDPOINT: str | None = None
+    AZURE_OPENAI_API_VERSION: str = "2024-10-21"
+    AZURE_OPENAI_DEPLOYMENT: str | None = None
+    ANTHROPIC_API_KEY: str | None = None
+    ANTHROPIC_BASE_URL: str | None = None
+    OFFLINE_MODEL_LATENCY_MS: int = Field(default=0, ge=0)
+    OFFLINE_MODEL_TOKENS_PER_SECOND: float = Field(default=0.0, ge=0.0)
+
+    # --- agent: runtime and budgets ---
+    AGENT_MAX_TOOL_CALLS: int = Field(default=8, ge=0)
+    AGENT_RECURSION_LIMIT: int = Field(default=40, ge=4)
+    AGENT_MAX_INPUT_CHARS: int = Field(default=8000, ge=1)
+    AGENT_RUN_TIMEOUT_SECONDS: float = Field(default=300.0, gt=0)
+    AGENT_HTTP_ALLOWED_HOSTS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    AGENT_HTTP_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    AGENT_HTTP_MAX_RESPONSE_BYTES: int = Field(default=100_000, ge=1)
+    AGENT_HTTP_MAX_REDIRECTS: int = Field(default=3, ge=0)
+    AGENT_APPROVAL_REQUIRED_TOOLS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
+    APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
+    CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
+
+    # --- evaluation: LLM-as-judge (app/evaluation) ---
+    EVALUATION_API_KEY: str | None = None
+    EVALUATION_BASE_URL: str | None = None
+    EVALUATION_LLM: str = "gpt-4o-mini"
+    EVALUATION_JUDGE: Literal["auto", "llm", "offline"] = "auto"
+    EVALUATION_SLEEP_TIME: float = Field(default=0.0, ge=0.0)
+    EVALUATION_CONCURRENCY: int = Field(default=8, ge=1, le=256)
+    EVALUATION_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
+    EVALUATION_MAX_RETRIES: int = Field(default=5, ge=0, le=20)
+    EVALUATION_RETRY_MAX_WAIT_SECONDS: float = Field(default=30.0, gt=0)
+    EVALUATION_MAX_FIELD_CHARS: int = Field(default=12_000, ge=100)
+    EVALUATION_REPORTS_DIR: Path = BACKEND_DIR / "reports"
+    EVALUATION_CALIBRATION_MIN_RUNS: int = Field(default=20, ge=2)
+    EVALUATION_JOB_STALE_SECONDS: float = Field(default=120.0, gt=0)
+
+    # --- redis, rate limits and budgets (app/core/rate_limit.py, app/services/budget.py) ---
+    REDIS_URL: str | None = None
+    REDIS_HOST: str | None = None
+    REDIS_PORT: int = 6379
+    REDIS_PASSWORD: str | None = None
+    REDIS_DB: int = Field(default=0, ge=0)
+    REDIS_SOCKET_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
+    # Defaults to true, except under APP_ENV=test where a test turns limits on explicitly.
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_PER_MINUTE: int = Field(default=60, ge=0)
+    AUTH_RATE_LIMIT_PER_MINUTE: int = Field(default=10, ge=0)
+    RATE_LIMIT_WINDOW_SECONDS: int = Field(default=60, ge=1)
+    # Defaults to true in local/test, false in staging/production.
+    RATE_LIMIT_FAIL_OPEN: bool = True
+    TRUSTED_PROXIES: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    AGENT_DAILY_TOKEN_BUDGET: int = Field(default=0, ge=0)
+    AGENT_MAX_CONCURRENT_RUNS_PER_USER: int = Field(default=3, ge=0)
+
     # --- logging ---
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
+
+    # --- observability: Langfuse tracing (app/core/telemetry.py) ---
+    # Tracing is on only when LANGFUSE_ENABLED and both keys are set.
+    LANGFUSE_ENABLED: bool = True
+    LANGFUSE_PUBLIC_KEY: str | None = None
+    LANGFUSE_SECRET_KEY: str | None = None
+    LANGFUSE_BASE_URL: str | None = None
+    LANGFUSE_HOST: str | None = None
+    LANGFUSE_PROJECT_ID: str | None = None
+    # Browser-facing Langfuse URL for trace links (default: the base URL above).
+    LANGFUSE_PUBLIC_URL: str | None = None
+    LANGFUSE_SAMPLE_RATE: float = Field(default=1.0, ge=0.0, le=1.0)
+    LANGFUSE_TIMEOUT_SECONDS: int = Field(default=3, ge=1, le=60)
+    LANGFUSE_FLUSH_INTERVAL_SECONDS: float = Field(default=2.0, gt=0)
+    LANGFUSE_SHUTDOWN_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+
+    # --- observability: LangSmith, passed through to LangChain (off by default) ---
+    LANGCHAIN_TRACING_V2: bool = False
+    LANGCHAIN_API_KEY: str | None = None
+    LANGCHAIN_PROJECT: str | None = None
+    LANGCHAIN_ENDPOINT: str | None = None
+
+    # --- observability: Prometheus metrics (app/core/metrics.py) ---
+    METRICS_ENABLED: bool = True
+    METRICS_BEARER_TOKEN: str | None = None
+    AGENT_LATENCY_SLO_SECONDS: float = Field(default=30.0, gt=0)
+    # USD per 1M tokens by model name (longest prefix wins); unknown models cost 0.
+    LLM_PRICES_JSON: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "gpt-4o-mini": {"input": 0.15, "output": 0.60},
+            "gpt-4o": {"input": 2.50, "output": 10.00},
+            "gpt-4.1-nano": {"input": 0.10, "output": 0.40},
+            "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
+            "gpt-4.1": {"input": 2.00, "output": 8.00},
+            "claude-3-5-haiku": {"input": 0.80, "output": 4.00},
+            "claude-haiku-4-5": {"input": 1.00, "output": 5.00},
+            "claude-sonnet-4": {"input": 3.00, "output": 15.00},
+            "offline": {"input": 0.0, "output": 0.0},
+        }
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -120,8 +226,12 @@ class Settings(BaseSettings):
                 return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
             return url
         if self.POSTGRES_SERVER:
+            from urllib.parse import quote
+
+            # Quoted: a password with "@", "/" or ":" would otherwise break the URL.
             return (
-                f"postgresql+psycopg://{self.POSTGRES_USER}:{self.POSTGRES_PASSWORD}"
+                f"postgresql+psycopg://{quote(self.POSTGRES_USER, safe='')}"
+                f":{quote(self.POSTGRES_PASSWORD, safe='')}"
                 f"@{self.POSTGRES_SERVER}:{self.POSTGRES_PORT}/{self.POSTGRES_DB}"
             )
         return f"sqlite+aiosqlite:///{self.DATA_DIR / 'app.db'}"
@@ -135,6 +245,30 @@ class Settings(BaseSettings):
     def psycopg_conninfo(self) -> str:
         """A libpq URL for psycopg (checkpointer pool) derived from the SQLAlchemy URL."""
         return self.SQLALCHEMY_DATABASE_URI.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @property
+    def llm_provider(self) -> str:
+        """The configured provider; `offline` when none is set and no API key is configured."""
+        if self.LLM_MODEL_PROVIDER:
+            return self.LLM_MODEL_PROVIDER
+        if self.OPENAI_API_KEY:
+            return "openai"
+        if self.ANTHROPIC_API_KEY:
+            return "anthropic"
+        if self.AZURE_OPENAI_API_KEY and self.AZURE_OPENAI_ENDPOINT:
+            return "azure"
+        return "offline"
+
+    @property
+    def llm_model_name(self) -> str:
+        """The model name, with a sensible default per provider."""
+        defaults = {
+            "openai": "gpt-4o-mini",
+            "azure": self.AZURE_OPENAI_DEPLOYMENT or "gpt-4o-mini",
+            "anthropic": "claude-3-5-haiku-latest",
+            "offline": "offline-demo",
+        }
+        return self.LLM_MODEL_NAME or defaults[self.llm_provider]
 
     @property
     def emails_enabled(self) -> bool:
@@ -160,6 +294,22 @@ class Settings(BaseSettings):
                 raise ValueError(message)
 
     @model_validator(mode="after")
+    def _persist_local_secret_key(self) -> Self:
+        """Locally, keep one generated SECRET_KEY in DATA_DIR so restarts don't log users out."""
+        if self.APP_ENV == "local" and "SECRET_KEY" not in self.model_fields_set:
+            key_file = self.DATA_DIR / ".secret_key"
+            try:
+                if key_file.is_file():
+                    self.SECRET_KEY = key_file.read_text().strip() or self.SECRET_KEY
+                else:
+                    key_file.parent.mkdir(parents=True, exist_ok=True)
+                    key_file.write_text(self.SECRET_KEY)
+                    key_file.chmod(0o600)
+            except OSError:
+                pass  # read-only checkout: a per-process key still works
+        return self
+
+    @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
         if self.APP_ENV in ("staging", "production"):
             if "SECRET_KEY" not in self.model_fields_set:
@@ -172,6 +322,31 @@ class Settings(BaseSettings):
             if self.is_postgres and not self.DATABASE_URL:
                 self._check_secret("POSTGRES_PASSWORD", self.POSTGRES_PASSWORD)
         return self
+
+    @model_validator(mode="after")
+    def _rate_limit_defaults(self) -> Self:
+        # Environment-dependent defaults; an explicit value always wins.
+        if "RATE_LIMIT_ENABLED" not in self.model_fields_set and self.APP_ENV == "test":
+            self.RATE_LIMIT_ENABLED = False
+        if "RATE_LIMIT_FAIL_OPEN" not in self.model_fields_set:
+            self.RATE_LIMIT_FAIL_OPEN = self.APP_ENV in ("local", "test")
+        import ipaddress
+
+        for proxy in self.TRUSTED_PROXIES:
+            ipaddress.ip_network(proxy, strict=False)  # raises ValueError on a bad CIDR
+        return self
+
+    @property
+    def redis_url(self) -> str | None:
+        """REDIS_URL, or a URL built from REDIS_HOST/PORT/PASSWORD/DB; None when Redis is off."""
+        if self.REDIS_URL:
+            return self.REDIS_URL
+        if not self.REDIS_HOST:
+            return None
+        from urllib.parse import quote
+
+        auth = f":{quote(self.REDIS_PASSWORD, safe='')}@" if self.REDIS_PASSWORD else ""
+        return f"redis://{auth}{self.REDIS_HOST}:{self.REDIS_PORT}/{self.REDIS_DB}"
 
 
 @lru_cache

@@ -2,14 +2,27 @@
 
 import logging
 import sys
+import uuid
+from typing import Any, TextIO
 
 import structlog
 
 from app.core.config import Settings
 
 
-def configure_logging(config: Settings) -> None:
-    """Route stdlib and structlog records through one structlog pipeline."""
+def bind_log_context(**values: Any) -> None:
+    """Add keys (user_id, run_id, trace_id, ...) to every later log line of this request/task."""
+    structlog.contextvars.bind_contextvars(
+        **{
+            key: str(value) if isinstance(value, uuid.UUID) else value
+            for key, value in values.items()
+            if value is not None
+        }
+    )
+
+
+def configure_logging(config: Settings, stream: TextIO | None = None) -> None:
+    """Route stdlib and structlog records through one structlog pipeline (to stderr by default)."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -27,7 +40,7 @@ def configure_logging(config: Settings) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

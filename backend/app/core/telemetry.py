@@ -1,0 +1,283 @@
+"""Langfuse tracing (SDK 5, OpenTelemetry-based) for agent runs, plus LangSmith pass-through.
+
+Compatible servers: Langfuse Cloud or self-hosted Langfuse >= v4.59 (SDK 5.x; a v3 server
+needs SDK 4.x). Spans leave the process from a background thread through a bounded queue
+(OpenTelemetry's BatchSpanProcessor, `OTEL_BSP_MAX_QUEUE_SIZE`, 2048 spans by default; the
+oldest are dropped when full) with a short HTTP timeout, so a slow or unreachable Langfuse
+never blocks or fails a request.
+"""
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from langchain_core.callbacks import BaseCallbackHandler
+from langfuse import Langfuse
+from langfuse._client.resource_manager import LangfuseResourceManager
+from langfuse.langchain import CallbackHandler
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
+
+from app.core.config import settings
+
+TRACE_NAME = "agent_run"
+DEFAULT_BASE_URL = "https://cloud.langfuse.com"
+
+logger = structlog.get_logger(__name__)
+
+
+@dataclass
+class RunTrace:
+    """What the agent service needs to trace one run."""
+
+    trace_id: str | None
+    trace_url: str | None
+    callbacks: list[BaseCallbackHandler] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Config:
+    public_key: str
+    secret_key: str
+    base_url: str
+    sample_rate: float
+    timeout: int
+    flush_interval: float
+    environment: str
+
+
+@dataclass
+class _State:
+    config: _Config | None = None
+    client: Langfuse | None = None
+    provider: TracerProvider | None = None
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def langfuse_base_url() -> str:
+    """LANGFUSE_BASE_URL, else the legacy LANGFUSE_HOST, else Langfuse Cloud."""
+    url = settings.LANGFUSE_BASE_URL or settings.LANGFUSE_HOST or DEFAULT_BASE_URL
+    return url.rstrip("/")
+
+
+def tracing_enabled() -> bool:
+    """True when Langfuse is enabled and both keys are configured."""
+    return bool(
+        settings.LANGFUSE_ENABLED and settings.LANGFUSE_PUBLIC_KEY and settings.LANGFUSE_SECRET_KEY
+    )
+
+
+def _current_config() -> _Config | None:
+    if not tracing_enabled():
+        return None
+    return _Config(
+        public_key=str(settings.LANGFUSE_PUBLIC_KEY),
+        secret_key=str(settings.LANGFUSE_SECRET_KEY),
+        base_url=langfuse_base_url(),
+        sample_rate=settings.LANGFUSE_SAMPLE_RATE,
+        timeout=settings.LANGFUSE_TIMEOUT_SECONDS,
+        flush_interval=settings.LANGFUSE_FLUSH_INTERVAL_SECONDS,
+        # Langfuse environments must be lowercase and must not start with "langfuse".
+        environment=settings.APP_ENV,
+    )
+
+
+def _shutdown_in_background(
+    client: Langfuse, provider: TracerProvider | None, on_done: Callable[[], None] | None = None
+) -> None:
+    """Flush and stop a client on a daemon thread; callers decide how long to wait."""
+
+    def run() -> None:
+        try:
+            client.shutdown()
+            if provider is not None:
+                provider.shutdown()
+        except Exception:
+            logger.warning("langfuse.shutdown_failed", exc_info=True)
+        finally:
+            if on_done is not None:
+                on_done()
+
+    # A daemon thread, not the default executor: an unreachable Langfuse must not hold the
+    # process open at exit.
+    threading.Thread(target=run, name="langfuse-shutdown", daemon=True).start()
+
+
+def _detach_locked() -> tuple[Langfuse | None, TracerProvider | None]:
+    client, provider, config = _state.client, _state.provider, _state.config
+    _state.client = _state.provider = _state.config = None
+    if config is not None:
+        # The SDK keeps one resource manager per public key; drop ours so a new client with
+        # the same key but another host/rate (tests, reconfiguration) really starts afresh.
+        with LangfuseResourceManager._lock:
+            LangfuseResourceManager._instances.pop(config.public_key, None)
+    return client, provider
+
+
+def get_langfuse() -> Langfuse | None:
+    """The process's Langfuse client, created on first use; None when tracing is off."""
+    config = _current_config()
+    with _lock:
+        if _state.config == config and (config is None or _state.client is not None):
+            return _state.client
+        old_client, old_provider = _detach_locked()
+        if config is not None:
+            # Our own provider (not the global one): Langfuse spans stay out of any other
+            # OpenTelemetry setup, and the sampler is the one `start_run_trace` reproduces.
+            provider = TracerProvider(sampler=_sampler(config.sample_rate))
+            _state.client = Langfuse(
+                public_key=config.public_key,
+                secret_key=config.secret_key,
+                base_url=config.base_url,
+                timeout=config.timeout,
+                flush_interval=config.flush_interval,
+                sample_rate=config.sample_rate,
+                environment=config.environment,
+                tracer_provider=provider,
+            )
+            _state.provider = provider
+            _state.config = config
+            logger.info(
+                "langfuse.enabled", base_url=config.base_url, sample_rate=config.sample_rate
+            )
+    if old_client is not None:
+        _shutdown_in_background(old_client, old_provider)
+    return _state.client
+
+
+def _sampler(rate: float) -> TraceIdRatioBased | None:
+    return TraceIdRatioBased(rate) if rate < 1.0 else None
+
+
+def trace_id_for_run(run_id: uuid.UUID) -> str:
+    """The run's trace id: deterministic, so it is known before the run starts."""
+    return str(Langfuse.create_trace_id(seed=str(run_id)))
+
+
+def is_sampled(trace_id: str, rate: float) -> bool:
+    """The decision the tracer's ratio sampler takes for this trace id."""
+    sampler = _sampler(rate)
+    if sampler is None:
+        return True
+    result = sampler.should_sample(None, int(trace_id, 16), TRACE_NAME)
+    return bool(result.decision.is_sampled())  # type: ignore[no-untyped-call]
+
+
+def trace_url_for(trace_id: str | None) -> str | None:
+    """A link to the trace in the Langfuse UI, without a network call; None without a trace.
+
+    With LANGFUSE_PROJECT_ID the link is the project's trace page, otherwise Langfuse's
+    `/trace/{id}` page, which redirects to the project that owns the trace.
+    """
+    if not trace_id or not tracing_enabled():
+        return None
+    base = (settings.LANGFUSE_PUBLIC_URL or langfuse_base_url()).rstrip("/")
+    if settings.LANGFUSE_PROJECT_ID:
+        return f"{base}/project/{settings.LANGFUSE_PROJECT_ID}/traces/{trace_id}"
+    return f"{base}/trace/{trace_id}"
+
+
+def start_run_trace(
+    *,
+    run_id: uuid.UUID,
+    user_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    tags: list[str],
+    metadata: dict[str, Any],
+) -> RunTrace:
+    """Fix the run's trace id up front and build the Langfuse callback and run metadata.
+
+    Put `callbacks` and `metadata` into the LangGraph run config. Never raises: tracing
+    problems are logged and the run goes on untraced.
+    """
+    run_metadata: dict[str, Any] = {
+        **metadata,
+        "user_id": str(user_id),
+        "app_env": settings.APP_ENV,
+        "run_id": str(run_id),
+        "thread_id": str(thread_id),
+        "langfuse_user_id": str(user_id),
+        "langfuse_session_id": str(thread_id),
+        "langfuse_tags": list(tags),
+        "langfuse_trace_name": TRACE_NAME,
+    }
+    try:
+        client = get_langfuse()
+        trace_id = trace_id_for_run(run_id)
+        if client is None or not is_sampled(trace_id, settings.LANGFUSE_SAMPLE_RATE):
+            return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)
+        handler = CallbackHandler(
+            public_key=settings.LANGFUSE_PUBLIC_KEY, trace_context={"trace_id": trace_id}
+        )
+    except Exception:
+        logger.warning("langfuse.trace_setup_failed", run_id=str(run_id), exc_info=True)
+        return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)
+    return RunTrace(
+        trace_id=trace_id,
+        trace_url=trace_url_for(trace_id),
+        callbacks=[handler],
+        metadata=run_metadata,
+    )
+
+
+def flush_telemetry() -> None:
+    """Send buffered spans now (blocking; bounded by the exporter timeout). For tests and CLIs."""
+    client = _state.client
+    if client is not None:
+        client.flush()
+
+
+async def shutdown_telemetry() -> None:
+    """Flush and stop the client at shutdown, waiting at most LANGFUSE_SHUTDOWN_TIMEOUT_SECONDS."""
+    with _lock:
+        client, provider = _detach_locked()
+    if client is None:
+        return
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def finish() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def notify() -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(finish)
+
+    _shutdown_in_background(client, provider, notify)
+    timeout = settings.LANGFUSE_SHUTDOWN_TIMEOUT_SECONDS
+    try:
+        await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        logger.warning("langfuse.shutdown_timeout", timeout_s=timeout)
+
+
+def init_telemetry() -> None:
+    """Start-up: pass LangSmith settings on and create the Langfuse client (no network call),
+    so the first traced run doesn't pay for building it."""
+    configure_langsmith()
+    get_langfuse()
+
+
+def configure_langsmith() -> None:
+    """Export the LANGCHAIN_* settings so LangChain's own LangSmith tracer sees them.
+
+    Settings may come from `.env` files that LangChain never reads; nothing is set when
+    LANGCHAIN_TRACING_V2 is off.
+    """
+    if not settings.LANGCHAIN_TRACING_V2:
+        return
+    os.environ["LANGCHAIN_TRACING_V2"] = "true"
+    for name in ("LANGCHAIN_API_KEY", "LANGCHAIN_PROJECT", "LANGCHAIN_ENDPOINT"):
+        value = getattr(settings, name)
+        if value:
+            os.environ[name] = str(value)
