@@ -1,0 +1,98 @@
+import { type APIRequestContext, expect, test } from "@playwright/test";
+import { chatUser, lastAnswer, sendMessage, waitForStatus } from "./support/agent";
+
+const echo = () => {
+  const url = process.env.E2E_ECHO_URL;
+  if (!url) throw new Error("E2E_ECHO_URL is not set (playwright.config.ts sets it)");
+  return url;
+};
+
+async function received(request: APIRequestContext): Promise<string[]> {
+  const response = await request.get(`${echo()}/received`);
+  return ((await response.json()) as { body: string }[]).map((entry) => entry.body);
+}
+
+test("http_post waits for approval; approving runs it, and the badge counts what is pending", async ({
+  page,
+  request,
+}) => {
+  await chatUser(page, request);
+  const marker = `approve-${Date.now()}`;
+  await page.goto("/chat");
+  await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
+
+  const card = lastAnswer(page).getByTestId("approval-card");
+  await expect(card).toBeVisible();
+  await expect(lastAnswer(page)).toHaveAttribute("data-status", "awaiting_approval");
+  await expect(card).toContainText("http_post");
+  await expect(card).toContainText(marker);
+  await expect(page.getByTestId("approvals-badge").first()).toHaveText("1");
+  await page.screenshot({ path: "test-results/approval-card.png", fullPage: true });
+  expect(await received(request)).not.toContain(JSON.stringify({ message: marker }));
+
+  await card.getByRole("button", { name: "Approve" }).click();
+  await waitForStatus(page, "success");
+  await expect(card).toHaveAttribute("data-state", "approve");
+  await expect(lastAnswer(page).getByTestId("answer")).toContainText("answered 200");
+  await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
+  await expect(page.getByTestId("approvals-badge")).toHaveCount(0);
+});
+
+test("rejecting a post answers without running it", async ({ page, request }) => {
+  await chatUser(page, request);
+  const marker = `reject-${Date.now()}`;
+  await page.goto("/chat");
+  await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
+  const card = lastAnswer(page).getByTestId("approval-card");
+  await card.getByLabel("Comment (optional)").fill("not today");
+  await card.getByRole("button", { name: "Reject" }).click();
+  await waitForStatus(page, "success");
+  await expect(card).toHaveAttribute("data-state", "reject");
+  await expect(lastAnswer(page).getByTestId("answer")).not.toBeEmpty();
+  expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
+});
+
+test("editing the arguments validates them, then runs the edited call", async ({ page, request }) => {
+  await chatUser(page, request);
+  const marker = `edit-${Date.now()}`;
+  await page.goto("/chat");
+  await sendMessage(page, `post "original" to ${echo()}/hook`);
+  const card = lastAnswer(page).getByTestId("approval-card");
+  await card.getByRole("button", { name: "Edit", exact: true }).click();
+  const args = card.getByLabel("Arguments (JSON)");
+
+  await args.fill("{ not json");
+  await card.getByRole("button", { name: "Run with these arguments" }).click();
+  await expect(card.getByRole("alert")).toContainText("Not valid JSON");
+
+  await args.fill(JSON.stringify({ url: 42 }));
+  await card.getByRole("button", { name: "Run with these arguments" }).click();
+  await expect(card.getByRole("alert")).toBeVisible();
+  await expect(card).toHaveAttribute("data-state", "pending");
+  await expect(card.getByRole("alert")).toContainText("url");
+
+  // The editor stays open with the server's complaint; fix the arguments and send again.
+  await args.fill(JSON.stringify({ url: `${echo()}/edited`, body: { message: marker } }));
+  await card.getByRole("button", { name: "Run with these arguments" }).click();
+  await waitForStatus(page, "success");
+  await expect(card).toHaveAttribute("data-state", "edit");
+  await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
+  expect((await received(request)).some((body) => body.includes("original"))).toBe(false);
+});
+
+test("a pending approval survives a reload and can still be approved", async ({ page, request }) => {
+  await chatUser(page, request);
+  const marker = `reload-${Date.now()}`;
+  await page.goto("/chat");
+  await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
+  await expect(lastAnswer(page).getByTestId("approval-card")).toBeVisible();
+  await expect(page).toHaveURL(/thread=/);
+
+  await page.reload();
+  const card = lastAnswer(page).getByTestId("approval-card");
+  await expect(card).toBeVisible();
+  await expect(card).toContainText(marker);
+  await card.getByRole("button", { name: "Approve" }).click();
+  await waitForStatus(page, "success");
+  await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
+});

@@ -1,0 +1,73 @@
+import { createFileRoute, useNavigate } from "@tanstack/react-router";
+import { PageHeader } from "@/components/page-header";
+import { AppearanceForm } from "@/components/theme/appearance-form";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { DeleteAccount } from "@/features/users/components/delete-account";
+import { PasswordForm } from "@/features/users/components/password-form";
+import { ProfileForm } from "@/features/users/components/profile-form";
+import { useCurrentUser, useLogout } from "@/lib/auth";
+
+export const Route = createFileRoute("/_layout/settings")({
+  component: SettingsPage,
+});
+
+function SettingsPage() {
+  const { data: user } = useCurrentUser();
+  const logout = useLogout();
+  const navigate = useNavigate();
+  if (!user) return null;
+  return (
+    <div className="grid max-w-3xl gap-6">
+      <PageHeader title="User settings" description="Your profile, password and appearance." />
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>Profile</h2>
+          </CardTitle>
+          <CardDescription>How you appear and the email you log in with.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <ProfileForm user={user} />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>Password</h2>
+          </CardTitle>
+        </CardHeader>
+        <CardContent>
+          <PasswordForm />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>Appearance</h2>
+          </CardTitle>
+          <CardDescription>Light, dark, or follow your system.</CardDescription>
+        </CardHeader>
+        <CardContent>
+          <AppearanceForm />
+        </CardContent>
+      </Card>
+      {!user.is_superuser ? (
+        <Card>
+          <CardHeader>
+            <CardTitle>
+              <h2>Danger zone</h2>
+            </CardTitle>
+          </CardHeader>
+          <CardContent>
+            <DeleteAccount
+              onDeleted={() => {
+                logout();
+                void navigate({ to: "/login" });
+              }}
+            />
+          </CardContent>
+        </Card>
+      ) : null}
+    </div>
+  );
+}

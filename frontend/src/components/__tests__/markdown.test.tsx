@@ -1,0 +1,34 @@
+import { render } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { Markdown } from "../markdown";
+
+describe("Markdown", () => {
+  it("highlights fenced code with the bundled grammars", () => {
+    const { container } = render(<Markdown>{"```python\ndef f():\n    return 1\n```"}</Markdown>);
+    const code = container.querySelector("pre code");
+    expect(code).toHaveClass("hljs", "language-python");
+    expect(code?.querySelector(".hljs-keyword")).toHaveTextContent("def");
+  });
+
+  it("renders GitHub-flavoured lists and tables", () => {
+    const { container } = render(<Markdown>{"- **a**\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |"}</Markdown>);
+    expect(container.querySelectorAll("li")).toHaveLength(2);
+    expect(container.querySelector("strong")).toHaveTextContent("a");
+    expect(container.querySelector("table td")).toHaveTextContent("1");
+  });
+
+  it("never renders raw HTML from the model", () => {
+    const { container } = render(
+      <Markdown>{'hi <img src=x onerror="alert(1)"> <script>alert(2)</script>'}</Markdown>,
+    );
+    expect(container.querySelector("img")).toBeNull();
+    expect(container.querySelector("script")).toBeNull();
+  });
+
+  it("opens links in a new tab without the opener", () => {
+    const { container } = render(<Markdown>{"[docs](https://example.com)"}</Markdown>);
+    const link = container.querySelector("a");
+    expect(link).toHaveAttribute("target", "_blank");
+    expect(link?.getAttribute("rel")).toContain("noopener");
+  });
+});

@@ -1,0 +1,53 @@
+import { ChevronLeftIcon, ChevronRightIcon } from "lucide-react";
+import { Button } from "@/components/ui/button";
+
+type PaginationControlsProps = {
+  page: number;
+  pageSize: number;
+  count: number;
+  onPageChange: (page: number) => void;
+  label?: string;
+};
+
+/** Previous / next buttons with "x–y of n", for server-side `{data, count}` pages (1-based). */
+export function PaginationControls({
+  page,
+  pageSize,
+  count,
+  onPageChange,
+  label = "Pagination",
+}: PaginationControlsProps) {
+  const pages = Math.max(1, Math.ceil(count / pageSize));
+  const first = count === 0 ? 0 : (page - 1) * pageSize + 1;
+  const last = Math.min(count, page * pageSize);
+  return (
+    <nav aria-label={label} className="flex items-center justify-between gap-2 pt-2 text-sm">
+      <p className="text-muted-foreground" aria-live="polite">
+        {first}–{last} of {count}
+      </p>
+      <div className="flex items-center gap-2">
+        <Button
+          variant="outline"
+          size="sm"
+          onClick={() => onPageChange(page - 1)}
+          disabled={page <= 1}
+          aria-label="Previous page"
+        >
+          <ChevronLeftIcon /> Previous
+        </Button>
+        <span className="tabular-nums">
+          Page {page} of {pages}
+        </span>
+        <Button
+          variant="outline"
+          size="sm"
+          onClick={() => onPageChange(page + 1)}
+          disabled={page >= pages}
+          aria-label="Next page"
+        >
+          Next <ChevronRightIcon />
+        </Button>
+      </div>
+    </nav>
+  );
+}

@@ -1,0 +1,63 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { ApprovalView } from "../../utils/turns";
+import { ApprovalCard } from "../approval-card";
+
+const approval: ApprovalView = {
+  approvalId: "a1",
+  runId: "r1",
+  tool: "http_post",
+  args: { url: "http://127.0.0.1:8766/hook", body: { message: "hi" } },
+  reason: "http_post acts outside this app, so it needs your approval.",
+  state: "pending",
+};
+
+describe("ApprovalCard", () => {
+  it("shows the tool, its arguments and the reason", () => {
+    render(<ApprovalCard approval={approval} onDecide={vi.fn()} />);
+    const card = screen.getByRole("region", { name: "Approval needed: http_post" });
+    expect(card).toHaveTextContent("http://127.0.0.1:8766/hook");
+    expect(card).toHaveTextContent("needs your approval");
+  });
+
+  it("approves and rejects, with the optional comment", async () => {
+    const onDecide = vi.fn();
+    const user = userEvent.setup();
+    render(<ApprovalCard approval={approval} onDecide={onDecide} />);
+    await user.click(screen.getByRole("button", { name: "Approve" }));
+    expect(onDecide).toHaveBeenLastCalledWith({ decision: "approve" });
+    await user.type(screen.getByLabelText("Comment (optional)"), "not this one");
+    await user.click(screen.getByRole("button", { name: "Reject" }));
+    expect(onDecide).toHaveBeenLastCalledWith({ decision: "reject", comment: "not this one" });
+  });
+
+  it("edits the arguments, refusing anything but a JSON object", async () => {
+    const onDecide = vi.fn();
+    const user = userEvent.setup();
+    render(<ApprovalCard approval={approval} onDecide={onDecide} />);
+    await user.click(screen.getByRole("button", { name: "Edit" }));
+    const editor = screen.getByLabelText("Arguments (JSON)");
+    await user.clear(editor);
+    await user.click(editor);
+    await user.paste("[1, 2]");
+    await user.click(screen.getByRole("button", { name: "Run with these arguments" }));
+    expect(screen.getByRole("alert")).toHaveTextContent("Arguments must be a JSON object");
+    await user.clear(editor);
+    await user.paste('{"url": "http://127.0.0.1:8766/other"}');
+    await user.click(screen.getByRole("button", { name: "Run with these arguments" }));
+    expect(onDecide).toHaveBeenCalledOnce();
+    expect(onDecide).toHaveBeenCalledWith({ decision: "edit", args: { url: "http://127.0.0.1:8766/other" } });
+  });
+
+  it("shows the decision and no buttons once decided", () => {
+    render(<ApprovalCard approval={{ ...approval, state: "reject" }} onDecide={vi.fn()} />);
+    expect(screen.getByText("Rejected")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
+  });
+
+  it("disables the buttons while another answer streams", () => {
+    render(<ApprovalCard approval={approval} />);
+    expect(screen.getByRole("button", { name: "Approve" })).toBeDisabled();
+  });
+});

@@ -1,0 +1,155 @@
+import { CheckIcon, PencilIcon, ShieldAlertIcon, XIcon } from "lucide-react";
+import { useId, useState } from "react";
+import type { ApprovalDecision } from "@/client";
+import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Textarea } from "@/components/ui/textarea";
+import type { ApprovalView } from "../utils/turns";
+
+const DECIDED_LABEL: Record<string, string> = {
+  approve: "Approved",
+  reject: "Rejected",
+  edit: "Edited and approved",
+};
+
+function parseArgs(text: string): Record<string, unknown> | string {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return "Arguments must be a JSON object";
+    return value as Record<string, unknown>;
+  } catch (error) {
+    return `Not valid JSON: ${(error as Error).message}`;
+  }
+}
+
+type ApprovalCardProps = {
+  approval: ApprovalView;
+  /** Undefined while another answer streams: the buttons are disabled. */
+  onDecide?: (decision: ApprovalDecision) => void;
+};
+
+/** A paused side-effecting tool call: what it would do and why; Approve, Reject or Edit. */
+export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
+  const [editing, setEditing] = useState(false);
+  const [argsText, setArgsText] = useState(() => JSON.stringify(approval.args, null, 2));
+  const [argsError, setArgsError] = useState<string | null>(null);
+  const [comment, setComment] = useState("");
+  const ids = { args: useId(), comment: useId() };
+  const pending = approval.state === "pending";
+  const disabled = !pending || !onDecide;
+  const withComment = (decision: ApprovalDecision): ApprovalDecision =>
+    comment.trim() ? { ...decision, comment: comment.trim() } : decision;
+
+  const submitEdit = () => {
+    const parsed = parseArgs(argsText);
+    if (typeof parsed === "string") {
+      setArgsError(parsed);
+      return;
+    }
+    setArgsError(null);
+    onDecide?.(withComment({ decision: "edit", args: parsed }));
+  };
+
+  return (
+    <section
+      className="grid gap-3 rounded-lg border border-amber-500/50 bg-amber-500/5 p-3"
+      aria-label={`Approval needed: ${approval.tool}`}
+      data-testid="approval-card"
+      data-state={approval.state}
+    >
+      <div className="flex flex-wrap items-center gap-2">
+        <ShieldAlertIcon className="size-4 text-amber-600 dark:text-amber-400" aria-hidden />
+        <h3 className="text-sm font-semibold">Approval needed</h3>
+        <Badge variant="outline" className="font-mono">
+          {approval.tool}
+        </Badge>
+        {!pending ? (
+          <Badge variant="secondary">
+            {approval.state === "deciding" ? "Sending…" : DECIDED_LABEL[approval.state]}
+          </Badge>
+        ) : null}
+      </div>
+      <p className="text-sm">{approval.reason}</p>
+      {editing && pending ? (
+        <div className="grid gap-1.5">
+          <Label htmlFor={ids.args}>Arguments (JSON)</Label>
+          <Textarea
+            id={ids.args}
+            value={argsText}
+            onChange={(event) => setArgsText(event.target.value)}
+            className="font-mono text-xs"
+            aria-invalid={Boolean(argsError)}
+            rows={6}
+          />
+          {argsError ? (
+            <p role="alert" className="text-sm text-destructive">
+              {argsError}
+            </p>
+          ) : null}
+        </div>
+      ) : (
+        <div className="grid gap-1">
+          <p className="text-xs font-medium text-muted-foreground">Arguments</p>
+          <pre className="overflow-x-auto rounded bg-muted/60 p-2 font-mono text-xs">
+            {JSON.stringify(approval.args, null, 2)}
+          </pre>
+        </div>
+      )}
+      {pending ? (
+        <div className="grid gap-1.5">
+          <Label htmlFor={ids.comment}>Comment (optional)</Label>
+          <Input
+            id={ids.comment}
+            value={comment}
+            maxLength={2000}
+            onChange={(event) => setComment(event.target.value)}
+          />
+        </div>
+      ) : null}
+      {approval.error ? (
+        <Alert variant="destructive">
+          <AlertDescription>{approval.error}</AlertDescription>
+        </Alert>
+      ) : null}
+      {pending ? (
+        <div className="flex flex-wrap gap-2">
+          {editing ? (
+            <>
+              <Button size="sm" onClick={submitEdit} disabled={disabled}>
+                <CheckIcon /> Run with these arguments
+              </Button>
+              <Button size="sm" variant="ghost" onClick={() => setEditing(false)}>
+                Cancel edit
+              </Button>
+            </>
+          ) : (
+            <>
+              <Button
+                size="sm"
+                onClick={() => onDecide?.(withComment({ decision: "approve" }))}
+                disabled={disabled}
+              >
+                <CheckIcon /> Approve
+              </Button>
+              <Button
+                size="sm"
+                variant="outline"
+                onClick={() => onDecide?.(withComment({ decision: "reject" }))}
+                disabled={disabled}
+              >
+                <XIcon /> Reject
+              </Button>
+              <Button size="sm" variant="ghost" onClick={() => setEditing(true)} disabled={disabled}>
+                <PencilIcon /> Edit
+              </Button>
+            </>
+          )}
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import type { AgentRunPublic, ThreadMessage } from "@/client";
+import type { AgentStreamEvent } from "../../types";
+import { type AssistantTurn, applyStreamEvent, newAssistantTurn, threadToTurns } from "../turns";
+
+const RUN = "11111111-1111-4111-8111-111111111111";
+const THREAD = "22222222-2222-4222-8222-222222222222";
+
+function fold(events: AgentStreamEvent[]): AssistantTurn {
+  return events.reduce(applyStreamEvent, newAssistantTurn("show my items"));
+}
+
+describe("applyStreamEvent", () => {
+  it("builds an answer from a full stream", () => {
+    const turn = fold([
+      { type: "run_started", run_id: RUN, thread_id: THREAD, trace_url: "http://lf/trace/1" },
+      {
+        type: "plan",
+        text: "1. Look up items",
+        steps: [{ description: "Look up items", tool: "lookup_user_items" }],
+      },
+      { type: "tool_call", id: "c1", name: "lookup_user_items", args: {} },
+      { type: "tool_result", id: "c1", name: "lookup_user_items", output: '{"items": []}', ok: true },
+      { type: "token", text: "You have " },
+      { type: "token", text: "no items." },
+      {
+        type: "run_completed",
+        run_id: RUN,
+        thread_id: THREAD,
+        status: "success",
+        response: "You have no items.",
+        latency_ms: 420,
+        prompt_tokens: 30,
+        completion_tokens: 5,
+        total_tokens: 35,
+        tool_calls: [{ id: "c1", name: "lookup_user_items", args: {}, output: '{"items": []}', ok: true }],
+      },
+    ]);
+    expect(turn).toMatchObject({
+      status: "success",
+      runId: RUN,
+      threadId: THREAD,
+      text: "You have no items.",
+      traceUrl: "http://lf/trace/1",
+      latencyMs: 420,
+      tokens: { prompt: 30, completion: 5, total: 35 },
+      plan: { text: "1. Look up items" },
+    });
+    expect(turn.toolCalls).toEqual([
+      { id: "c1", name: "lookup_user_items", args: {}, output: '{"items": []}', ok: true },
+    ]);
+  });
+
+  it("uses the final response when no tokens streamed", () => {
+    const turn = fold([
+      { type: "run_started", run_id: RUN, thread_id: THREAD },
+      { type: "run_completed", run_id: RUN, thread_id: THREAD, status: "success", response: "Done." },
+    ]);
+    expect(turn.text).toBe("Done.");
+  });
+
+  it("marks an error event, keeping the partial text", () => {
+    const turn = fold([
+      { type: "token", text: "Par" },
+      { type: "error", code: "model_error", message: "The model failed", run_id: RUN },
+    ]);
+    expect(turn).toMatchObject({ status: "error", text: "Par", runId: RUN, error: { code: "model_error" } });
+  });
+
+  it("treats a cancelled error as cancelled, not failed", () => {
+    expect(fold([{ type: "error", code: "cancelled", message: "Cancelled" }]).status).toBe("cancelled");
+  });
+
+  it("ignores event types it doesn't know", () => {
+    const before = newAssistantTurn("x");
+    const unknown = { type: "something_new" } as unknown as AgentStreamEvent;
+    expect(applyStreamEvent(before, unknown)).toBe(before);
+  });
+});
+
+describe("threadToTurns", () => {
+  it("pairs messages into turns, attaches tool results and the matching run", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "show my items" },
+      { role: "assistant", content: "", tool_calls: [{ id: "c1", name: "lookup_user_items", args: {} }] },
+      { role: "tool", content: '{"items": []}', name: "lookup_user_items", tool_call_id: "c1" },
+      { role: "assistant", content: "You have no items." },
+      { role: "user", content: "thanks" },
+      { role: "assistant", content: "You're welcome." },
+    ];
+    const runs = [
+      { id: "r2", input: "thanks", status: "success", created_at: "2026-01-01T00:00:02Z", latency_ms: 5 },
+      {
+        id: "r1",
+        input: "show my items",
+        status: "success",
+        created_at: "2026-01-01T00:00:01Z",
+        latency_ms: 9,
+        total_tokens: 12,
+      },
+    ] as AgentRunPublic[];
+    const turns = threadToTurns(messages, runs);
+    expect(turns.map((t) => t.kind)).toEqual(["user", "assistant", "user", "assistant"]);
+    const first = turns[1] as AssistantTurn;
+    expect(first).toMatchObject({
+      text: "You have no items.",
+      runId: "r1",
+      latencyMs: 9,
+      prompt: "show my items",
+    });
+    expect(first.toolCalls).toEqual([
+      { id: "c1", name: "lookup_user_items", args: {}, output: '{"items": []}', ok: null },
+    ]);
+    expect(turns[3]).toMatchObject({ text: "You're welcome.", runId: "r2" });
+  });
+});
+
+describe("approvals", () => {
+  const approvalEvent = {
+    type: "approval_required",
+    approval_id: "33333333-3333-4333-8333-333333333333",
+    run_id: RUN,
+    tool: "http_post",
+    args: { url: "http://127.0.0.1:8766/hook", body: { message: "hi" } },
+    reason: "http_post acts outside this app, so it needs your approval.",
+  } as const;
+
+  it("pauses the answer on approval_required with a pending card", () => {
+    const turn = fold([
+      { type: "run_started", run_id: RUN, thread_id: THREAD },
+      { type: "tool_call", id: "c1", name: "http_post", args: approvalEvent.args },
+      approvalEvent,
+    ]);
+    expect(turn.status).toBe("awaiting_approval");
+    expect(turn.approval).toEqual({
+      approvalId: approvalEvent.approval_id,
+      runId: RUN,
+      tool: "http_post",
+      args: approvalEvent.args,
+      reason: approvalEvent.reason,
+      state: "pending",
+    });
+  });
+
+  it("keeps the approval when the run completes as awaiting_approval", () => {
+    const turn = fold([
+      approvalEvent,
+      {
+        type: "run_completed",
+        run_id: RUN,
+        thread_id: THREAD,
+        status: "awaiting_approval",
+        pending_approval: {
+          approval_id: approvalEvent.approval_id,
+          tool: "http_post",
+          args: approvalEvent.args,
+          reason: approvalEvent.reason,
+        },
+      },
+    ]);
+    expect(turn.status).toBe("awaiting_approval");
+    expect(turn.approval?.state).toBe("pending");
+  });
+
+  it("restores a pending approval from the history, even before any answer", () => {
+    const runs = [
+      { id: RUN, input: "post it", status: "awaiting_approval", created_at: "2026-01-01T00:00:01Z" },
+    ] as AgentRunPublic[];
+    const approvals = [
+      {
+        id: approvalEvent.approval_id,
+        run_id: RUN,
+        thread_id: THREAD,
+        tool: "http_post",
+        args: approvalEvent.args,
+        reason: approvalEvent.reason,
+        status: "pending",
+        expires_at: "2026-01-01T01:00:00Z",
+        created_at: "2026-01-01T00:00:01Z",
+      },
+    ];
+    const turns = threadToTurns([{ role: "user", content: "post it" }], runs, approvals);
+    expect(turns.map((t) => t.kind)).toEqual(["user", "assistant"]);
+    expect(turns[1]).toMatchObject({
+      status: "awaiting_approval",
+      approval: { tool: "http_post", state: "pending" },
+    });
+  });
+});

@@ -1,0 +1,246 @@
+import type { AgentRunPublic, ApprovalPublic, PlanStep, ThreadMessage, ToolCallRecord } from "@/client";
+import type { AgentStreamEvent } from "../types";
+
+export type ToolCallView = {
+  id: string;
+  name: string;
+  args: Record<string, unknown>;
+  output?: string | null;
+  ok?: boolean | null;
+};
+
+export type TurnStatus =
+  | "streaming"
+  | "success"
+  | "error"
+  | "cancelled"
+  | "awaiting_approval"
+  | (string & {});
+
+/** A tool call paused for the user's decision (issue: human approval of side-effecting tools). */
+export type ApprovalView = {
+  approvalId: string;
+  runId: string;
+  tool: string;
+  args: Record<string, unknown>;
+  reason: string;
+  /** "pending" until decided; then the decision sent ("approve" | "reject" | "edit"). */
+  state: "pending" | "deciding" | "approve" | "reject" | "edit";
+  error?: string;
+};
+
+export type UserTurn = { kind: "user"; id: string; text: string };
+
+export type AssistantTurn = {
+  kind: "assistant";
+  id: string;
+  /** The user message this answers (sent again by Retry). */
+  prompt: string;
+  status: TurnStatus;
+  text: string;
+  runId?: string;
+  threadId?: string;
+  plan?: { text: string; steps: PlanStep[] };
+  toolCalls: ToolCallView[];
+  latencyMs?: number | null;
+  tokens?: { prompt: number; completion: number; total: number };
+  model?: string | null;
+  traceUrl?: string | null;
+  error?: { code: string; message: string };
+  approval?: ApprovalView;
+};
+
+export type Turn = UserTurn | AssistantTurn;
+
+let counter = 0;
+export function localId(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${counter}`;
+}
+
+export function newAssistantTurn(prompt: string): AssistantTurn {
+  return { kind: "assistant", id: localId("a"), prompt, status: "streaming", text: "", toolCalls: [] };
+}
+
+function mergeToolCalls(current: ToolCallView[], records: ToolCallRecord[]): ToolCallView[] {
+  const byId = new Map(current.map((call) => [call.id, call]));
+  for (const record of records) {
+    byId.set(record.id, {
+      ...byId.get(record.id),
+      ...record,
+      args: record.args ?? byId.get(record.id)?.args ?? {},
+    });
+  }
+  return [...byId.values()];
+}
+
+/** Fold one stream event into the answer it belongs to (pure; unit-tested). */
+export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): AssistantTurn {
+  switch (event.type) {
+    case "run_started":
+      return { ...turn, runId: event.run_id, threadId: event.thread_id, traceUrl: event.trace_url };
+    case "plan":
+      return { ...turn, plan: { text: event.text, steps: event.steps } };
+    case "token":
+      return { ...turn, text: turn.text + event.text };
+    case "tool_call":
+      return {
+        ...turn,
+        toolCalls: mergeToolCalls(turn.toolCalls, [{ id: event.id, name: event.name, args: event.args }]),
+      };
+    case "tool_result":
+      return {
+        ...turn,
+        toolCalls: mergeToolCalls(turn.toolCalls, [
+          {
+            id: event.id,
+            name: event.name,
+            args: turn.toolCalls.find((c) => c.id === event.id)?.args ?? {},
+            output: event.output,
+            ok: event.ok,
+          },
+        ]),
+      };
+    case "approval_required":
+      return {
+        ...turn,
+        status: "awaiting_approval",
+        runId: event.run_id,
+        approval: {
+          approvalId: event.approval_id,
+          runId: event.run_id,
+          tool: event.tool,
+          args: event.args,
+          reason: event.reason,
+          state: "pending",
+        },
+      };
+    case "run_completed":
+      return {
+        ...turn,
+        approval: event.pending_approval
+          ? {
+              approvalId: event.pending_approval.approval_id,
+              runId: event.run_id,
+              tool: event.pending_approval.tool,
+              args: event.pending_approval.args,
+              reason: event.pending_approval.reason,
+              state:
+                turn.approval?.approvalId === event.pending_approval.approval_id
+                  ? turn.approval.state
+                  : "pending",
+            }
+          : turn.approval,
+        status: event.status,
+        runId: event.run_id,
+        threadId: event.thread_id,
+        // The streamed text is what the user watched; the final response wins only if none streamed.
+        text: turn.text || event.response || "",
+        plan: turn.plan ?? (event.plan ? { text: event.plan, steps: [] } : undefined),
+        toolCalls: mergeToolCalls(turn.toolCalls, event.tool_calls ?? []),
+        latencyMs: event.latency_ms,
+        tokens: {
+          prompt: event.prompt_tokens ?? 0,
+          completion: event.completion_tokens ?? 0,
+          total: event.total_tokens ?? 0,
+        },
+        model: event.model,
+        traceUrl: event.trace_url ?? turn.traceUrl,
+        error: event.error ? { code: event.status, message: event.error } : turn.error,
+      };
+    case "error":
+      return {
+        ...turn,
+        status: event.code === "cancelled" ? "cancelled" : "error",
+        runId: event.run_id ?? turn.runId,
+        error: { code: event.code, message: event.message },
+      };
+    default:
+      // A newer backend may send event types this build doesn't know: ignore them.
+      return turn;
+  }
+}
+
+/** Rebuild the conversation from a thread's checkpointed messages, enriched by its runs. */
+export function threadToTurns(
+  messages: ThreadMessage[],
+  runs: AgentRunPublic[] = [],
+  pendingApprovals: ApprovalPublic[] = [],
+): Turn[] {
+  const chronological = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const turns: Turn[] = [];
+  let answer: AssistantTurn | null = null;
+  let runIndex = 0;
+
+  const attachRun = (turn: AssistantTurn) => {
+    // Runs and user messages pair up in order; skip runs whose input doesn't match (e.g. refused).
+    while (runIndex < chronological.length) {
+      const run = chronological[runIndex++];
+      if (run && run.input === turn.prompt) {
+        turn.runId = run.id;
+        turn.status = run.status;
+        turn.latencyMs = run.latency_ms;
+        turn.tokens = {
+          prompt: run.prompt_tokens ?? 0,
+          completion: run.completion_tokens ?? 0,
+          total: run.total_tokens ?? 0,
+        };
+        turn.model = run.model;
+        turn.traceUrl = run.trace_url;
+        if (run.plan) turn.plan = { text: run.plan, steps: [] };
+        if (run.error) turn.error = { code: run.status, message: run.error };
+        const pending = pendingApprovals.find((a) => a.run_id === run.id && a.status === "pending");
+        if (pending) {
+          turn.approval = {
+            approvalId: pending.id,
+            runId: run.id,
+            tool: pending.tool,
+            args: pending.args,
+            reason: pending.reason,
+            state: "pending",
+          };
+        }
+        return;
+      }
+    }
+  };
+
+  for (const message of messages) {
+    if (message.role === "user") {
+      answer = null;
+      turns.push({ kind: "user", id: localId("u"), text: message.content });
+      continue;
+    }
+    if (!answer) {
+      const last = turns.at(-1);
+      answer = { ...newAssistantTurn(last?.kind === "user" ? last.text : ""), status: "success" };
+      attachRun(answer);
+      turns.push(answer);
+    }
+    if (message.role === "assistant") {
+      if (message.tool_calls?.length) answer.toolCalls = mergeToolCalls(answer.toolCalls, message.tool_calls);
+      if (message.content)
+        answer.text = answer.text ? `${answer.text}\n\n${message.content}` : message.content;
+    } else if (message.role === "tool") {
+      const id = message.tool_call_id ?? "";
+      const call = answer.toolCalls.find((c) => c.id === id);
+      answer.toolCalls = mergeToolCalls(answer.toolCalls, [
+        {
+          id,
+          name: message.name ?? call?.name ?? "tool",
+          args: call?.args ?? {},
+          output: message.content,
+          ok: call?.ok ?? null,
+        },
+      ]);
+    }
+  }
+  // A run paused before any answer (e.g. awaiting approval) still gets its turn.
+  const last = turns.at(-1);
+  if (last?.kind === "user") {
+    const trailing: AssistantTurn = { ...newAssistantTurn(last.text), status: "success" };
+    attachRun(trailing);
+    if (trailing.runId) turns.push(trailing);
+  }
+  return turns;
+}

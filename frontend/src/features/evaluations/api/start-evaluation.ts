@@ -1,0 +1,11 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type EvaluationJobCreate, evaluationsStartEvaluation } from "@/client";
+
+/** POST /agent/evaluations (superuser): start a job in the background (202). */
+export function useStartEvaluation() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: EvaluationJobCreate) => evaluationsStartEvaluation({ body }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["agent", "evaluations"] }),
+  });
+}

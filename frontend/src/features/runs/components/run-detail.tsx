@@ -1,0 +1,123 @@
+import { ExternalLinkIcon } from "lucide-react";
+import type { AgentRunDetail } from "@/client";
+import { formatLatency } from "@/components/agent/format";
+import { PlanView } from "@/components/agent/plan-view";
+import { RunStatusBadge } from "@/components/agent/run-status-badge";
+import { ToolCallCard } from "@/components/agent/tool-call-card";
+import { Markdown } from "@/components/markdown";
+import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
+
+function Stat({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid gap-0.5">
+      <dt className="text-xs text-muted-foreground">{label}</dt>
+      <dd className="text-sm font-medium tabular-nums">{children}</dd>
+    </div>
+  );
+}
+
+function Section({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <Card className="gap-3 py-4">
+      <CardHeader className="px-4">
+        <CardTitle>
+          <h2 className="text-base">{title}</h2>
+        </CardTitle>
+      </CardHeader>
+      <CardContent className="px-4">{children}</CardContent>
+    </Card>
+  );
+}
+
+/** Everything about one run: input, answer, plan, tool calls, cost, evaluations, trace link. */
+export function RunDetailView({ run, feedback }: { run: AgentRunDetail; feedback?: React.ReactNode }) {
+  const toolCalls = run.tool_calls ?? [];
+  const evaluations = run.evaluations_detail ?? [];
+  return (
+    <div className="grid gap-4">
+      <div className="flex flex-wrap items-center gap-3">
+        <RunStatusBadge status={run.status} />
+        <time dateTime={run.created_at} className="text-sm text-muted-foreground">
+          {new Date(run.created_at).toLocaleString()}
+        </time>
+        {run.thread_deleted ? <Badge variant="secondary">conversation deleted</Badge> : null}
+        <div className="flex-1" />
+        {run.trace_url ? (
+          <Button asChild variant="outline" size="sm">
+            <a href={run.trace_url} target="_blank" rel="noopener noreferrer">
+              View trace in Langfuse <ExternalLinkIcon />
+            </a>
+          </Button>
+        ) : null}
+      </div>
+      <dl className="grid grid-cols-2 gap-4 rounded-lg border p-4 sm:grid-cols-3 lg:grid-cols-6">
+        <Stat label="Latency">{formatLatency(run.latency_ms)}</Stat>
+        <Stat label="Prompt tokens">{(run.prompt_tokens ?? 0).toLocaleString()}</Stat>
+        <Stat label="Completion tokens">{(run.completion_tokens ?? 0).toLocaleString()}</Stat>
+        <Stat label="Total tokens">{(run.total_tokens ?? 0).toLocaleString()}</Stat>
+        <Stat label="Tool calls">{run.tool_call_count ?? toolCalls.length}</Stat>
+        <Stat label="Model">{run.model ?? "—"}</Stat>
+      </dl>
+      {run.error ? (
+        <Alert variant="destructive">
+          <AlertDescription>{run.error}</AlertDescription>
+        </Alert>
+      ) : null}
+      <Section title="Input">
+        <p className="whitespace-pre-wrap break-words text-sm">{run.input}</p>
+      </Section>
+      <Section title="Response">
+        {run.response ? (
+          <Markdown>{run.response}</Markdown>
+        ) : (
+          <p className="text-sm text-muted-foreground">No response.</p>
+        )}
+      </Section>
+      {run.plan ? <PlanView text={run.plan} steps={[]} /> : null}
+      {toolCalls.length ? (
+        <Section title={`Tool calls (${toolCalls.length})`}>
+          <div className="grid gap-2">
+            {toolCalls.map((call) => (
+              <ToolCallCard
+                key={call.id}
+                call={{ ...call, args: call.args ?? {} }}
+                live={run.status === "running"}
+              />
+            ))}
+          </div>
+        </Section>
+      ) : null}
+      <Section title="Evaluations">
+        {evaluations.length ? (
+          <ul className="grid gap-3">
+            {evaluations.map((evaluation) => {
+              const reasoning = evaluation.eval_metadata?.reasoning;
+              return (
+                <li
+                  key={`${evaluation.metric_name}-${evaluation.created_at}`}
+                  className="grid gap-1 rounded-md border p-3"
+                >
+                  <div className="flex items-center justify-between gap-2">
+                    <span className="font-medium">{evaluation.metric_name}</span>
+                    <Badge variant="outline" className="tabular-nums">
+                      {evaluation.score.toFixed(2)}
+                    </Badge>
+                  </div>
+                  {typeof reasoning === "string" && reasoning ? (
+                    <p className="text-sm text-muted-foreground">{reasoning}</p>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        ) : (
+          <p className="text-sm text-muted-foreground">Not evaluated yet.</p>
+        )}
+      </Section>
+      {feedback}
+    </div>
+  );
+}

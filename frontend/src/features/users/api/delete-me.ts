@@ -1,0 +1,7 @@
+import { useMutation } from "@tanstack/react-query";
+import { usersDeleteUserMe } from "@/client";
+
+/** DELETE /users/me. */
+export function useDeleteMe() {
+  return useMutation({ mutationFn: () => usersDeleteUserMe() });
+}

@@ -1,0 +1,26 @@
+/** A fetch that answers with a text/event-stream body cut into exactly the given byte chunks. */
+export function chunkedSseFetch(chunks: (string | Uint8Array)[], init: ResponseInit = {}) {
+  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const fetchImpl = async (url: RequestInfo | URL, requestInit?: RequestInit) => {
+    calls.push({ url: String(url), init: requestInit });
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks)
+          controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
+        controller.close();
+      },
+    });
+    return new Response(body, {
+      status: 200,
+      headers: { "Content-Type": "text/event-stream" },
+      ...init,
+    });
+  };
+  return { fetch: fetchImpl as typeof fetch, calls };
+}
+
+/** One SSE message as the backend writes it (sse-starlette: `event:` then `data:`, CRLF). */
+export function sseMessage(event: { type: string } & Record<string, unknown>): string {
+  return `event: ${event.type}\r\ndata: ${JSON.stringify(event)}\r\n\r\n`;
+}
