@@ -1,7 +1,17 @@
 """All SQLModel tables and API shapes, imported here so `SQLModel.metadata` knows every table."""
 
 from app.models.agent_models import AgentEvaluation, AgentRun, RunStatus
+from app.models.approval_models import AgentApproval, ApprovalStatus
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
+from app.models.evaluation_models import (
+    AgentFeedback,
+    AgentFeedbackCreate,
+    AgentFeedbackPublic,
+    EvaluationJob,
+    EvaluationJobPublic,
+    EvaluationJobsPublic,
+    EvaluationJobStatus,
+)
 from app.models.item import Item, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
 from app.models.user import (
     UpdatePassword,
@@ -15,8 +25,17 @@ from app.models.user import (
 )
 
 __all__ = [
+    "AgentApproval",
     "AgentEvaluation",
+    "ApprovalStatus",
+    "AgentFeedback",
+    "AgentFeedbackCreate",
+    "AgentFeedbackPublic",
     "AgentRun",
+    "EvaluationJob",
+    "EvaluationJobPublic",
+    "EvaluationJobStatus",
+    "EvaluationJobsPublic",
     "Item",
     "ItemCreate",
     "ItemPublic",

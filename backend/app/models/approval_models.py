@@ -41,6 +41,6 @@ class AgentApproval(SQLModel, table=True):
     status: str = Field(default=ApprovalStatus.pending, max_length=16)
     comment: str | None = Field(default=None, sa_column=Column(Text))
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # type: ignore[call-overload]
-    expires_at: datetime = Field(sa_type=UTCDateTime)  # type: ignore[call-overload]
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = created_at_field()

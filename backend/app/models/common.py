@@ -31,6 +31,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def reject_null(value: Any) -> Any:
+    """Validator for optional update fields of NOT NULL columns: omit them, never null (422)."""
+    if value is None:
+        raise ValueError("may be omitted but not set to null")
+    return value
+
+
 def created_at_field() -> Any:
     """A `created_at` column defaulting to now (UTC)."""
     return Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pydantic import field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.common import created_at_field
+from app.models.common import created_at_field, reject_null
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -28,12 +29,16 @@ class ItemUpdate(ItemBase):
 
     title: str | None = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
 
+    _title_not_null = field_validator("title")(reject_null)
+
 
 class Item(ItemBase, table=True):
     """An item row, owned by a user."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    owner_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE", index=True)
+    owner_id: uuid.UUID = Field(
+        foreign_key="user.id", nullable=False, ondelete="CASCADE", index=True
+    )
     created_at: datetime = created_at_field()
     owner: "User" = Relationship(back_populates="items")
 

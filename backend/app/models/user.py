@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pydantic import EmailStr
+from pydantic import EmailStr, field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.models.common import created_at_field
+from app.models.common import created_at_field, reject_null
 
 if TYPE_CHECKING:
     from app.models.item import Item
@@ -42,12 +42,16 @@ class UserUpdate(UserBase):
     email: EmailStr | None = Field(default=None, max_length=255)  # type: ignore[assignment]
     password: str | None = Field(default=None, min_length=8, max_length=128)
 
+    _email_not_null = field_validator("email")(reject_null)
+
 
 class UserUpdateMe(SQLModel):
     """What a user sends to change their own profile."""
 
     full_name: str | None = Field(default=None, max_length=255)
     email: EmailStr | None = Field(default=None, max_length=255)
+
+    _email_not_null = field_validator("email")(reject_null)
 
 
 class UpdatePassword(SQLModel):

@@ -33,8 +33,13 @@ def run_public(run: AgentRun, evaluations: list[AgentEvaluation]) -> AgentRunPub
 
 
 async def list_runs(
-    session: AsyncSession, user: User, *, skip: int, limit: int,
-    thread_id: uuid.UUID | None, status: str | None,
+    session: AsyncSession,
+    user: User,
+    *,
+    skip: int,
+    limit: int,
+    thread_id: uuid.UUID | None,
+    status: str | None,
 ) -> AgentRunsPublic:
     """A page of runs with their evaluation scores."""
     runs, count = await crud_agent.list_runs_for(
@@ -53,14 +58,20 @@ async def run_detail(session: AsyncSession, user: User, run_id: uuid.UUID) -> Ag
     return AgentRunDetail(
         **run_public(run, evaluations).model_dump(),
         tool_calls=[ToolCallRecord.model_validate(call) for call in run.tool_calls or []],
-        evaluations_detail=[EvaluationPublic.model_validate(e, from_attributes=True) for e in evaluations],
+        evaluations_detail=[
+            EvaluationPublic.model_validate(e, from_attributes=True) for e in evaluations
+        ],
         metadata=run.run_metadata,
     )
 
 
-async def list_threads(session: AsyncSession, user: User, *, skip: int, limit: int) -> ThreadsPublic:
+async def list_threads(
+    session: AsyncSession, user: User, *, skip: int, limit: int
+) -> ThreadsPublic:
     """The user's threads."""
-    threads, count = await crud_agent.list_threads_for(session=session, user=user, skip=skip, limit=limit)
+    threads, count = await crud_agent.list_threads_for(
+        session=session, user=user, skip=skip, limit=limit
+    )
     return ThreadsPublic(data=[ThreadPublic(**t) for t in threads], count=count)
 
 
@@ -79,9 +90,14 @@ def _thread_message(message: BaseMessage) -> ThreadMessage | None:
     if isinstance(message, HumanMessage):
         return ThreadMessage(role="user", content=message.text)
     if isinstance(message, ToolMessage):
-        return ThreadMessage(role="tool", content=message.text, name=message.name, tool_call_id=message.tool_call_id)
+        return ThreadMessage(
+            role="tool", content=message.text, name=message.name, tool_call_id=message.tool_call_id
+        )
     if isinstance(message, AIMessage):
-        calls = [ToolCallRecord(id=c["id"] or "", name=c["name"], args=c["args"]) for c in message.tool_calls]
+        calls = [
+            ToolCallRecord(id=c["id"] or "", name=c["name"], args=c["args"])
+            for c in message.tool_calls
+        ]
         return ThreadMessage(role="assistant", content=message.text, tool_calls=calls)
     return None
 
@@ -98,4 +114,6 @@ async def thread_detail(
     messages: list[Any] = await service.thread_messages(thread_id)
     converted = [m for m in (_thread_message(message) for message in messages) if m is not None]
     first = next((m.content for m in converted if m.role == "user"), runs[0].input if runs else "")
-    return ThreadDetail(thread_id=thread_id, title=crud_agent.thread_title(first), messages=converted)
+    return ThreadDetail(
+        thread_id=thread_id, title=crud_agent.thread_title(first), messages=converted
+    )

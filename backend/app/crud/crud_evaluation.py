@@ -1,0 +1,131 @@
+"""Data access for human feedback (`agent_feedback`) and evaluation jobs (`evaluation_job`)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models import (
+    AgentFeedback,
+    AgentFeedbackCreate,
+    EvaluationJob,
+    EvaluationJobStatus,
+    utcnow,
+)
+
+ACTIVE_JOB_STATUSES = (EvaluationJobStatus.queued, EvaluationJobStatus.running)
+
+
+async def get_feedback(
+    *, session: AsyncSession, run_id: uuid.UUID, user_id: uuid.UUID
+) -> AgentFeedback | None:
+    """This user's feedback on this run."""
+    statement = select(AgentFeedback).where(
+        AgentFeedback.run_id == run_id, AgentFeedback.user_id == user_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def upsert_feedback(
+    *, session: AsyncSession, run_id: uuid.UUID, user_id: uuid.UUID, data: AgentFeedbackCreate
+) -> AgentFeedback:
+    """Create or update the one feedback row for (run, user).
+
+    Two concurrent first submissions race on the unique constraint: the loser updates instead.
+    """
+    for _ in range(2):
+        feedback = await get_feedback(session=session, run_id=run_id, user_id=user_id)
+        if feedback is None:
+            feedback = AgentFeedback(run_id=run_id, user_id=user_id, score=data.score)
+        feedback.score = data.score
+        feedback.comment = data.comment
+        feedback.updated_at = utcnow()
+        session.add(feedback)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            continue
+        await session.refresh(feedback)
+        return feedback
+    raise RuntimeError("feedback upsert kept conflicting")
+
+
+async def delete_feedback(*, session: AsyncSession, feedback: AgentFeedback) -> None:
+    """Remove a feedback row."""
+    await session.delete(feedback)
+    await session.commit()
+
+
+async def create_job(
+    *, session: AsyncSession, created_by: uuid.UUID, options: dict[str, Any], worker: str
+) -> EvaluationJob:
+    """Record a queued job."""
+    job = EvaluationJob(
+        created_by=created_by, options=options, worker=worker, heartbeat_at=utcnow()
+    )
+    session.add(job)
+    await session.commit()
+    await session.refresh(job)
+    return job
+
+
+async def get_job(*, session: AsyncSession, job_id: uuid.UUID) -> EvaluationJob | None:
+    """One job."""
+    return await session.get(EvaluationJob, job_id)
+
+
+async def list_jobs(
+    *, session: AsyncSession, skip: int, limit: int
+) -> tuple[list[EvaluationJob], int]:
+    """A page of jobs, newest first, and the total count."""
+    count = (await session.exec(select(func.count()).select_from(EvaluationJob))).one()
+    statement = (
+        select(EvaluationJob)
+        .order_by(col(EvaluationJob.created_at).desc())
+        .offset(skip)
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all()), count
+
+
+async def update_job(*, session: AsyncSession, job_id: uuid.UUID, **fields: Any) -> None:
+    """Write some of a job's columns."""
+    await session.exec(
+        update(EvaluationJob).where(col(EvaluationJob.id) == job_id).values(**fields)
+    )
+    await session.commit()
+
+
+async def active_job(*, session: AsyncSession, fresh_after: datetime) -> EvaluationJob | None:
+    """A queued or running job whose heartbeat is recent (so its worker is alive)."""
+    statement = select(EvaluationJob).where(
+        col(EvaluationJob.status).in_(ACTIVE_JOB_STATUSES),
+        col(EvaluationJob.heartbeat_at) >= fresh_after,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def mark_stale_jobs_interrupted(
+    *, session: AsyncSession, stale_before: datetime, worker: str | None = None
+) -> int:
+    """Mark active jobs interrupted: those with an old heartbeat, and all of `worker`'s."""
+    condition = col(EvaluationJob.heartbeat_at) < stale_before
+    if worker is not None:
+        condition = or_(condition, col(EvaluationJob.worker) == worker)
+    statement = (
+        update(EvaluationJob)
+        .where(col(EvaluationJob.status).in_(ACTIVE_JOB_STATUSES), condition)
+        .values(
+            status=EvaluationJobStatus.interrupted,
+            finished_at=utcnow(),
+            error="The server stopped while this evaluation was running.",
+        )
+    )
+    result = await session.exec(statement)
+    await session.commit()
+    return int(result.rowcount or 0)

@@ -1,0 +1,252 @@
+"""`agent-eval` / `python -m app.evaluation.cli`: LLM-as-judge over recent traces, and calibration.
+
+Exit codes: 0 done, 1 the --gate/--fail-under check failed, 2 bad usage (unknown metric,
+bad option), 3 the run could not complete (trace source unreachable, misconfiguration).
+"""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.core.config import settings
+from app.evaluation.calibration import calibration_summary, labelled_pairs
+from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
+from app.evaluation.evaluator import EvaluationError, Evaluator
+from app.evaluation.judge import resolve_judge_kind
+from app.evaluation.metrics import MetricError, load_metrics, select_metrics
+from app.evaluation.report import gate_failures, write_report
+from app.evaluation.schemas import EvaluationOptions
+
+T = TypeVar("T")
+EXIT_GATE, EXIT_USAGE, EXIT_RUNTIME = 1, 2, 3
+DATETIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"]
+
+app = typer.Typer(
+    help="Score agent traces with LLM-as-judge metrics (app/evaluation/metrics/prompts/*.md).",
+    add_completion=False,
+    rich_markup_mode=None,
+)
+console = Console(soft_wrap=True)  # long lines stay whole in CI logs
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class JudgeChoice(StrEnum):
+    """--judge values."""
+
+    auto = "auto"
+    llm = "llm"
+    offline = "offline"
+
+
+class SourceChoice(StrEnum):
+    """--source values."""
+
+    auto = "auto"
+    langfuse = "langfuse"
+    db = "db"
+
+
+def run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run `work` in a fresh event loop with its own engine (disposed afterwards)."""
+    from app.core.db import create_engine_for
+
+    async def main() -> T:
+        engine = create_engine_for(settings)
+        sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        try:
+            return await work(sessions)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err_console.print(f"error: {message}", highlight=False, markup=False)
+    return typer.Exit(code)
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    console.print(
+        f"dry run ({plan['source']}, {plan['window'][0]} .. {plan['window'][1]}): "
+        f"{plan['traces_to_score']} of {plan['traces_seen']} traces need scoring; "
+        f"estimated judge calls: {plan['estimated_judge_calls']} "
+        f"({plan['already_scored']} already scored)",
+        highlight=False,
+    )
+    for item in plan["items"][:200]:
+        console.print(
+            f"  {item['trace_id']}  {item['timestamp'] or '-'}  {','.join(item['metrics'])}",
+            highlight=False,
+        )
+    if len(plan["items"]) > 200:
+        console.print(f"  … and {len(plan['items']) - 200} more", highlight=False)
+
+
+@app.callback(invoke_without_command=True)
+def evaluate(
+    ctx: typer.Context,
+    since: Annotated[
+        datetime | None, typer.Option(formats=DATETIME_FORMATS, help="Window start (UTC).")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(formats=DATETIME_FORMATS, help="Window end (UTC).")
+    ] = None,
+    hours: Annotated[float, typer.Option(min=0.001, help="Window size without --since.")] = 24.0,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Only traces with this tag (repeat).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Only traces with this name.")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's traces (id or email).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many traces.")] = None,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="Metric to apply (repeat; default all).")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Concurrent judge calls.")
+    ] = settings.EVALUATION_CONCURRENCY,
+    rescore: Annotated[bool, typer.Option(help="Score again even where a score exists.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="List what would be scored; call no judge.")
+    ] = False,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write no JSON report.")] = False,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Exit 1 if any metric's pass rate is below this."),
+    ] = None,
+    gate: Annotated[
+        bool, typer.Option(help="Exit 1 if any metric's pass rate is below its min_pass_rate.")
+    ] = False,
+    judge: Annotated[JudgeChoice, typer.Option(help="llm, offline, or auto.")] = JudgeChoice(
+        settings.EVALUATION_JUDGE
+    ),
+    source: Annotated[
+        SourceChoice, typer.Option(help="langfuse, db, or auto.")
+    ] = SourceChoice.auto,
+    report_dir: Annotated[Path | None, typer.Option(help="Where to write the report.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Score every unscored trace in the window (default: the last 24 hours)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        options = EvaluationOptions(
+            hours=hours,
+            since=since,
+            until=until,
+            tags=tag or [],
+            name=name,
+            user=user,
+            limit=limit,
+            metrics=metric or [],
+            rescore=rescore,
+            judge=judge.value,
+            source=source.value,
+            concurrency=concurrency,
+        )
+        select_metrics(load_metrics(), options.metrics)
+    except (MetricError, ValueError) as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+
+    display = ProgressDisplay(console)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+        evaluator = Evaluator(
+            options,
+            session_maker=sessions,
+            reports_dir=report_dir,
+            on_progress=None if dry_run else display.update,
+        )
+        if dry_run:
+            return await evaluator.plan()
+        if resolve_judge_kind(options.judge) == "offline":
+            console.print("judge: offline heuristics (not an LLM): scores are for demos/tests")
+        with display:
+            return await evaluator.run(generate_report_file=not no_report)
+
+    try:
+        result = run_with_database(work)
+    except EvaluationError as exc:
+        raise _fail(str(exc), EXIT_RUNTIME) from exc
+    if dry_run:
+        _print_plan(result)
+        return
+    out = err_console if json_output else console
+    if json_output:
+        console.print_json(json.dumps(result, default=str))
+    print_summary(out, result)
+    out.print(
+        f"report: {result['report_path']}" if result["report_path"] else "report: not written",
+        highlight=False,
+    )
+    if gate or fail_under is not None:
+        failures = gate_failures(result, fail_under)
+        for failure in failures:
+            err_console.print(f"gate: {failure}", highlight=False, markup=False)
+        if failures:
+            raise typer.Exit(EXIT_GATE)
+        out.print("gate: passed", highlight=False)
+
+
+@app.command()
+def calibrate(
+    metric: Annotated[list[str] | None, typer.Option(help="Metric to calibrate (repeat).")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Write no JSON report.")] = False,
+    report_dir: Annotated[Path | None, typer.Option(help="Where to write the report.")] = None,
+) -> None:
+    """Compare judge pass/fail with human thumbs on the same runs (agreement, Cohen's kappa)."""
+    try:
+        metrics = select_metrics(load_metrics(), metric or [])
+    except MetricError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+        async with sessions() as session:
+            return [
+                calibration_summary(
+                    m, await labelled_pairs(session, m), settings.EVALUATION_CALIBRATION_MIN_RUNS
+                )
+                for m in metrics
+            ]
+
+    results = run_with_database(work)
+    for result in results:
+        print_calibration(console, result)
+    if not no_report:
+        report = {"timestamp": datetime.now().astimezone().isoformat(), "calibration": results}
+        path = write_report(report, report_dir or settings.EVALUATION_REPORTS_DIR, "calibration")
+        console.print(f"report: {path}", highlight=False)
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """List the metrics found in the prompts directory."""
+    try:
+        found = load_metrics()
+    except MetricError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+    for m in found.values():
+        direction = "higher is better" if m.higher_is_better else "lower is better"
+        console.print(
+            f"{m.name} (v{m.version}, {direction}, threshold {m.threshold}, "
+            f"min pass rate {m.min_pass_rate}): {m.description}",
+            highlight=False,
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""CLI console output: a Rich progress bar and tables on a terminal, plain lines otherwise."""
+
+import time
+from types import TracebackType
+from typing import Any, Self
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from app.evaluation.evaluator import EvaluationProgress
+
+PLAIN_EVERY = 50  # judgments between two progress lines when not on a terminal...
+PLAIN_SECONDS = 5.0  # ...or this many seconds, whichever comes first
+
+
+def _avg(summary: dict[str, Any]) -> str:
+    return f"{summary['avg_score']:.3f}" if summary["success_count"] else "n/a"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+class ProgressDisplay:
+    """Shows evaluation progress; use as an async context manager around the run."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.tty = console.is_terminal
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._printed: tuple[int, int] = (0, -1)
+        self._printed_at = time.monotonic()
+
+    def __enter__(self) -> Self:
+        if self.tty:
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn("[bold]judging[/] {task.fields[detail]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("judging", total=None, detail="fetching traces…")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    async def update(self, p: EvaluationProgress) -> None:
+        """Progress callback for `Evaluator`."""
+        detail = (
+            f"{p.traces_seen} traces, {p.judgments_skipped} already scored, "
+            f"{p.judgments_failed} failed"
+        )
+        if self._bar is not None:
+            total = p.judgments_total if p.source_exhausted or p.judgments_total else None
+            self._bar.update(self._task, total=total, completed=p.judgments_done, detail=detail)
+            return
+        finished = p.source_exhausted and p.judgments_done == p.judgments_total
+        state = (p.judgments_done, p.judgments_total)
+        due = (
+            finished
+            or p.judgments_done - self._printed[0] >= PLAIN_EVERY
+            or time.monotonic() - self._printed_at >= PLAIN_SECONDS
+        )
+        if due and state != self._printed:
+            self._printed, self._printed_at = state, time.monotonic()
+            self.console.print(
+                f"progress: {p.judgments_done}/{p.judgments_total} judgments; {detail}",
+                highlight=False,
+            )
+
+
+def print_summary(console: Console, report: dict[str, Any]) -> None:
+    """The per-metric summary: a table on a terminal, one line per metric otherwise."""
+    console.print(f"judge: {report['judge_label']}", highlight=False)
+    if console.is_terminal:
+        table = Table(title=f"Evaluation ({report['source']}, {report['total_traces']} traces)")
+        for column in ("metric", "dir", "judged", "failed", "skipped", "avg", "pass rate", "bar"):
+            table.add_column(column, justify="left" if column == "metric" else "right")
+        for name, m in report["metrics_summary"].items():
+            ok = m["pass_rate"] is None or m["pass_rate"] >= m["min_pass_rate"]
+            table.add_row(
+                name,
+                "↑" if m["higher_is_better"] else "↓",
+                str(m["success_count"]),
+                str(m["failure_count"]),
+                str(m["skipped_count"]),
+                _avg(m),
+                f"[{'green' if ok else 'red'}]{_pct(m['pass_rate'])}[/]",
+                _pct(m["min_pass_rate"]),
+            )
+        console.print(table)
+    else:
+        for name, m in report["metrics_summary"].items():
+            console.print(
+                f"metric {name}: judged={m['success_count']} failed={m['failure_count']} "
+                f"skipped={m['skipped_count']} avg_score={_avg(m)} "
+                f"pass_rate={_pct(m['pass_rate'])} threshold={m['threshold']} "
+                f"higher_is_better={m['higher_is_better']}",
+                highlight=False,
+            )
+    usage = report["judge_usage"]
+    cost = f"${usage['cost_usd']:.4f}" if usage["cost_known"] else "unknown (no price for model)"
+    console.print(
+        f"traces: {report['total_traces']} judged ({report['successful_traces']} ok, "
+        f"{report['failed_traces']} with failures), {report['skipped_traces']} already scored; "
+        f"judge calls {usage['calls']}, tokens {usage['input_tokens']}+{usage['output_tokens']}, "
+        f"cost {cost}; {report['duration_seconds']}s",
+        highlight=False,
+    )
+
+
+def print_calibration(console: Console, result: dict[str, Any]) -> None:
+    """Agreement, kappa and the confusion matrix for one metric."""
+    matrix = result["confusion_matrix"]
+    console.print(f"[bold]{result['metric']}[/]: {result['message']}")
+    if result["labelled_runs"]:
+        kappa = "n/a" if result["kappa"] is None else f"{result['kappa']:.3f}"
+        console.print(
+            f"  agreement {_pct(result['agreement'])}, Cohen's kappa {kappa} "
+            f"({result['interpretation']})",
+            highlight=False,
+        )
+    table = Table(title="rows: human, columns: judge", show_header=True)
+    table.add_column("")
+    table.add_column("judge pass", justify="right")
+    table.add_column("judge fail", justify="right")
+    for row in ("human_pass", "human_fail"):
+        table.add_row(
+            row.replace("_", " "), str(matrix[row]["judge_pass"]), str(matrix[row]["judge_fail"])
+        )
+    console.print(table)

@@ -1,0 +1,89 @@
+"""Calibration: Cohen's kappa by hand, the confusion matrix, and pairs read from the database."""
+
+import pytest
+
+from app.core.db import SessionMaker
+from app.evaluation.calibration import (
+    calibration_summary,
+    cohen_kappa,
+    confusion,
+    interpret,
+    labelled_pairs,
+)
+from app.evaluation.metrics import load_metrics
+from app.models import AgentEvaluation, AgentFeedback
+from tests.evaluation.helpers import create_run
+from tests.utils import create_user
+
+
+def pairs_from(
+    both_pass: int, human_only: int, judge_only: int, both_fail: int
+) -> list[tuple[bool, bool]]:
+    """(human_pass, judge_pass) pairs for a 2x2 table."""
+    return (
+        [(True, True)] * both_pass
+        + [(True, False)] * human_only
+        + [(False, True)] * judge_only
+        + [(False, False)] * both_fail
+    )
+
+
+def test_kappa_on_a_hand_checked_example() -> None:
+    # 50 runs: 20 both pass, 5 human-only pass, 10 judge-only pass, 15 both fail.
+    # p_o = 35/50 = 0.7; human pass 25/50, judge pass 30/50;
+    # p_e = 0.5*0.6 + 0.5*0.4 = 0.5; kappa = (0.7-0.5)/(1-0.5) = 0.4.
+    pairs = pairs_from(20, 5, 10, 15)
+    assert cohen_kappa(pairs) == pytest.approx(0.4)
+    summary = calibration_summary(load_metrics()["helpfulness"], pairs, min_runs=20)
+    assert summary["agreement"] == pytest.approx(0.7)
+    assert summary["kappa"] == pytest.approx(0.4)
+    assert summary["interpretation"] == "fair"
+    assert summary["confusion_matrix"] == {
+        "human_pass": {"judge_pass": 20, "judge_fail": 5},
+        "human_fail": {"judge_pass": 10, "judge_fail": 15},
+    }
+    assert summary["sufficient"] and summary["needed_more"] == 0
+
+
+def test_kappa_edge_cases() -> None:
+    assert cohen_kappa(pairs_from(10, 0, 0, 10)) == pytest.approx(1.0)
+    # Always disagreeing with balanced labels is worse than chance.
+    assert cohen_kappa(pairs_from(0, 5, 5, 0)) == pytest.approx(-1.0)
+    # 90% raw agreement that is pure chance: both raters say "pass" 90% of the time, independently.
+    chance = pairs_from(81, 9, 9, 1)
+    assert cohen_kappa(chance) == pytest.approx(0.0)
+    assert cohen_kappa([]) is None
+    assert cohen_kappa(pairs_from(5, 0, 0, 0)) is None  # one label only: kappa undefined
+    assert interpret(None) == "undefined" and interpret(0.9) == "almost perfect"
+    assert interpret(-0.2).startswith("poor") and interpret(0.5) == "moderate"
+    assert confusion([]) == {
+        "human_pass": {"judge_pass": 0, "judge_fail": 0},
+        "human_fail": {"judge_pass": 0, "judge_fail": 0},
+    }
+
+
+def test_too_few_labelled_runs_says_how_many_more() -> None:
+    summary = calibration_summary(load_metrics()["toxicity"], pairs_from(2, 0, 1, 0), min_runs=20)
+    assert not summary["sufficient"] and summary["needed_more"] == 17
+    assert summary["message"] == "need 17 more labelled run(s) for toxicity (have 3, want 20)"
+
+
+async def test_labelled_pairs_join_feedback_and_judge_scores() -> None:
+    owner, _ = await create_user()
+    other, _ = await create_user()
+    helpfulness = load_metrics()["helpfulness"]  # threshold 0.6, higher is better
+    runs = [await create_run(owner.id) for _ in range(4)]
+    async with SessionMaker() as session:
+        # run0: judge pass, human up; run1: judge fail, human up; run2: judge fail, tie (dropped);
+        # run3: no judge score (dropped).
+        for run, score in ((runs[0], 0.9), (runs[1], 0.2), (runs[2], 0.1)):
+            session.add(AgentEvaluation(run_id=run.id, metric_name="helpfulness", score=score))
+        session.add(AgentEvaluation(run_id=runs[1].id, metric_name="toxicity", score=0.9))
+        session.add(AgentFeedback(run_id=runs[0].id, user_id=owner.id, score=1))
+        session.add(AgentFeedback(run_id=runs[1].id, user_id=owner.id, score=1))
+        session.add(AgentFeedback(run_id=runs[2].id, user_id=owner.id, score=1))
+        session.add(AgentFeedback(run_id=runs[2].id, user_id=other.id, score=-1))
+        session.add(AgentFeedback(run_id=runs[3].id, user_id=owner.id, score=-1))
+        await session.commit()
+        pairs = await labelled_pairs(session, helpfulness)
+    assert sorted(pairs) == [(True, False), (True, True)]
