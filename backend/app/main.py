@@ -41,7 +41,9 @@ def custom_generate_unique_id(route: APIRoute) -> str:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open shared resources at start-up and close them at shutdown."""
-    logger.info("app.startup", env=settings.APP_ENV, database=settings.SQLALCHEMY_DATABASE_URI.split(":")[0])
+    logger.info(
+        "app.startup", env=settings.APP_ENV, database=settings.SQLALCHEMY_DATABASE_URI.split(":")[0]
+    )
     init_metrics()
     init_telemetry()
     await open_redis(settings)
@@ -98,7 +100,7 @@ async def database_rejected_value(request: Request, exc: DataError) -> JSONRespo
     )
 
 
-async def database_busy(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+async def database_busy(request: Request, _exc: SQLAlchemyTimeoutError) -> JSONResponse:
     """503 with Retry-After when every database connection is in use (not a 500)."""
     logger.warning("request.database_pool_exhausted", path=request.url.path)
     return JSONResponse(
@@ -131,7 +133,12 @@ def create_app() -> FastAPI:
             allow_credentials=True,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+            ],
         )
     # Outermost of our middleware: every response, CORS preflights included, gets the id.
     app.add_middleware(RequestContextMiddleware)

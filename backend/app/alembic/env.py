@@ -15,7 +15,9 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    _obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any
+) -> bool:
     """Leave LangGraph's checkpoint tables alone: the checkpointer's setup() owns them."""
     return not (type_ == "table" and name is not None and name.startswith("checkpoint"))
 

@@ -28,12 +28,12 @@ class EmailData:
 async def send_email(*, email_to: str, data: EmailData) -> None:
     """Send over SMTP, or log the email (with its text body) when SMTP isn't configured."""
     if not settings.emails_enabled:
-        logger.info(
-            "email.logged", to=email_to, subject=data.subject, body=data.text_content
-        )
+        logger.info("email.logged", to=email_to, subject=data.subject, body=data.text_content)
         return
     message = EmailMessage()
-    message["From"] = f"{settings.EMAILS_FROM_NAME or settings.PROJECT_NAME} <{settings.EMAILS_FROM_EMAIL}>"
+    message["From"] = (
+        f"{settings.EMAILS_FROM_NAME or settings.PROJECT_NAME} <{settings.EMAILS_FROM_EMAIL}>"
+    )
     message["To"] = email_to
     message["Subject"] = data.subject
     message.set_content(data.text_content)
@@ -72,7 +72,9 @@ def generate_reset_password_email(email_to: str, token: str) -> EmailData:
 def generate_new_account_email(email_to: str, username: str) -> EmailData:
     """The welcome email sent when a superuser creates an account."""
     subject = f"{settings.PROJECT_NAME} - New account for {username}"
-    text = f"An account was created for {username}. Log in at {settings.FRONTEND_HOST}."
+    text = (
+        f"An account was created for {username} ({email_to}). Log in at {settings.FRONTEND_HOST}."
+    )
     html = f"<p>An account was created for {escape(username)}.</p>"
     return EmailData(subject=subject, html_content=html, text_content=text)
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -17,7 +17,7 @@ def mount_frontend(app: FastAPI, dist_dir: Path, api_prefix: str) -> None:
     root = dist_dir.resolve()
 
     @app.get("/{path:path}", include_in_schema=False)
-    async def spa(path: str, request: Request) -> Response:
+    async def spa(path: str) -> Response:
         if path.startswith(api_prefix.strip("/")) or path in ("metrics", "docs", "redoc"):
             raise HTTPException(status_code=404, detail="Not Found")
         candidate = (root / path).resolve()

@@ -27,11 +27,11 @@ from app.models.user import (
 __all__ = [
     "AgentApproval",
     "AgentEvaluation",
-    "ApprovalStatus",
     "AgentFeedback",
     "AgentFeedbackCreate",
     "AgentFeedbackPublic",
     "AgentRun",
+    "ApprovalStatus",
     "EvaluationJob",
     "EvaluationJobPublic",
     "EvaluationJobStatus",
