@@ -31,8 +31,9 @@ async def login_headers(client: httpx.AsyncClient, email: str, password: str) ->
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def create_user(*, email: str | None = None, password: str | None = None,
-                      is_superuser: bool = False) -> tuple[Any, str]:
+async def create_user(
+    *, email: str | None = None, password: str | None = None, is_superuser: bool = False
+) -> tuple[Any, str]:
     """Insert a user directly; return (user, password)."""
     from app.core.db import SessionMaker
     from app.crud import user as crud_user

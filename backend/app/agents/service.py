@@ -131,13 +131,21 @@ class AgentService:
             await check_agent_budgets(session, user.id, config=self.settings)
             run_id = uuid.uuid4()
             trace = telemetry.start_run_trace(
-                run_id=run_id, user_id=user.id, thread_id=thread_id,
-                tags=["agent", self.settings.APP_ENV], metadata=request.metadata or {},
+                run_id=run_id,
+                user_id=user.id,
+                thread_id=thread_id,
+                tags=["agent", self.settings.APP_ENV],
+                metadata=request.metadata or {},
             )
             run = await crud_agent.create_run(
-                session=session, run_id=run_id, user_id=user.id, thread_id=thread_id,
-                message=request.message, model=self.models.name,
-                metadata=request.metadata or {}, trace_id=trace.trace_id,
+                session=session,
+                run_id=run_id,
+                user_id=user.id,
+                thread_id=thread_id,
+                message=request.message,
+                model=self.models.name,
+                metadata=request.metadata or {},
+                trace_id=trace.trace_id,
             )
         bind_log_context(run_id=run.id, thread_id=thread_id, trace_id=trace.trace_id)
         return PreparedRun(run.id, thread_id, user, request.message, trace)

@@ -26,7 +26,11 @@ async def get_item_for(*, session: AsyncSession, user: User, item_id: uuid.UUID)
 
 
 async def list_items_for(
-    *, session: AsyncSession, user: User, skip: int = 0, limit: int = 100,
+    *,
+    session: AsyncSession,
+    user: User,
+    skip: int = 0,
+    limit: int = 100,
     owner_id: uuid.UUID | None = None,
 ) -> tuple[list[Item], int]:
     """A page of the items `user` may see (newest first) and their count."""

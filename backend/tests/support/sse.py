@@ -21,9 +21,9 @@ async def iter_sse(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
         elif line.startswith(":"):
             continue  # comment / ping
         elif line.startswith("event:"):
-            event_name = line[len("event:"):].strip()
+            event_name = line[len("event:") :].strip()
         elif line.startswith("data:"):
-            data_lines.append(line[len("data:"):].strip())
+            data_lines.append(line[len("data:") :].strip())
 
 
 async def collect_sse(response: httpx.Response) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from app.api.deps import CurrentUser, SessionDep
+from app.api.deps import CurrentUser, SessionDep, SkipQuery
 from app.crud import item as crud_item
 from app.models import ItemCreate, ItemPublic, ItemsPublic, ItemUpdate, Message
 
@@ -17,7 +17,7 @@ NOT_FOUND = "Item not found"
 async def read_items(
     session: SessionDep,
     current_user: CurrentUser,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Retrieve items."""
@@ -37,7 +37,9 @@ async def read_item(session: SessionDep, current_user: CurrentUser, id: uuid.UUI
 
 
 @router.post("/", response_model=ItemPublic)
-async def create_item(*, session: SessionDep, current_user: CurrentUser, item_in: ItemCreate) -> Any:
+async def create_item(
+    *, session: SessionDep, current_user: CurrentUser, item_in: ItemCreate
+) -> Any:
     """Create new item."""
     return await crud_item.create_item(session=session, item_in=item_in, owner_id=current_user.id)
 
