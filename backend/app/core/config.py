@@ -1,7 +1,6 @@
 """Application settings: one object, read from the environment and `.env` files."""
 
 import secrets
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -282,16 +281,14 @@ class Settings(BaseSettings):
             return self.APP_ENV in ("staging", "production")
         return self.LOG_FORMAT == "json"
 
-    def _check_secret(self, name: str, value: str | None) -> None:
+    @staticmethod
+    def _check_secret(name: str, value: str | None) -> None:
+        """Refuse an unset or default secret (called in staging/production only)."""
         if value is None or value in DEFAULT_SECRETS:
-            message = (
+            raise ValueError(
                 f'The value of {name} is unset or "changethis"; '
                 "for security, set it to a strong secret (see scripts/generate-secrets.sh)."
             )
-            if self.APP_ENV in ("local", "test"):
-                warnings.warn(message, stacklevel=1)
-            else:
-                raise ValueError(message)
 
     @model_validator(mode="after")
     def _persist_local_secret_key(self) -> Self:

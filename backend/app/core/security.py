@@ -1,5 +1,6 @@
 """Password hashing (pwdlib: Argon2, bcrypt accepted and upgraded) and JWT access tokens."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,3 +33,15 @@ def verify_password(plain_password: str, hashed_password: str) -> tuple[bool, st
 def get_password_hash(password: str) -> str:
     """Hash a password with the preferred hasher (Argon2)."""
     return password_hash.hash(password)
+
+
+async def hash_password_async(password: str) -> str:
+    """`get_password_hash` off the event loop (Argon2 costs tens of ms of CPU)."""
+    return await asyncio.to_thread(get_password_hash, password)
+
+
+async def verify_password_async(
+    plain_password: str, hashed_password: str
+) -> tuple[bool, str | None]:
+    """`verify_password` off the event loop."""
+    return await asyncio.to_thread(verify_password, plain_password, hashed_password)

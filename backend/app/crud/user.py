@@ -6,15 +6,14 @@ from typing import Any
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.security import DUMMY_HASH, get_password_hash, verify_password
+from app.core.security import DUMMY_HASH, hash_password_async, verify_password_async
 from app.models import User, UserCreate, UserUpdate
 
 
 async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
     """Insert a user with a hashed password."""
-    db_obj = User.model_validate(
-        user_create, update={"hashed_password": get_password_hash(user_create.password)}
-    )
+    hashed = await hash_password_async(user_create.password)
+    db_obj = User.model_validate(user_create, update={"hashed_password": hashed})
     session.add(db_obj)
     await session.commit()
     await session.refresh(db_obj)
@@ -26,7 +25,7 @@ async def update_user(*, session: AsyncSession, db_user: User, user_in: UserUpda
     user_data = user_in.model_dump(exclude_unset=True)
     extra_data: dict[str, Any] = {}
     if password := user_data.pop("password", None):
-        extra_data["hashed_password"] = get_password_hash(password)
+        extra_data["hashed_password"] = await hash_password_async(password)
     db_user.sqlmodel_update(user_data, update=extra_data)
     session.add(db_user)
     await session.commit()
@@ -57,9 +56,9 @@ async def authenticate(*, session: AsyncSession, email: str, password: str) -> U
     db_user = await get_user_by_email(session=session, email=email)
     if not db_user:
         # Same cost as a real check, so response time doesn't reveal which emails exist.
-        verify_password(password, DUMMY_HASH)
+        await verify_password_async(password, DUMMY_HASH)
         return None
-    verified, updated_hash = verify_password(password, db_user.hashed_password)
+    verified, updated_hash = await verify_password_async(password, db_user.hashed_password)
     if not verified:
         return None
     if updated_hash:

@@ -63,7 +63,7 @@ async def reset_password(session: SessionDep, body: NewPassword) -> Message:
         raise HTTPException(status_code=400, detail="Invalid or expired token")
     if not user.is_active:
         raise HTTPException(status_code=400, detail="Inactive user")
-    user.hashed_password = security.get_password_hash(body.new_password)
+    user.hashed_password = await security.hash_password_async(body.new_password)
     session.add(user)
     await session.commit()
     return Message(message="Password updated successfully")

@@ -15,7 +15,7 @@ from app.api.deps import (
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
 from app.core.rate_limit import signup_rate_limit
-from app.core.security import get_password_hash, verify_password
+from app.core.security import hash_password_async, verify_password_async
 from app.crud import user as crud_user
 from app.models import (
     Message,
@@ -76,14 +76,14 @@ async def update_password_me(
     *, session: SessionDep, body: UpdatePassword, current_user: CurrentUser
 ) -> Message:
     """Update own password."""
-    verified, _ = verify_password(body.current_password, current_user.hashed_password)
+    verified, _ = await verify_password_async(body.current_password, current_user.hashed_password)
     if not verified:
         raise HTTPException(status_code=400, detail="Incorrect password")
     if body.current_password == body.new_password:
         raise HTTPException(
             status_code=400, detail="New password cannot be the same as the current one"
         )
-    current_user.hashed_password = get_password_hash(body.new_password)
+    current_user.hashed_password = await hash_password_async(body.new_password)
     session.add(current_user)
     await session.commit()
     return Message(message="Password updated successfully")
