@@ -435,16 +435,7 @@ class AgentService:
                 config=self.settings,
             )
             await crud_approval.pause_run(
-                session=session,
-                run_id=prepared.run_id,
-                response=result.response,
-                plan=result.plan,
-                latency_ms=result.latency_ms,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
-                total_tokens=result.total_tokens,
-                tool_call_count=len(result.tool_calls),
-                tool_calls=[call.model_dump() for call in result.tool_calls],
+                session=session, run_id=prepared.run_id, **self._log_fields(result)
             )
         metrics.run_finished(
             RunStatus.awaiting_approval,
@@ -453,6 +444,20 @@ class AgentService:
             result.completion_tokens,
         )
         return result
+
+    @staticmethod
+    def _log_fields(result: AgentRunResult) -> dict[str, Any]:
+        """What the run log stores of a result."""
+        return {
+            "response": result.response,
+            "plan": result.plan,
+            "latency_ms": result.latency_ms,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "total_tokens": result.total_tokens,
+            "tool_call_count": len(result.tool_calls),
+            "tool_calls": [call.model_dump() for call in result.tool_calls],
+        }
 
     async def _finish(
         self,
@@ -470,14 +475,7 @@ class AgentService:
                 run_id=prepared.run_id,
                 status=status,
                 error=error,
-                response=result.response,
-                plan=result.plan,
-                latency_ms=result.latency_ms,
-                prompt_tokens=result.prompt_tokens,
-                completion_tokens=result.completion_tokens,
-                total_tokens=result.total_tokens,
-                tool_call_count=len(result.tool_calls),
-                tool_calls=[call.model_dump() for call in result.tool_calls],
+                **self._log_fields(result),
             )
         metrics.run_finished(
             metric_status or status,

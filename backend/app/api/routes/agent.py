@@ -50,6 +50,20 @@ async def _prepare(service: AgentService, user: Any, body: AgentRunRequest) -> P
         raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND) from None
 
 
+def event_stream(service: AgentService, prepared: PreparedRun) -> EventSourceResponse:
+    """Stream a prepared run as Server-Sent Events (one `event:` + JSON `data:` per event)."""
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            async for event in service.stream(prepared):
+                yield ServerSentEvent(data=event.model_dump_json(), event=event.type)
+        except Exception:  # the stream must end with an event, not a dropped connection
+            error = ErrorEvent(code="internal", message="Internal error", run_id=prepared.run_id)
+            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
+
+    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+
+
 def error_response(error: AgentRunError) -> JSONResponse:
     return JSONResponse(
         status_code=error.status_code,
@@ -101,17 +115,7 @@ async def run_agent_stream(
     body: AgentRunRequest, current_user: CurrentUser, service: AgentServiceDep
 ) -> EventSourceResponse:
     """Run the agent and stream its plan, tool calls and answer as Server-Sent Events."""
-    prepared = await _prepare(service, current_user, body)
-
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        try:
-            async for event in service.stream(prepared):
-                yield ServerSentEvent(data=event.model_dump_json(), event=event.type)
-        except Exception:
-            error = ErrorEvent(code="internal", message="Internal error", run_id=prepared.run_id)
-            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
-
-    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+    return event_stream(service, await _prepare(service, current_user, body))
 
 
 @router.post("/runs/{run_id}/cancel", response_model=AgentRunPublic)

@@ -1,11 +1,10 @@
 """Approvals: decide a paused tool call (resuming its run) and list the user's approvals."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from app.agents.approvals import (
     ApprovalArgsError,
@@ -19,11 +18,10 @@ from app.agents.schemas import (
     ApprovalDecision,
     ApprovalPublic,
     ApprovalsPublic,
-    ErrorEvent,
 )
 from app.agents.service import AgentRunError, PreparedRun
 from app.api.deps import CurrentUser, SessionDep
-from app.api.routes.agent import AgentServiceDep, error_response
+from app.api.routes.agent import AgentServiceDep, error_response, event_stream
 from app.crud import crud_approval
 from app.models import ApprovalStatus, User
 
@@ -83,16 +81,7 @@ async def decide_approval_stream(
 ) -> EventSourceResponse:
     """Like the decision endpoint, streaming the resumed run's events."""
     prepared = await _resume(service, current_user, thread_id, approval_id, body)
-
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        try:
-            async for event in service.stream(prepared):
-                yield ServerSentEvent(data=event.model_dump_json(), event=event.type)
-        except Exception:
-            error = ErrorEvent(code="internal", message="Internal error", run_id=prepared.run_id)
-            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
-
-    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+    return event_stream(service, prepared)
 
 
 @router.get("/approvals", response_model=ApprovalsPublic)
