@@ -12,13 +12,23 @@ log "Building the frontend"
 cd "$ROOT/backend"
 log "Applying migrations and creating the first superuser"
 uv run --frozen python -m app.prestart
-eval "$(uv run --frozen python -c '
+eval "$(uv run --frozen python - <<'PY'
+import shlex
+
 from app.core.config import settings
-print(f"LOGIN_EMAIL={settings.FIRST_SUPERUSER}")
-print(f"LOGIN_PASSWORD={settings.FIRST_SUPERUSER_PASSWORD if settings.APP_ENV == \"local\" else \"(FIRST_SUPERUSER_PASSWORD from your settings)\"}")
-print(f"MODEL={settings.llm_provider}/{settings.llm_model_name}")
-print(f"DATABASE={settings.SQLALCHEMY_DATABASE_URI.split(\"://\")[0]}")
-' 2>/dev/null)"
+
+local = settings.APP_ENV == "local"
+password = settings.FIRST_SUPERUSER_PASSWORD if local else "(FIRST_SUPERUSER_PASSWORD from your settings)"
+values = {
+    "LOGIN_EMAIL": settings.FIRST_SUPERUSER,
+    "LOGIN_PASSWORD": password,
+    "MODEL": f"{settings.llm_provider}/{settings.llm_model_name}",
+    "DATABASE": settings.SQLALCHEMY_DATABASE_URI.split("://")[0],
+}
+for name, value in values.items():
+    print(f"{name}={shlex.quote(value)}")
+PY
+)"
 cat <<MSG
 
   App:      http://localhost:${PORT}
