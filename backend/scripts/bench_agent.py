@@ -7,9 +7,10 @@ every phase is bounded in count and time.
     cd backend && uv run python scripts/bench_agent.py [--sequential 200] [--concurrency 50]
         [--duration 20] [--streams 200] [--stream-latency-ms 2000]
 
-Reports: sequential latency p50/p99 (server overhead: the stub answers in ~0 ms), closed-loop
-runs/s with N clients plus server CPU ms per run, and concurrent SSE streams with simulated
-model latency: time to first event p50/p99, completions, errors and the server's peak RSS.
+Reports: sequential latency and server overhead p50/p99 (latency minus the stub's own time
+answering the run's model calls), closed-loop runs/s with N clients plus server CPU ms per run,
+and concurrent SSE streams with simulated model latency: time to first event p50/p99,
+completions, errors and the server's peak RSS.
 """
 
 import argparse
@@ -18,7 +19,6 @@ import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -154,28 +154,42 @@ async def user_tokens(base: str, admin: dict[str, str], count: int) -> list[dict
 
 
 async def sequential(
-    base: str, headers: dict[str, str], count: int, message: str
+    base: str, stub_stats_url: str, headers: dict[str, str], count: int, message: str
 ) -> dict[str, Any]:
-    """One client, `count` runs one after another (after a short warm-up)."""
+    """One client, `count` runs one after another (after a short warm-up).
+
+    Server overhead = latency minus model time, where model time is what the stub spent
+    answering that run's model calls (read from its /stats between runs, outside the timing).
+    """
     latencies: list[float] = []
+    overheads: list[float] = []
+    model_ms: list[float] = []
     errors = 0
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         for _ in range(10):
             await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
+        busy_before = (await http.get(stub_stats_url)).json()["busy_ms"]
         for _ in range(count):
             start = time.perf_counter()
             response = await http.post(
                 "/api/v1/agent/run", json={"message": message}, headers=headers
             )
-            latencies.append((time.perf_counter() - start) * 1000)
+            latency = (time.perf_counter() - start) * 1000
+            busy_after = (await http.get(stub_stats_url)).json()["busy_ms"]
+            latencies.append(latency)
+            model_ms.append(busy_after - busy_before)
+            overheads.append(latency - (busy_after - busy_before))
+            busy_before = busy_after
             errors += response.status_code != 200 or response.json().get("status") != "success"
     return {
         "message": message,
         "runs": count,
         "errors": errors,
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p99_ms": round(percentile(latencies, 99), 1),
-        "mean_ms": round(statistics.mean(latencies), 1),
+        "latency_p50_ms": round(percentile(latencies, 50), 1),
+        "latency_p99_ms": round(percentile(latencies, 99), 1),
+        "model_time_p50_ms": round(percentile(model_ms, 50), 1),
+        "overhead_p50_ms": round(percentile(overheads, 50), 1),
+        "overhead_p99_ms": round(percentile(overheads, 99), 1),
     }
 
 
@@ -309,7 +323,11 @@ def main() -> None:
         report: dict[str, Any] = {
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
             "sequential": [
-                asyncio.run(sequential(base, headers, args.sequential, m))
+                asyncio.run(
+                    sequential(
+                        base, stub_url.removesuffix("/v1") + "/stats", headers, args.sequential, m
+                    )
+                )
                 for m in ("hello", "show my items")
             ],
             "closed_loop": [

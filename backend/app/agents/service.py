@@ -99,6 +99,13 @@ class _Outcome:
     pending: ApprovalRequest | None = None
 
 
+class _UsageHandler(UsageMetadataCallbackHandler):
+    """Token usage per model, recorded inline: LangChain hands every event of a sync handler
+    that isn't `run_inline` to a thread pool, and those hops cost more CPU than the run."""
+
+    run_inline = True
+
+
 def _is_timeout(exc: BaseException) -> bool:
     names = {type(e).__name__ for e in (exc, exc.__cause__) if e is not None}
     return isinstance(exc, TimeoutError | httpx.TimeoutException) or bool(
@@ -237,7 +244,7 @@ class AgentService:
             await self.cancel(run_id)
 
     async def _execute(self, prepared: PreparedRun, emit: Emit | None) -> AgentRunResult:
-        usage = UsageMetadataCallbackHandler()
+        usage = _UsageHandler()
         outcome = _Outcome()
         config: RunnableConfig = {
             "configurable": {"thread_id": str(prepared.thread_id)},

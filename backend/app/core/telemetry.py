@@ -218,6 +218,9 @@ def start_run_trace(
         handler = CallbackHandler(
             public_key=settings.LANGFUSE_PUBLIC_KEY, trace_context={"trace_id": trace_id}
         )
+        # Its callbacks only start and end OpenTelemetry spans (export runs in the SDK's own
+        # thread), so run them inline instead of one thread-pool hop per LangChain event.
+        handler.run_inline = True
     except Exception:
         logger.warning("langfuse.trace_setup_failed", run_id=str(run_id), exc_info=True)
         return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)

@@ -157,6 +157,7 @@ class Script:
         self.record = True  # False in long benchmark runs, so memory stays flat
         self.latency = 0.0  # extra seconds before every answer (benchmarks' simulated model time)
         self.chunk_delay = 0.0  # default seconds between stream chunks
+        self.busy_seconds = 0.0  # time spent answering chat requests (benchmarks' "model time")
 
     def enqueue(self, *replies: AnyReply) -> None:
         """Answer the next requests with these replies, in order."""

@@ -186,14 +186,25 @@ def build_app(script: Script, model_id: str = "stub-model") -> Starlette:
         events = completion_events(reply, usage, model, completion_id, include_usage)
         return sse_response(events, reply, script.chunk_delay, {"cache-control": "no-cache"})
 
+    async def timed_chat_completions(request: Request) -> Response:
+        start = time.perf_counter()
+        try:
+            return await chat_completions(request)
+        finally:
+            script.busy_seconds += time.perf_counter() - start
+
     async def models(request: Request) -> Response:
         entry = {"id": model_id, "object": "model", "created": 0, "owned_by": "stub"}
         return JSONResponse({"object": "list", "data": [entry]})
 
+    async def stats(request: Request) -> Response:
+        return JSONResponse({"busy_ms": script.busy_seconds * 1000})
+
     return Starlette(
         routes=[
-            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/chat/completions", timed_chat_completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
+            Route("/stats", stats, methods=["GET"]),
         ]
     )
 
