@@ -164,6 +164,8 @@ test("run history lists the runs and the run detail opens", async ({ page, reque
     "aria-pressed",
     "false",
   );
+  // A full-page capture of a scrolled page draws the fixed sidebar at the scroll offset.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: "test-results/run-detail.png", fullPage: true });
 });
 
