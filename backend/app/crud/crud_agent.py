@@ -44,8 +44,6 @@ async def finish_run(*, session: AsyncSession, run_id: uuid.UUID, **fields: Any)
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
         .values(finished_at=utcnow(), **fields)
-        # No run objects live in this session, so skip the ORM's bookkeeping for them.
-        .execution_options(synchronize_session=False)
     )
     result = await session.exec(statement)
     await session.commit()

@@ -169,13 +169,14 @@ class Script:
         self.responder = responder
 
     def reset(self) -> None:
-        """Empty queue, no responder, no latency, no recorded requests."""
+        """Empty queue, no responder, no latency, nothing recorded or timed."""
         with self._lock:
             self._queue.clear()
             self.requests.clear()
         self.responder = None
         self.latency = 0.0
         self.chunk_delay = 0.0
+        self.busy_seconds = 0.0
 
     def next_reply(self, body: dict[str, Any], view: ChatView) -> AnyReply:
         """Record the request and pick its reply."""

@@ -174,6 +174,18 @@ def test_responder_and_models(openai_stub: OpenAIStub) -> None:
     assert bad.status_code == 400 and "messages" in bad.json()["error"]["message"]
 
 
+def test_stats_report_time_spent_answering(openai_stub: OpenAIStub) -> None:
+    """The benchmarks' model time: /stats grows by the time taken to answer, latency included."""
+    stats_url = f"{openai_stub.url}/stats"
+    before = httpx.get(stats_url).json()["busy_ms"]
+    openai_stub.script.latency = 0.05
+    chat(openai_stub).invoke([HumanMessage("hi")])
+    spent = httpx.get(stats_url).json()["busy_ms"] - before
+    assert 50 <= spent < 5000
+    openai_stub.reset()
+    assert openai_stub.script.busy_seconds == 0.0
+
+
 def test_standalone_server_answers_in_auto_mode() -> None:
     port = closed_port()
     command = [sys.executable, "-m", "tests.fakes.openai_server", "--port", str(port)]
