@@ -1,6 +1,5 @@
 """The FastAPI application: middleware, routers, lifespan, and the built frontend."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,9 +12,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.middleware.cors import CORSMiddleware
 
-from app.agents import approvals
-from app.agents.checkpointer import open_checkpointer
-from app.agents.service import AgentService
+from app.api.errors import add_error_handlers
 from app.api.main import api_router
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
@@ -28,6 +25,7 @@ from app.core.request_context import RequestContextMiddleware, request_id_from_s
 from app.core.spa import mount_frontend
 from app.core.telemetry import init_telemetry, shutdown_telemetry
 from app.services import evaluation_jobs
+from app.services.runs.runtime import describe, open_runtime
 
 logger = structlog.get_logger(__name__)
 
@@ -47,17 +45,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     init_metrics()
     init_telemetry()
     await open_redis(settings)
-    async with open_checkpointer(settings) as checkpointer:
-        service = AgentService(settings, checkpointer)
-        app.state.agent_service = service
-        if swept := await service.sweep_stale_runs():
-            logger.warning("agent.stale_runs_interrupted", count=swept)
+    async with open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime:
+        app.state.runs = runtime
+        logger.info("runs.ready", **describe(runtime))
         await evaluation_jobs.sweep_stale_jobs()
-        sweeper = asyncio.create_task(approvals.sweep_forever(service))
         yield
-        sweeper.cancel()
         await evaluation_jobs.shutdown_jobs()
-        await service.cancel_all()
     await close_redis()
     await shutdown_telemetry()
     shutdown_metrics()
@@ -123,6 +116,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, database_rejected_value)  # type: ignore[arg-type]
     app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)  # type: ignore[arg-type]
+    add_error_handlers(app)
     # Added before CORS so CORS wraps it: a 413 still carries the CORS headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RateLimitHeadersMiddleware)

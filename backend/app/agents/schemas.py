@@ -37,6 +37,11 @@ class AgentRunRequest(BaseModel):
     message: str = Field(min_length=1, description="The user's message.")
     thread_id: uuid.UUID | None = Field(default=None, description="Continue this conversation.")
     metadata: dict[str, Any] | None = Field(default=None, description="Custom trace metadata.")
+    on_disconnect: Literal["cancel", "continue"] = Field(
+        default="cancel",
+        description="Streaming only: cancel the run when the client disconnects, or let it go "
+        "on so the client can rejoin it (`GET /agent/runs/{id}/stream`).",
+    )
 
     @field_validator("message")
     @classmethod
@@ -169,11 +174,24 @@ class ErrorEvent(BaseModel):
         "internal",
         "not_found",
         "conflict",
+        "interrupted",
+        "unavailable",
+        "tool_failed",
     ]
     message: str
     run_id: uuid.UUID | None = None
 
 
+StreamEvent = (
+    RunStartedEvent
+    | PlanEvent
+    | TokenEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | ApprovalRequiredEvent
+    | RunCompletedEvent
+    | ErrorEvent
+)
 AgentStreamEvent = Annotated[
     RunStartedEvent
     | PlanEvent
@@ -249,6 +267,7 @@ class ThreadPublic(BaseModel):
 
     thread_id: uuid.UUID
     title: str
+    status: str = Field(description="idle | busy | interrupted | error")
     last_activity: datetime
     run_count: int
 
@@ -261,13 +280,19 @@ class ThreadsPublic(BaseModel):
 
 
 class ThreadMessage(BaseModel):
-    """One message of a thread, from the checkpoint."""
+    """One message of a thread, from the checkpoint (or, for a turn that never reached it, the run log)."""
 
     role: Literal["user", "assistant", "tool"]
     content: str
     name: str | None = None
     tool_call_id: str | None = None
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    run_id: uuid.UUID | None = Field(default=None, description="The run a user message started.")
+    run_status: str | None = Field(
+        default=None,
+        description="On a user message: its run's status when the turn did not complete "
+        "(interrupted, error, cancelled, pending, running) — the UI offers a retry.",
+    )
 
 
 class ThreadDetail(BaseModel):

@@ -1,11 +1,11 @@
-"""Request dependencies as `Annotated` aliases: SessionDep, TokenDep, CurrentUser."""
+"""Request dependencies as `Annotated` aliases: SessionDep, TokenDep, CurrentUser, RuntimeDep."""
 
 import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Query, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from jwt.exceptions import InvalidTokenError
 from pydantic import ValidationError
@@ -16,6 +16,7 @@ from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
 from app.models import TokenPayload, User
+from app.services.runs.runtime import RunRuntime
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
 
@@ -78,3 +79,12 @@ def get_current_active_superuser(current_user: CurrentUser) -> User:
 
 
 CurrentSuperuser = Annotated[User, Depends(get_current_active_superuser)]
+
+
+def get_runtime(request: Request) -> RunRuntime:
+    """The process's run layer (opened in the lifespan)."""
+    runtime: RunRuntime = request.app.state.runs
+    return runtime
+
+
+RuntimeDep = Annotated[RunRuntime, Depends(get_runtime)]

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
 
+    # --- agent: durable runs (queue, workers, leases, event log) ---
+    AGENT_INPROCESS_WORKER: bool = True
+    AGENT_WORKER_CONCURRENCY: int = Field(default=200, ge=1)
+    AGENT_RUN_LEASE_SECONDS: float = Field(default=15.0, ge=1.0, le=300.0)
+    AGENT_RUN_QUEUE_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
+    AGENT_EVENTS_MAX_LEN: int = Field(default=10_000, ge=100)
+    AGENT_EVENTS_TTL_SECONDS: int = Field(default=3600, ge=1)
+
     # --- evaluation: LLM-as-judge (app/evaluation) ---
     EVALUATION_API_KEY: str | None = None
     EVALUATION_BASE_URL: str | None = None

@@ -186,6 +186,18 @@ def trace_url_for(trace_id: str | None) -> str | None:
     return f"{base}/trace/{trace_id}"
 
 
+def run_trace_id(run_id: uuid.UUID) -> str | None:
+    """The trace id the run will have, or None when it won't be traced (off or sampled out)."""
+    try:
+        client = get_langfuse()
+    except Exception:
+        return None
+    trace_id = trace_id_for_run(run_id)
+    if client is None or not is_sampled(trace_id, settings.LANGFUSE_SAMPLE_RATE):
+        return None
+    return trace_id
+
+
 def start_run_trace(
     *,
     run_id: uuid.UUID,

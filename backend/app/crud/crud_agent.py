@@ -1,4 +1,4 @@
-"""Run-log data access: AgentRun and AgentEvaluation rows, threads derived from runs."""
+"""Run-log data access: AgentRun rows (queue, lease and outcome) and AgentEvaluation rows."""
 
 import uuid
 from collections import defaultdict
@@ -9,10 +9,18 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import AgentEvaluation, AgentRun, RunStatus, User, utcnow
+from app.models import (
+    AgentEvaluation,
+    AgentRun,
+    AgentThread,
+    RunStatus,
+    ThreadStatus,
+    User,
+    utcnow,
+)
 
 
-async def create_run(
+def create_run(
     *,
     session: AsyncSession,
     run_id: uuid.UUID,
@@ -23,7 +31,7 @@ async def create_run(
     metadata: dict[str, Any],
     trace_id: str | None,
 ) -> AgentRun:
-    """Record a run as `running` (its trace id is known up front)."""
+    """Stage a run as `pending` in the session (the caller commits)."""
     run = AgentRun(
         id=run_id,
         user_id=user_id,
@@ -32,22 +40,129 @@ async def create_run(
         model=model,
         run_metadata=metadata,
         trace_id=trace_id,
+        status=RunStatus.pending,
+        queued_at=utcnow(),
     )
     session.add(run)
-    await session.commit()  # expire_on_commit=False: the row's fields stay loaded, no refresh
     return run
 
 
-async def finish_run(*, session: AsyncSession, run_id: uuid.UUID, **fields: Any) -> bool:
+async def claim_run(
+    *, session: AsyncSession, run_id: uuid.UUID, worker_id: str, lease: timedelta
+) -> AgentRun | None:
+    """Take a pending run for this worker (running, with a lease); None if it isn't pending."""
+    result = await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.pending)
+        .values(status=RunStatus.running, worker_id=worker_id, lease_expires_at=utcnow() + lease)
+    )
+    await session.commit()
+    if not result.rowcount:
+        return None
+    return await session.get(AgentRun, run_id, populate_existing=True)
+
+
+async def finish_run(
+    *,
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    thread_status: str | None = None,
+    thread_id: uuid.UUID | None = None,
+    **fields: Any,
+) -> bool:
     """Write a run's outcome unless it already ended (e.g. cancelled from elsewhere)."""
     statement = (
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
-        .values(finished_at=utcnow(), **fields)
+        .values(finished_at=utcnow(), lease_expires_at=None, **fields)
     )
     result = await session.exec(statement)
+    if result.rowcount and thread_status is not None and thread_id is not None:
+        await session.exec(
+            update(AgentThread)
+            .where(col(AgentThread.id) == thread_id)
+            .values(status=thread_status, updated_at=utcnow())
+        )
     await session.commit()
     return bool(result.rowcount)
+
+
+async def end_run(
+    *,
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    from_status: str,
+    status: str,
+    error: str,
+    thread_status: str,
+) -> bool:
+    """End a run that is still in `from_status` (once); False when it had moved on meanwhile."""
+    result = await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id) == run_id, col(AgentRun.status) == from_status)
+        .values(status=status, error=error, finished_at=utcnow(), lease_expires_at=None)
+        .returning(col(AgentRun.thread_id))
+    )
+    thread_id = result.first()
+    if thread_id is not None:
+        await session.exec(
+            update(AgentThread)
+            .where(col(AgentThread.id) == thread_id)
+            .values(status=thread_status, updated_at=utcnow())
+        )
+    await session.commit()
+    return thread_id is not None
+
+
+async def renew_leases(
+    *, session: AsyncSession, run_ids: list[uuid.UUID], lease: timedelta
+) -> None:
+    """Extend the leases of runs this worker is executing."""
+    await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id).in_(run_ids), col(AgentRun.status) == RunStatus.running)
+        .values(lease_expires_at=utcnow() + lease)
+    )
+    await session.commit()
+
+
+async def end_abandoned_runs(
+    *, session: AsyncSession, queue_timeout: timedelta
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    """Runs whose worker died (lease lapsed) become `interrupted`; runs no worker took in time
+    become `error`. Returns (run id, thread id, new status) of each."""
+    now = utcnow()
+    ended: list[tuple[uuid.UUID, uuid.UUID, str]] = []
+    sweeps = (
+        (
+            col(AgentRun.status) == RunStatus.running,
+            col(AgentRun.lease_expires_at) < now,
+            RunStatus.interrupted,
+            "The worker running this run stopped before it finished.",
+        ),
+        (
+            col(AgentRun.status) == RunStatus.pending,
+            col(AgentRun.queued_at) < now - queue_timeout,
+            RunStatus.error,
+            "No worker started this run in time; please retry.",
+        ),
+    )
+    for in_status, overdue, status, error in sweeps:
+        rows = await session.exec(
+            update(AgentRun)
+            .where(in_status, overdue)
+            .values(status=status, error=error, finished_at=now, lease_expires_at=None)
+            .returning(col(AgentRun.id), col(AgentRun.thread_id))
+        )
+        ended.extend((run_id, thread_id, status) for run_id, thread_id in rows.all())
+    if ended:
+        await session.exec(
+            update(AgentThread)
+            .where(col(AgentThread.id).in_({thread_id for _, thread_id, _ in ended}))
+            .values(status=ThreadStatus.error, updated_at=now)
+        )
+    await session.commit()
+    return ended
 
 
 async def get_run_for(*, session: AsyncSession, user: User, run_id: uuid.UUID) -> AgentRun | None:
@@ -104,89 +219,11 @@ async def evaluations_for(
     return grouped
 
 
-async def thread_owner(*, session: AsyncSession, thread_id: uuid.UUID) -> uuid.UUID | None:
-    """Who started this thread (None when no run has used it)."""
-    statement = (
-        select(AgentRun.user_id)
+async def runs_of_thread(*, session: AsyncSession, thread_id: uuid.UUID) -> list[AgentRun]:
+    """The thread's runs, oldest first."""
+    rows = await session.exec(
+        select(AgentRun)
         .where(col(AgentRun.thread_id) == thread_id)
         .order_by(col(AgentRun.created_at))
-        .limit(1)
     )
-    return (await session.exec(statement)).first()
-
-
-async def list_threads_for(
-    *, session: AsyncSession, user: User, skip: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
-    """The user's live threads, most recently active first, titled by their first message."""
-    live = (col(AgentRun.user_id) == user.id, col(AgentRun.thread_deleted).is_(False))
-    last_activity = func.max(AgentRun.created_at).label("last_activity")
-    grouped = (
-        select(
-            AgentRun.thread_id,
-            last_activity,
-            func.min(AgentRun.created_at).label("first_at"),
-            func.count().label("run_count"),
-        )
-        .where(*live)
-        .group_by(col(AgentRun.thread_id))
-    )
-    count = (await session.exec(select(func.count()).select_from(grouped.subquery()))).one()
-    page = (
-        await session.exec(grouped.order_by(last_activity.desc()).offset(skip).limit(limit))
-    ).all()
-    titles: dict[uuid.UUID, str] = {}
-    if page:
-        firsts = await session.exec(
-            select(AgentRun.thread_id, AgentRun.input, AgentRun.created_at)
-            .where(*live, col(AgentRun.thread_id).in_([row[0] for row in page]))
-            .order_by(col(AgentRun.created_at).desc())
-        )
-        for thread_id, text, _created in firsts.all():
-            titles[thread_id] = text  # ordered newest first, so the first message wins
-    threads = [
-        {
-            "thread_id": thread_id,
-            "title": thread_title(titles.get(thread_id, "")),
-            "last_activity": last,
-            "run_count": runs,
-        }
-        for thread_id, last, _first, runs in page
-    ]
-    return threads, count
-
-
-def thread_title(first_message: str) -> str:
-    """A one-line title from a thread's first message."""
-    line = " ".join(first_message.split())
-    return line if len(line) <= 80 else line[:77] + "..."
-
-
-async def mark_thread_deleted(*, session: AsyncSession, thread_id: uuid.UUID) -> None:
-    """Keep the thread's runs for history, flagged as belonging to a deleted thread."""
-    await session.exec(
-        update(AgentRun).where(col(AgentRun.thread_id) == thread_id).values(thread_deleted=True)
-    )
-    await session.commit()
-
-
-async def mark_stale_runs_interrupted(*, session: AsyncSession, older_than: timedelta) -> int:
-    """Runs still `running` past the run timeout were cut off by a crash: mark them interrupted.
-
-    Only stale ones, because other workers or replicas may have runs in flight right now.
-    """
-    statement = (
-        update(AgentRun)
-        .where(
-            col(AgentRun.status) == RunStatus.running,
-            col(AgentRun.created_at) < utcnow() - older_than,
-        )
-        .values(
-            status=RunStatus.interrupted,
-            finished_at=utcnow(),
-            error="The server stopped while this run was in progress.",
-        )
-    )
-    result = await session.exec(statement)
-    await session.commit()
-    return int(result.rowcount or 0)
+    return list(rows.all())

@@ -8,7 +8,15 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import AgentApproval, AgentRun, ApprovalStatus, RunStatus, utcnow
+from app.models import (
+    AgentApproval,
+    AgentRun,
+    AgentThread,
+    ApprovalStatus,
+    RunStatus,
+    ThreadStatus,
+    utcnow,
+)
 
 
 async def create_approval(*, session: AsyncSession, approval: AgentApproval) -> AgentApproval:
@@ -79,22 +87,64 @@ async def overdue_approvals(*, session: AsyncSession, now: datetime) -> list[Age
     return list(rows.all())
 
 
-async def pause_run(*, session: AsyncSession, run_id: uuid.UUID, **fields: Any) -> None:
+async def pause_run(
+    *, session: AsyncSession, run_id: uuid.UUID, thread_id: uuid.UUID, **fields: Any
+) -> bool:
     """Mark a running run as awaiting approval, with what it produced so far."""
-    await session.exec(
+    result = await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
-        .values(status=RunStatus.awaiting_approval, **fields)
+        .values(status=RunStatus.awaiting_approval, lease_expires_at=None, **fields)
     )
+    if result.rowcount:
+        await session.exec(
+            update(AgentThread)
+            .where(col(AgentThread.id) == thread_id)
+            .values(status=ThreadStatus.interrupted, updated_at=utcnow())
+        )
     await session.commit()
+    return bool(result.rowcount)
+
+
+async def supersede_pending(*, session: AsyncSession, thread_id: uuid.UUID) -> int:
+    """A new message on the thread: its pending approvals can no longer be decided, and their
+    runs end `cancelled` (the caller commits)."""
+    rows = await session.exec(
+        update(AgentApproval)
+        .where(
+            col(AgentApproval.thread_id) == thread_id,
+            col(AgentApproval.status) == ApprovalStatus.pending,
+        )
+        .values(
+            status=ApprovalStatus.superseded,
+            decided_at=utcnow(),
+            comment="A new message was sent before this was decided.",
+        )
+        .returning(col(AgentApproval.run_id))
+    )
+    run_ids = list(rows.all())
+    if run_ids:
+        await session.exec(
+            update(AgentRun)
+            .where(
+                col(AgentRun.id).in_(run_ids),
+                col(AgentRun.status) == RunStatus.awaiting_approval,
+            )
+            .values(
+                status=RunStatus.cancelled,
+                error="Superseded: a new message was sent before the approval was decided.",
+                finished_at=utcnow(),
+            )
+        )
+    return len(run_ids)
 
 
 async def resume_run(*, session: AsyncSession, run_id: uuid.UUID) -> AgentRun | None:
-    """Move a run awaiting approval back to running; None if it isn't awaiting approval."""
+    """Queue a run awaiting approval again; None if it isn't awaiting approval."""
     result = await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.awaiting_approval)
-        .values(status=RunStatus.running)
+        .values(status=RunStatus.pending, queued_at=utcnow(), finished_at=None)
     )
     await session.commit()
     if not result.rowcount:

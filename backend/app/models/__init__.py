@@ -1,6 +1,13 @@
 """All SQLModel tables and API shapes, imported here so `SQLModel.metadata` knows every table."""
 
-from app.models.agent_models import AgentEvaluation, AgentRun, RunStatus
+from app.models.agent_models import (
+    ACTIVE_RUN_STATUSES,
+    AgentEvaluation,
+    AgentRun,
+    AgentThread,
+    RunStatus,
+    ThreadStatus,
+)
 from app.models.approval_models import AgentApproval, ApprovalStatus
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
 from app.models.evaluation_models import (
@@ -25,12 +32,14 @@ from app.models.user import (
 )
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "AgentApproval",
     "AgentEvaluation",
     "AgentFeedback",
     "AgentFeedbackCreate",
     "AgentFeedbackPublic",
     "AgentRun",
+    "AgentThread",
     "ApprovalStatus",
     "EvaluationJob",
     "EvaluationJobPublic",
@@ -44,6 +53,7 @@ __all__ = [
     "Message",
     "NewPassword",
     "RunStatus",
+    "ThreadStatus",
     "Token",
     "TokenPayload",
     "UTCDateTime",

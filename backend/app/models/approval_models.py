@@ -19,6 +19,8 @@ class ApprovalStatus(StrEnum):
     rejected = "rejected"
     edited = "edited"
     expired = "expired"
+    # A new message was sent on the thread before anyone decided: the paused call never runs.
+    superseded = "superseded"
 
 
 class AgentApproval(SQLModel, table=True):

@@ -1,9 +1,7 @@
-"""Read side of the run log: history pages, run detail, threads and their messages."""
+"""Read side of the run log: history pages and run detail."""
 
 import uuid
-from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.agents.schemas import (
@@ -11,13 +9,8 @@ from app.agents.schemas import (
     AgentRunPublic,
     AgentRunsPublic,
     EvaluationPublic,
-    ThreadDetail,
-    ThreadMessage,
-    ThreadPublic,
-    ThreadsPublic,
     ToolCallRecord,
 )
-from app.agents.service import AgentService
 from app.core.telemetry import trace_url_for
 from app.crud import crud_agent
 from app.models import AgentEvaluation, AgentRun, User
@@ -62,58 +55,4 @@ async def run_detail(session: AsyncSession, user: User, run_id: uuid.UUID) -> Ag
             EvaluationPublic.model_validate(e, from_attributes=True) for e in evaluations
         ],
         metadata=run.run_metadata,
-    )
-
-
-async def list_threads(
-    session: AsyncSession, user: User, *, skip: int, limit: int
-) -> ThreadsPublic:
-    """The user's threads."""
-    threads, count = await crud_agent.list_threads_for(
-        session=session, user=user, skip=skip, limit=limit
-    )
-    return ThreadsPublic(data=[ThreadPublic(**t) for t in threads], count=count)
-
-
-async def visible_thread(session: AsyncSession, user: User, thread_id: uuid.UUID) -> bool:
-    """May this user read this (live) thread? Owners and superusers may."""
-    owner = await crud_agent.thread_owner(session=session, thread_id=thread_id)
-    if owner is None or (owner != user.id and not user.is_superuser):
-        return False
-    runs, _ = await crud_agent.list_runs_for(
-        session=session, user=user, skip=0, limit=1, thread_id=thread_id
-    )
-    return bool(runs) and not runs[0].thread_deleted
-
-
-def _thread_message(message: BaseMessage) -> ThreadMessage | None:
-    if isinstance(message, HumanMessage):
-        return ThreadMessage(role="user", content=message.text)
-    if isinstance(message, ToolMessage):
-        return ThreadMessage(
-            role="tool", content=message.text, name=message.name, tool_call_id=message.tool_call_id
-        )
-    if isinstance(message, AIMessage):
-        calls = [
-            ToolCallRecord(id=c["id"] or "", name=c["name"], args=c["args"])
-            for c in message.tool_calls
-        ]
-        return ThreadMessage(role="assistant", content=message.text, tool_calls=calls)
-    return None
-
-
-async def thread_detail(
-    session: AsyncSession, service: AgentService, user: User, thread_id: uuid.UUID
-) -> ThreadDetail | None:
-    """A thread's messages from its checkpoint."""
-    if not await visible_thread(session, user, thread_id):
-        return None
-    runs, _ = await crud_agent.list_runs_for(
-        session=session, user=user, skip=0, limit=1, thread_id=thread_id
-    )
-    messages: list[Any] = await service.thread_messages(thread_id)
-    converted = [m for m in (_thread_message(message) for message in messages) if m is not None]
-    first = next((m.content for m in converted if m.role == "user"), runs[0].input if runs else "")
-    return ThreadDetail(
-        thread_id=thread_id, title=crud_agent.thread_title(first), messages=converted
     )

@@ -2,8 +2,8 @@
 
 Both are read from the run log (`agent_run` rows) rather than a Redis or in-memory counter: the
 log is the one record every worker and replica already shares, it works without Redis, it
-survives restarts, and a crashed worker can't leak a counter — a `running` row older than the
-run timeout no longer counts. On PostgreSQL a per-user advisory lock, held until the caller's
+survives restarts, and a crashed worker can't leak a counter — a `running` row whose lease
+lapsed no longer counts. On PostgreSQL a per-user advisory lock, held until the caller's
 transaction ends, makes concurrent starts by one user queue behind each other: call
 `check_agent_budgets` in the transaction that inserts the `running` row, then commit.
 Tokens are recorded when a run finishes, so runs still in flight aren't counted against the
@@ -16,18 +16,16 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
 from fastapi import HTTPException, status
-from sqlalchemy import func, text
-from sqlmodel import select
+from sqlalchemy import func, or_, text
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import Settings, settings
 from app.core.metrics import record_rate_limit_rejection
-from app.models import AgentRun, RunStatus
+from app.models import ACTIVE_RUN_STATUSES, AgentRun
 
 BudgetName = Literal["daily_tokens", "concurrent_runs"]
 CONCURRENT_RETRY_AFTER_S = 5
-# Grace beyond AGENT_RUN_TIMEOUT_SECONDS before a `running` row is presumed orphaned.
-STALE_RUN_GRACE = timedelta(seconds=60)
 
 
 class BudgetExceededError(HTTPException):
@@ -60,15 +58,16 @@ async def tokens_used_today(session: AsyncSession, user_id: uuid.UUID, now: date
     return int((await session.exec(query)).one())
 
 
-async def running_runs(
-    session: AsyncSession, user_id: uuid.UUID, now: datetime, config: Settings = settings
-) -> int:
-    """The user's runs still `running` and younger than the run timeout (plus a grace)."""
-    cutoff = now - timedelta(seconds=config.AGENT_RUN_TIMEOUT_SECONDS) - STALE_RUN_GRACE
+async def running_runs(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """The user's queued runs and running runs whose worker still holds their lease.
+
+    A run whose worker died stops counting the moment its lease lapses, before the sweep
+    even marks it `interrupted`.
+    """
     query = select(func.count()).where(
-        AgentRun.user_id == user_id,
-        AgentRun.status == RunStatus.running,
-        AgentRun.created_at >= cutoff,
+        col(AgentRun.user_id) == user_id,
+        col(AgentRun.status).in_(ACTIVE_RUN_STATUSES),
+        or_(col(AgentRun.lease_expires_at).is_(None), col(AgentRun.lease_expires_at) > now),
     )
     return int((await session.exec(query)).one())
 
@@ -104,7 +103,7 @@ async def check_agent_budgets(
                 resets_at,
             )
     cap = config.AGENT_MAX_CONCURRENT_RUNS_PER_USER
-    if cap > 0 and (running := await running_runs(session, user_id, now, config)) >= cap:
+    if cap > 0 and (running := await running_runs(session, user_id, now)) >= cap:
         record_rate_limit_rejection("budget", "concurrent_runs")
         raise BudgetExceededError(
             "concurrent_runs",

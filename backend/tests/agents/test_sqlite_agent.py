@@ -23,5 +23,5 @@ async def test_run_and_continue_thread_after_restart(client, fresh_app, fresh_cl
     assert len([m for m in thread["messages"] if m["role"] == "user"]) == 2
     deleted = await fresh_client.delete(f"{API}/agent/threads/{thread_id}", headers=headers)
     assert deleted.status_code == 200
-    saver = type(fresh_app.state.agent_service.checkpointer).__name__
+    saver = type(fresh_app.state.runs.agent.checkpointer).__name__
     assert saver == ("AsyncPostgresSaver" if settings.is_postgres else "AsyncSqliteSaver")

@@ -98,7 +98,7 @@ async def test_timed_out_run_is_counted_as_timeout(
 ) -> None:
     headers, _ = await create_user_and_login(client)
     monkeypatch.setattr(settings, "AGENT_RUN_TIMEOUT_SECONDS", 0.2)
-    monkeypatch.setattr(app.state.agent_service.models.primary, "latency_ms", 1000)
+    monkeypatch.setattr(app.state.runs.agent.models.primary, "latency_ms", 1000)
     before = await scrape(client)
     response = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
     assert response.status_code == 504, response.text

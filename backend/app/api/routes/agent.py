@@ -1,12 +1,10 @@
-"""Agent endpoints: run (JSON or Server-Sent Events), cancel, run history, threads."""
+"""Agent endpoints: start runs (JSON or Server-Sent Events), join, cancel, history, threads."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from fastapi import APIRouter, Depends, Header, Query
+from sse_starlette import EventSourceResponse
 
 from app.agents.schemas import (
     AgentConfigPublic,
@@ -15,64 +13,21 @@ from app.agents.schemas import (
     AgentRunRequest,
     AgentRunResult,
     AgentRunsPublic,
-    AgentStreamEnvelope,
-    ErrorEvent,
     ThreadDetail,
     ThreadsPublic,
 )
-from app.agents.service import AgentRunError, AgentService, PreparedRun, ThreadNotFoundError
-from app.api.deps import CurrentUser, SessionDep, SkipQuery
+from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
+from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.core.config import settings
 from app.core.rate_limit import agent_rate_limit
 from app.core.telemetry import tracing_enabled
 from app.crud import crud_agent
 from app.models import Message, RunStatus
 from app.services import agent_runs
+from app.services.runs import cancel, prepare, streams, threads
+from app.services.runs.errors import RunNotFoundError
 
 router = APIRouter(prefix="/agent", tags=["agent"])
-RUN_NOT_FOUND = "Run not found"
-THREAD_NOT_FOUND = "Thread not found"
-
-
-def get_agent_service(request: Request) -> AgentService:
-    """The app's agent service (created in the lifespan)."""
-    service: AgentService = request.app.state.agent_service
-    return service
-
-
-AgentServiceDep = Annotated[AgentService, Depends(get_agent_service)]
-
-
-async def _prepare(service: AgentService, user: Any, body: AgentRunRequest) -> PreparedRun:
-    try:
-        return await service.prepare_run(user, body)
-    except ThreadNotFoundError:
-        raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND) from None
-
-
-def event_stream(service: AgentService, prepared: PreparedRun) -> EventSourceResponse:
-    """Stream a prepared run as Server-Sent Events (one `event:` + JSON `data:` per event)."""
-
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        try:
-            async for event in service.stream(prepared):
-                yield ServerSentEvent(data=event.model_dump_json(), event=event.type)
-        except Exception:  # the stream must end with an event, not a dropped connection
-            error = ErrorEvent(code="internal", message="Internal error", run_id=prepared.run_id)
-            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
-
-    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
-
-
-def error_response(error: AgentRunError) -> JSONResponse:
-    return JSONResponse(
-        status_code=error.status_code,
-        content={
-            "detail": error.message,
-            "code": error.code,
-            "run": error.result.model_dump(mode="json"),
-        },
-    )
 
 
 @router.post(
@@ -83,18 +38,14 @@ def error_response(error: AgentRunError) -> JSONResponse:
         404: {"description": "Thread not found"},
         429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
         502: {"description": "The model failed"},
+        503: {"description": "The queue is unavailable or the run was interrupted"},
         504: {"description": "The model timed out"},
     },
 )
-async def run_agent(
-    body: AgentRunRequest, current_user: CurrentUser, service: AgentServiceDep
-) -> Any:
-    """Run the agent and wait for its answer."""
-    prepared = await _prepare(service, current_user, body)
-    try:
-        return await service.execute(prepared)
-    except AgentRunError as error:
-        return error_response(error)
+async def run_agent(body: AgentRunRequest, current_user: CurrentUser, runtime: RuntimeDep) -> Any:
+    """Run the agent and wait for its answer (disconnecting cancels the run)."""
+    queued = await prepare.start_run(runtime, current_user, body, stream_tokens=False)
+    return await wait_for_result(runtime, queued)
 
 
 @router.post(
@@ -102,35 +53,56 @@ async def run_agent(
     response_class=EventSourceResponse,
     dependencies=[Depends(agent_rate_limit)],
     responses={
-        200: {
-            "description": "Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`.",
-            "model": AgentStreamEnvelope,
-            "content": {"text/event-stream": {}},
-        },
+        **SSE_RESPONSES,
         404: {"description": "Thread not found"},
         429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
+        503: {"description": "The queue is unavailable (see Retry-After)"},
     },
 )
 async def run_agent_stream(
-    body: AgentRunRequest, current_user: CurrentUser, service: AgentServiceDep
+    body: AgentRunRequest, current_user: CurrentUser, runtime: RuntimeDep
 ) -> EventSourceResponse:
     """Run the agent and stream its plan, tool calls and answer as Server-Sent Events."""
-    return event_stream(service, await _prepare(service, current_user, body))
+    queued = await prepare.start_run(runtime, current_user, body, stream_tokens=True)
+    return event_stream(
+        runtime, queued.run_id, None, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
+
+
+@router.get(
+    "/runs/{run_id}/stream",
+    response_class=EventSourceResponse,
+    responses={
+        **SSE_RESPONSES,
+        400: {"description": "Last-Event-ID is not an event id of this run"},
+        404: {"description": "Run not found"},
+    },
+)
+async def join_run_stream(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    current_user: CurrentUser,
+    runtime: RuntimeDep,
+    last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+    after: Annotated[str | None, Query(max_length=64, description="Like Last-Event-ID.")] = None,
+) -> EventSourceResponse:
+    """Join a running or finished run: every event after `Last-Event-ID`, then the live tail."""
+    run = await crud_agent.get_run_for(session=session, user=current_user, run_id=run_id)
+    if run is None or run.user_id != current_user.id:
+        raise RunNotFoundError()
+    cursor = await streams.join_cursor(runtime, run_id, last_event_id or after)
+    return event_stream(runtime, run_id, cursor, cancel_on_disconnect=False, joining=True)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=AgentRunPublic)
 async def cancel_run(
-    run_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, service: AgentServiceDep
+    run_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Any:
-    """Cancel a running run."""
+    """Cancel a queued or running run, whichever process executes it."""
     run = await crud_agent.get_run_for(session=session, user=current_user, run_id=run_id)
     if run is None or run.user_id != current_user.id:
-        raise HTTPException(status_code=404, detail=RUN_NOT_FOUND)
-    if run.status != RunStatus.running:
-        raise HTTPException(status_code=409, detail=f"Run is not running (status: {run.status})")
-    await service.cancel(run_id)
-    await session.refresh(run)
-    return agent_runs.run_public(run, [])
+        raise RunNotFoundError()
+    return agent_runs.run_public(await cancel.cancel_run(runtime, run_id), [])
 
 
 @router.get("/runs", response_model=AgentRunsPublic)
@@ -158,7 +130,7 @@ async def read_run(run_id: uuid.UUID, session: SessionDep, current_user: Current
     """One run with its tool calls and evaluations."""
     detail = await agent_runs.run_detail(session, current_user, run_id)
     if detail is None:
-        raise HTTPException(status_code=404, detail=RUN_NOT_FOUND)
+        raise RunNotFoundError()
     return detail
 
 
@@ -170,40 +142,32 @@ async def list_threads(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     """The current user's conversations, most recent first."""
-    return await agent_runs.list_threads(session, current_user, skip=skip, limit=limit)
+    return await threads.list_threads(session, current_user, skip=skip, limit=limit)
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadDetail)
 async def read_thread(
-    thread_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, service: AgentServiceDep
+    thread_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Any:
-    """A conversation's messages."""
-    detail = await agent_runs.thread_detail(session, service, current_user, thread_id)
-    if detail is None:
-        raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND)
-    return detail
+    """A conversation's messages, including turns that did not complete (with their status)."""
+    return await threads.thread_detail(session, runtime.agent, current_user, thread_id)
 
 
 @router.delete("/threads/{thread_id}")
 async def delete_thread(
-    thread_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, service: AgentServiceDep
+    thread_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Message:
-    """Delete a conversation's checkpoints; its runs stay in the history, flagged deleted."""
-    owner = await crud_agent.thread_owner(session=session, thread_id=thread_id)
-    if owner != current_user.id or not await agent_runs.visible_thread(
-        session, current_user, thread_id
-    ):
-        raise HTTPException(status_code=404, detail=THREAD_NOT_FOUND)
-    await service.delete_thread(thread_id)
+    """Delete a conversation and its checkpoints; its runs stay in the history, flagged deleted."""
+    await threads.delete_thread(session, runtime.agent, current_user, thread_id)
     return Message(message="Thread deleted")
 
 
 @router.get("/config", response_model=AgentConfigPublic)
-async def agent_config(_user: CurrentUser, service: AgentServiceDep) -> Any:
+async def agent_config(_user: CurrentUser, runtime: RuntimeDep) -> Any:
     """What the chat UI needs: input limit, model and whether tracing is on."""
     return AgentConfigPublic(
         max_input_chars=settings.AGENT_MAX_INPUT_CHARS,
         model_provider=settings.llm_provider,
-        model_name=service.models.name,
+        model_name=runtime.agent.models.name,
         tracing_enabled=tracing_enabled(),
     )

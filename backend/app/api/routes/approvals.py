@@ -6,70 +6,66 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from sse_starlette import EventSourceResponse
 
-from app.agents.approvals import (
-    ApprovalArgsError,
-    ApprovalConflictError,
-    ApprovalNotFoundError,
-    prepare_resume,
-)
 from app.agents.schemas import (
     AgentRunResult,
-    AgentStreamEnvelope,
     ApprovalDecision,
     ApprovalPublic,
     ApprovalsPublic,
 )
-from app.agents.service import AgentRunError, PreparedRun
-from app.api.deps import CurrentUser, SessionDep
-from app.api.routes.agent import AgentServiceDep, error_response, event_stream
+from app.api.deps import CurrentUser, RuntimeDep, SessionDep
+from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.crud import crud_approval
 from app.models import ApprovalStatus, User
+from app.services.runs import approvals
+from app.services.runs.prepare import QueuedRun
+from app.services.runs.runtime import RunRuntime
 
 router = APIRouter(prefix="/agent", tags=["agent"])
 
 
-async def _resume(
-    service: Any, user: User, thread_id: uuid.UUID, approval_id: uuid.UUID, body: ApprovalDecision
-) -> PreparedRun:
+async def _decide(
+    runtime: RunRuntime,
+    user: User,
+    thread_id: uuid.UUID,
+    approval_id: uuid.UUID,
+    body: ApprovalDecision,
+    *,
+    stream_tokens: bool,
+) -> QueuedRun:
     if body.decision != "edit" and body.args is not None:
         raise HTTPException(status_code=422, detail="args are only accepted with decision=edit")
-    try:
-        return await prepare_resume(service, user, thread_id, approval_id, body, decided_by=user.id)
-    except ApprovalNotFoundError:
-        raise HTTPException(status_code=404, detail="Approval not found") from None
-    except ApprovalConflictError as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
-    except ApprovalArgsError as exc:
-        raise HTTPException(status_code=422, detail=exc.errors) from None
+    return await approvals.decide(
+        runtime, user, thread_id, approval_id, body, decided_by=user.id, stream_tokens=stream_tokens
+    )
 
 
 @router.post(
     "/threads/{thread_id}/approvals/{approval_id}",
     response_model=AgentRunResult,
-    responses={404: {"description": "Approval not found"}, 409: {"description": "Already decided"}},
+    responses={
+        404: {"description": "Approval not found"},
+        409: {"description": "Already decided, superseded or expired"},
+    },
 )
 async def decide_approval(
     thread_id: uuid.UUID,
     approval_id: uuid.UUID,
     body: ApprovalDecision,
     current_user: CurrentUser,
-    service: AgentServiceDep,
+    runtime: RuntimeDep,
 ) -> Any:
     """Approve, reject or edit a paused tool call; the run resumes and this returns its result."""
-    prepared = await _resume(service, current_user, thread_id, approval_id, body)
-    try:
-        return await service.execute(prepared)
-    except AgentRunError as error:
-        return error_response(error)
+    queued = await _decide(runtime, current_user, thread_id, approval_id, body, stream_tokens=False)
+    return await wait_for_result(runtime, queued)
 
 
 @router.post(
     "/threads/{thread_id}/approvals/{approval_id}/stream",
     response_class=EventSourceResponse,
     responses={
-        200: {"model": AgentStreamEnvelope, "content": {"text/event-stream": {}}},
+        **SSE_RESPONSES,
         404: {"description": "Approval not found"},
-        409: {"description": "Already decided"},
+        409: {"description": "Already decided, superseded or expired"},
     },
 )
 async def decide_approval_stream(
@@ -77,11 +73,11 @@ async def decide_approval_stream(
     approval_id: uuid.UUID,
     body: ApprovalDecision,
     current_user: CurrentUser,
-    service: AgentServiceDep,
+    runtime: RuntimeDep,
 ) -> EventSourceResponse:
     """Like the decision endpoint, streaming the resumed run's events."""
-    prepared = await _resume(service, current_user, thread_id, approval_id, body)
-    return event_stream(service, prepared)
+    queued = await _decide(runtime, current_user, thread_id, approval_id, body, stream_tokens=True)
+    return event_stream(runtime, queued.run_id, queued.cursor, cancel_on_disconnect=True)
 
 
 @router.get("/approvals", response_model=ApprovalsPublic)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from app.api.deps import (
     CurrentSuperuser,
     CurrentUser,
+    RuntimeDep,
     SessionDep,
     SkipQuery,
     get_current_active_superuser,
@@ -28,6 +29,7 @@ from app.models import (
     UserUpdate,
     UserUpdateMe,
 )
+from app.services.runs.threads import erase_user_threads
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -96,12 +98,15 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 
 
 @router.delete("/me")
-async def delete_user_me(session: SessionDep, current_user: CurrentUser) -> Message:
-    """Delete own user."""
+async def delete_user_me(
+    session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
+) -> Message:
+    """Delete own user, with their threads, checkpoints and runs."""
     if current_user.is_superuser:
         raise HTTPException(
             status_code=403, detail="Super users are not allowed to delete themselves"
         )
+    await erase_user_threads(session, runtime.agent, current_user.id)
     await session.delete(current_user)
     await session.commit()
     return Message(message="User deleted successfully")
@@ -150,9 +155,9 @@ async def update_user(
 
 @router.delete("/{user_id}")
 async def delete_user(
-    session: SessionDep, current_user: CurrentSuperuser, user_id: uuid.UUID
+    session: SessionDep, current_user: CurrentSuperuser, user_id: uuid.UUID, runtime: RuntimeDep
 ) -> Message:
-    """Delete a user."""
+    """Delete a user, with their threads, checkpoints and runs."""
     user = await session.get(User, user_id)
     if not user:
         raise HTTPException(status_code=404, detail="User not found")
@@ -160,6 +165,7 @@ async def delete_user(
         raise HTTPException(
             status_code=403, detail="Super users are not allowed to delete themselves"
         )
+    await erase_user_threads(session, runtime.agent, user.id)
     await session.delete(user)
     await session.commit()
     return Message(message="User deleted successfully")

@@ -1,0 +1,102 @@
+"""Start a run: check the thread and the budgets, record the run `pending`, queue it."""
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.agents.schemas import AgentRunRequest, RunStartedEvent
+from app.core.db import SessionMaker
+from app.core.logging import bind_log_context
+from app.core.telemetry import run_trace_id, trace_url_for
+from app.crud import crud_agent, crud_approval, crud_thread
+from app.models import RunStatus, ThreadStatus, User
+from app.services.budget import check_agent_budgets
+from app.services.runs.errors import QueueUnavailableError, ThreadNotFoundError
+from app.services.runs.events import EventLogUnavailableError
+from app.services.runs.queue import QueueError
+
+if TYPE_CHECKING:
+    from app.services.runs.runtime import RunRuntime
+
+
+@dataclass(frozen=True)
+class QueuedRun:
+    """A run handed to the queue, and where its events start in the log."""
+
+    run_id: uuid.UUID
+    thread_id: uuid.UUID
+    cursor: str | None  # the log position just before this execution's `run_started`
+
+
+async def start_run(
+    runtime: "RunRuntime", user: User, request: AgentRunRequest, *, stream_tokens: bool
+) -> QueuedRun:
+    """Record a new run on the user's thread (a new thread without `thread_id`) and queue it."""
+    run_id = uuid.uuid4()
+    async with SessionMaker() as session:
+        if request.thread_id is not None:
+            thread = await crud_thread.get_thread(session=session, thread_id=request.thread_id)
+            if thread is None or thread.user_id != user.id:
+                raise ThreadNotFoundError()
+        else:
+            thread = crud_thread.add_thread(
+                session=session,
+                user_id=user.id,
+                first_message=request.message,
+                metadata=request.metadata or {},
+            )
+        # 429 before anything starts; on PostgreSQL it locks the user's budget until the
+        # commit below, so concurrent starts can't both slip under the cap.
+        await check_agent_budgets(session, user.id, config=runtime.settings)
+        if request.thread_id is not None:
+            await crud_approval.supersede_pending(session=session, thread_id=thread.id)
+        thread_id = thread.id
+        crud_agent.create_run(
+            session=session,
+            run_id=run_id,
+            user_id=user.id,
+            thread_id=thread_id,
+            message=request.message,
+            model=runtime.agent.models.name,
+            metadata=request.metadata or {},
+            trace_id=run_trace_id(run_id),
+        )
+        thread.status = ThreadStatus.busy
+        await session.commit()
+    bind_log_context(run_id=run_id, thread_id=thread_id)
+    await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens)
+    return QueuedRun(run_id, thread_id, None)
+
+
+async def queue_run(
+    runtime: "RunRuntime",
+    run_id: uuid.UUID,
+    thread_id: uuid.UUID,
+    *,
+    stream_tokens: bool,
+    resume: dict[str, Any] | None = None,
+) -> str | None:
+    """Log `run_started` and hand the (pending) run to a worker; fail it if that's impossible.
+
+    Returns the log cursor just before this `run_started`.
+    """
+    trace_id = run_trace_id(run_id)
+    started = RunStartedEvent(
+        run_id=run_id, thread_id=thread_id, trace_id=trace_id, trace_url=trace_url_for(trace_id)
+    )
+    try:
+        await runtime.events.append(run_id, started)
+        cursor = await runtime.events.latest_start(run_id) if resume is not None else None
+        await runtime.queue.enqueue(run_id, stream_tokens=stream_tokens, resume=resume)
+    except (EventLogUnavailableError, QueueError):
+        async with SessionMaker() as session:
+            await crud_agent.end_run(
+                session=session,
+                run_id=run_id,
+                from_status=RunStatus.pending,
+                status=RunStatus.error,
+                error="The run queue was unavailable; nothing was run.",
+                thread_status=ThreadStatus.error,
+            )
+        raise QueueUnavailableError("The run queue is unavailable, please retry shortly") from None
+    return cursor

@@ -1,0 +1,108 @@
+"""The job queue that hands runs to workers: taskiq.
+
+Why taskiq (0.13) rather than SAQ or procrastinate: we need one mechanism that covers the
+embedded default (SQLite, no Redis, one process) and a distributed deployment. taskiq has an
+in-memory broker that executes in the same process *and* a maintained Redis Streams broker
+(taskiq-redis, consumer groups with acknowledgement) behind the same task API. SAQ has Redis
+and PostgreSQL queues but nothing in-process, so the embedded mode would need a second
+mechanism; procrastinate is PostgreSQL-only. Aborts and heartbeats, which SAQ has and taskiq
+lacks, we need at the run level anyway (a lease on the run row, cancel over Redis pub/sub), so
+they don't tip the balance.
+
+A job carries only the run id and how to execute it; the run row is the source of truth, so a
+job delivered twice finds its run no longer `pending` and does nothing.
+"""
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from redis.exceptions import RedisError
+from taskiq import AcknowledgeType, AsyncBroker, InMemoryBroker
+from taskiq.receiver import Receiver
+from taskiq_redis import RedisStreamBroker
+
+from app.core.config import Settings
+
+logger = structlog.get_logger(__name__)
+TASK_NAME = "agent.execute_run"
+QUEUE_NAME = "agent:runs:queue"
+Execute = Callable[[str, bool, dict[str, Any] | None], Awaitable[None]]
+
+
+class QueueError(Exception):
+    """The queue could not take the job."""
+
+
+class RunQueue:
+    """Enqueue runs; in a worker, also receive and execute them."""
+
+    def __init__(self, config: Settings, execute: Execute, *, consume: bool) -> None:
+        self.distributed = config.redis_url is not None
+        self.broker: AsyncBroker
+        if config.redis_url is not None:
+            self.broker = RedisStreamBroker(
+                config.redis_url,
+                queue_name=QUEUE_NAME,
+                consumer_group_name="agent-workers",
+                # A job is acknowledged on receipt (a run that dies midway is `interrupted`,
+                # never re-executed); this only re-delivers jobs whose worker died between
+                # receiving and acknowledging.
+                idle_timeout=int(config.AGENT_RUN_LEASE_SECONDS * 2000),
+                unacknowledged_lock_timeout=30,
+                xread_block=1000,
+            )
+        else:
+            self.broker = InMemoryBroker(
+                max_async_tasks=config.AGENT_WORKER_CONCURRENCY, propagate_exceptions=False
+            )
+
+        # taskiq registers plain functions (it renames them for process pools), not methods.
+        async def execute_run(
+            run_id: str, stream_tokens: bool, resume: dict[str, Any] | None
+        ) -> None:
+            await execute(run_id, stream_tokens, resume)
+
+        self.task = self.broker.register_task(execute_run, task_name=TASK_NAME)
+        self._consume = consume and self.distributed
+        self._concurrency = config.AGENT_WORKER_CONCURRENCY
+        self._finish = asyncio.Event()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect, and start receiving jobs when this process executes runs."""
+        if self._consume:
+            self.broker.is_worker_process = True
+        await self.broker.startup()
+        if self._consume:
+            receiver = Receiver(
+                self.broker,
+                max_async_tasks=self._concurrency,
+                ack_type=AcknowledgeType.WHEN_RECEIVED,
+                run_startup=False,
+                propagate_exceptions=False,
+            )
+            self._listener = asyncio.create_task(receiver.listen(self._finish))
+
+    async def stop(self) -> None:
+        """Stop receiving; close the broker."""
+        self._finish.set()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        with contextlib.suppress(Exception):
+            await self.broker.shutdown()
+
+    async def enqueue(
+        self, run_id: uuid.UUID, *, stream_tokens: bool, resume: dict[str, Any] | None = None
+    ) -> None:
+        """Hand the run to a worker."""
+        try:
+            await self.task.kiq(str(run_id), stream_tokens, resume)
+        except (RedisError, OSError) as exc:
+            logger.warning("runs.enqueue_failed", run_id=str(run_id), error=str(exc))
+            raise QueueError(str(exc)) from exc

@@ -1,0 +1,112 @@
+"""The run layer of one process: the agent, the queue, the event log, cancels and leases.
+
+Opened in the API's lifespan and by the worker command (`python -m app.worker`). Without
+Redis every part is in-process (the embedded default); with Redis, API replicas and worker
+processes share the queue, the event logs and cancel requests.
+"""
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+
+from app.agents.checkpointer import open_checkpointer
+from app.agents.service import AgentService
+from app.core.config import Settings
+from app.services.runs import approvals
+from app.services.runs.cancel import CancelBus
+from app.services.runs.events import EventLog, MemoryEventLog, RedisEventLog
+from app.services.runs.leases import Leases
+from app.services.runs.queue import RunQueue
+from app.services.runs.worker import RunExecutor
+
+logger = structlog.get_logger(__name__)
+
+
+class RunRuntime:
+    """Everything a process needs to start, execute, stream and cancel runs."""
+
+    def __init__(self, config: Settings, agent: AgentService, *, executes_runs: bool) -> None:
+        self.settings = config
+        self.agent = agent
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        url = config.redis_url
+        self.events: EventLog = (
+            RedisEventLog(
+                url,
+                max_len=config.AGENT_EVENTS_MAX_LEN,
+                ttl_seconds=config.AGENT_EVENTS_TTL_SECONDS,
+                live_ttl_seconds=int(config.AGENT_RUN_TIMEOUT_SECONDS)
+                + config.AGENT_EVENTS_TTL_SECONDS,
+            )
+            if url
+            else MemoryEventLog(config.AGENT_EVENTS_TTL_SECONDS)
+        )
+        self.cancels = CancelBus(url)
+        self.leases = Leases(config, self.events)
+        self.executor = RunExecutor(
+            config, agent, self.events, self.cancels, self.leases, self.worker_id
+        )
+        if url is None and not executes_runs:
+            logger.warning("runs.inprocess_worker_forced", reason="no Redis: nothing else can")
+        self.executes_runs = executes_runs or url is None
+        self.queue = RunQueue(config, self.executor.execute, consume=self.executes_runs)
+        self._approval_sweeper: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` without a caller waiting (e.g. cancelling after a client left)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def start(self) -> None:
+        """Start listening for jobs and cancels, heartbeats and sweeps."""
+        await self.cancels.start()
+        await self.queue.start()
+        await self.leases.start()
+        await self.leases.sweep()  # runs cut off while nothing was running
+        self._approval_sweeper = asyncio.create_task(approvals.expire_forever(self))
+
+    async def stop(self) -> None:
+        """Interrupt runs in flight (recorded as such), then close everything."""
+        if self._approval_sweeper is not None:
+            self._approval_sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._approval_sweeper
+        if self._background:
+            await asyncio.wait(self._background, timeout=5)
+        await self.cancels.cancel_all()
+        await self.queue.stop()
+        await self.leases.stop()
+        await self.cancels.stop()
+        await self.events.close()
+
+
+@asynccontextmanager
+async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterator[RunRuntime]:
+    """Open the checkpointer, the agent and the run layer for this process's lifetime."""
+    async with open_checkpointer(config) as checkpointer:
+        runtime = RunRuntime(
+            config, AgentService(config, checkpointer), executes_runs=executes_runs
+        )
+        await runtime.start()
+        try:
+            yield runtime
+        finally:
+            await runtime.stop()
+
+
+def describe(runtime: RunRuntime) -> dict[str, Any]:
+    """What a start-up log line says about the run layer."""
+    return {
+        "queue": "redis-streams" if runtime.queue.distributed else "in-process",
+        "executes_runs": runtime.executes_runs,
+        "worker_id": runtime.worker_id,
+    }
