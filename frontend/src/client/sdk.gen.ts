@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AgentAgentConfigData, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsHealthCheckData, UtilsHealthCheckResponses } from './types.gen';
+import type { AgentAgentConfigData, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsHealthCheckData, UtilsHealthCheckResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -103,7 +103,7 @@ export const usersCreateUser = <ThrowOnError extends boolean = true>(options: Op
 /**
  * Delete User Me
  *
- * Delete own user.
+ * Delete own user, with their threads, checkpoints and runs.
  */
 export const usersDeleteUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersDeleteUserMeData, ThrowOnError>) => (options?.client ?? client).delete<UsersDeleteUserMeResponses, unknown, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -174,7 +174,7 @@ export const usersRegisterUser = <ThrowOnError extends boolean = true>(options: 
 /**
  * Delete User
  *
- * Delete a user.
+ * Delete a user, with their threads, checkpoints and runs.
  */
 export const usersDeleteUser = <ThrowOnError extends boolean = true>(options: Options<UsersDeleteUserData, ThrowOnError>) => (options.client ?? client).delete<UsersDeleteUserResponses, UsersDeleteUserErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -293,7 +293,7 @@ export const itemsUpdateItem = <ThrowOnError extends boolean = true>(options: Op
 /**
  * Run Agent
  *
- * Run the agent and wait for its answer.
+ * Run the agent and wait for its answer (disconnecting cancels the run).
  */
 export const agentRunAgent = <ThrowOnError extends boolean = true>(options: Options<AgentRunAgentData, ThrowOnError>) => (options.client ?? client).post<AgentRunAgentResponses, AgentRunAgentErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -323,9 +323,21 @@ export const agentRunAgentStream = <ThrowOnError extends boolean = true>(options
 });
 
 /**
+ * Join Run Stream
+ *
+ * Join a running or finished run: every event after `Last-Event-ID`, then the live tail.
+ */
+export const agentJoinRunStream = <ThrowOnError extends boolean = true>(options: Options<AgentJoinRunStreamData, ThrowOnError>) => (options.client ?? client).get<AgentJoinRunStreamResponses, AgentJoinRunStreamErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/agent/runs/{run_id}/stream',
+    ...options
+});
+
+/**
  * Cancel Run
  *
- * Cancel a running run.
+ * Cancel a queued or running run, whichever process executes it.
  */
 export const agentCancelRun = <ThrowOnError extends boolean = true>(options: Options<AgentCancelRunData, ThrowOnError>) => (options.client ?? client).post<AgentCancelRunResponses, AgentCancelRunErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -373,7 +385,7 @@ export const agentListThreads = <ThrowOnError extends boolean = true>(options?: 
 /**
  * Delete Thread
  *
- * Delete a conversation's checkpoints; its runs stay in the history, flagged deleted.
+ * Delete a conversation and its checkpoints; its runs stay in the history, flagged deleted.
  */
 export const agentDeleteThread = <ThrowOnError extends boolean = true>(options: Options<AgentDeleteThreadData, ThrowOnError>) => (options.client ?? client).delete<AgentDeleteThreadResponses, AgentDeleteThreadErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -385,7 +397,7 @@ export const agentDeleteThread = <ThrowOnError extends boolean = true>(options: 
 /**
  * Read Thread
  *
- * A conversation's messages.
+ * A conversation's messages, including turns that did not complete (with their status).
  */
 export const agentReadThread = <ThrowOnError extends boolean = true>(options: Options<AgentReadThreadData, ThrowOnError>) => (options.client ?? client).get<AgentReadThreadResponses, AgentReadThreadErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

@@ -292,6 +292,12 @@ export type AgentRunRequest = {
     metadata?: {
         [key: string]: unknown;
     } | null;
+    /**
+     * On Disconnect
+     *
+     * Streaming only: cancel the run when the client disconnects, or let it go on so the client can rejoin it (`GET /agent/runs/{id}/stream`).
+     */
+    on_disconnect?: 'cancel' | 'continue';
 };
 
 /**
@@ -564,7 +570,7 @@ export type ApprovalRequiredEvent = {
  *
  * Where an approval stands.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'edited' | 'expired';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'edited' | 'expired' | 'superseded';
 
 /**
  * ApprovalsPublic
@@ -625,7 +631,7 @@ export type ErrorEvent = {
     /**
      * Code
      */
-    code: 'model_error' | 'model_timeout' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict';
+    code: 'model_error' | 'model_timeout' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict' | 'interrupted' | 'unavailable' | 'tool_failed';
     /**
      * Message
      */
@@ -1072,9 +1078,9 @@ export type RunStartedEvent = {
 /**
  * RunStatus
  *
- * Lifecycle of a run.
+ * Lifecycle of a run: pending (queued) → running (a worker holds its lease) → an end state.
  */
-export type RunStatus = 'running' | 'success' | 'error' | 'cancelled' | 'interrupted' | 'awaiting_approval';
+export type RunStatus = 'pending' | 'running' | 'success' | 'error' | 'cancelled' | 'interrupted' | 'awaiting_approval';
 
 /**
  * ThreadDetail
@@ -1099,7 +1105,7 @@ export type ThreadDetail = {
 /**
  * ThreadMessage
  *
- * One message of a thread, from the checkpoint.
+ * One message of a thread, from the checkpoint (or, for a turn that never reached it, the run log).
  */
 export type ThreadMessage = {
     /**
@@ -1122,6 +1128,18 @@ export type ThreadMessage = {
      * Tool Calls
      */
     tool_calls?: Array<ToolCallRecord>;
+    /**
+     * Run Id
+     *
+     * The run a user message started.
+     */
+    run_id?: string | null;
+    /**
+     * Run Status
+     *
+     * On a user message: its run's status when the turn did not complete (interrupted, error, cancelled, pending, running) — the UI offers a retry.
+     */
+    run_status?: string | null;
 };
 
 /**
@@ -1138,6 +1156,12 @@ export type ThreadPublic = {
      * Title
      */
     title: string;
+    /**
+     * Status
+     *
+     * idle | busy | interrupted | error
+     */
+    status: string;
     /**
      * Last Activity
      */
@@ -2004,6 +2028,10 @@ export type AgentRunAgentErrors = {
      */
     502: unknown;
     /**
+     * The queue is unavailable or the run was interrupted
+     */
+    503: unknown;
+    /**
      * The model timed out
      */
     504: unknown;
@@ -2040,18 +2068,73 @@ export type AgentRunAgentStreamErrors = {
      * Rate limit or budget exceeded (see Retry-After)
      */
     429: unknown;
+    /**
+     * The queue is unavailable (see Retry-After)
+     */
+    503: unknown;
 };
 
 export type AgentRunAgentStreamError = AgentRunAgentStreamErrors[keyof AgentRunAgentStreamErrors];
 
 export type AgentRunAgentStreamResponses = {
     /**
-     * Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`.
+     * Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`, each `id:` the event's id in the run's log (send it back as `Last-Event-ID`).
      */
     200: AgentStreamEnvelope;
 };
 
 export type AgentRunAgentStreamResponse = AgentRunAgentStreamResponses[keyof AgentRunAgentStreamResponses];
+
+export type AgentJoinRunStreamData = {
+    body?: never;
+    headers?: {
+        /**
+         * Last-Event-Id
+         */
+        'last-event-id'?: string | null;
+    };
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * After
+         *
+         * Like Last-Event-ID.
+         */
+        after?: string | null;
+    };
+    url: '/api/v1/agent/runs/{run_id}/stream';
+};
+
+export type AgentJoinRunStreamErrors = {
+    /**
+     * Last-Event-ID is not an event id of this run
+     */
+    400: unknown;
+    /**
+     * Run not found
+     */
+    404: unknown;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentJoinRunStreamError = AgentJoinRunStreamErrors[keyof AgentJoinRunStreamErrors];
+
+export type AgentJoinRunStreamResponses = {
+    /**
+     * Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`, each `id:` the event's id in the run's log (send it back as `Last-Event-ID`).
+     */
+    200: AgentStreamEnvelope;
+};
+
+export type AgentJoinRunStreamResponse = AgentJoinRunStreamResponses[keyof AgentJoinRunStreamResponses];
 
 export type AgentCancelRunData = {
     body?: never;
@@ -2287,7 +2370,7 @@ export type AgentDecideApprovalErrors = {
      */
     404: unknown;
     /**
-     * Already decided
+     * Already decided, superseded or expired
      */
     409: unknown;
     /**
@@ -2329,7 +2412,7 @@ export type AgentDecideApprovalStreamErrors = {
      */
     404: unknown;
     /**
-     * Already decided
+     * Already decided, superseded or expired
      */
     409: unknown;
     /**
@@ -2342,7 +2425,7 @@ export type AgentDecideApprovalStreamError = AgentDecideApprovalStreamErrors[key
 
 export type AgentDecideApprovalStreamResponses = {
     /**
-     * Successful Response
+     * Server-Sent Events; each `data:` is an AgentStreamEnvelope's `event`, each `id:` the event's id in the run's log (send it back as `Last-Event-ID`).
      */
     200: AgentStreamEnvelope;
 };

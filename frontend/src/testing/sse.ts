@@ -20,7 +20,8 @@ export function chunkedSseFetch(chunks: (string | Uint8Array)[], init: ResponseI
   return { fetch: fetchImpl as typeof fetch, calls };
 }
 
-/** One SSE message as the backend writes it (sse-starlette: `event:` then `data:`, CRLF). */
-export function sseMessage(event: { type: string } & Record<string, unknown>): string {
-  return `event: ${event.type}\r\ndata: ${JSON.stringify(event)}\r\n\r\n`;
+/** One SSE message as the backend writes it (sse-starlette: `id:`, `event:` then `data:`, CRLF). */
+export function sseMessage(event: { type: string } & Record<string, unknown>, id?: string): string {
+  const idLine = id === undefined ? "" : `id: ${id}\r\n`;
+  return `${idLine}event: ${event.type}\r\ndata: ${JSON.stringify(event)}\r\n\r\n`;
 }

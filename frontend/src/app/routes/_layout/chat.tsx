@@ -9,7 +9,8 @@ import { env } from "@/config/env";
 import { usePendingApprovals } from "@/features/chat/api/get-pending-approvals";
 import { ChatView } from "@/features/chat/components/chat-view";
 import { useAgentChat } from "@/features/chat/hooks/use-agent-chat";
-import { threadToTurns } from "@/features/chat/utils/turns";
+import { forgetRun, recallRun } from "@/features/chat/utils/active-run";
+import { threadView } from "@/features/chat/utils/rejoin";
 import { useThreadRuns } from "@/features/runs/api/get-runs";
 import { useThread } from "@/features/threads/api/get-thread";
 import { ThreadsList } from "@/features/threads/components/threads-list";
@@ -55,7 +56,10 @@ function ChatPage() {
       load(undefined, []);
     } else if (historyReady && history.data?.thread_id === thread) {
       const pending = (approvals.data?.data ?? []).filter((a) => a.thread_id === thread);
-      load(thread, threadToTurns(history.data.messages, runs.data?.data, pending));
+      // A turn still running (e.g. after a reload) is rejoined and streams on in place.
+      const view = threadView(thread, history.data.messages, runs.data?.data, pending, recallRun(thread));
+      if (view.forget) forgetRun(thread);
+      load(thread, view.turns, view.rejoin);
     }
   }, [thread, historyReady, history.data, runs.data, approvals.data, load, chat.threadRef]);
 

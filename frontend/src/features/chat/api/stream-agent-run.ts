@@ -13,10 +13,15 @@ export function approvalStreamPath(threadId: string, approvalId: string): string
   return `/api/v1/agent/threads/${encodeURIComponent(threadId)}/approvals/${encodeURIComponent(approvalId)}/stream`;
 }
 
+/** One stream event with its id in the run's event log (send it back as `Last-Event-ID`). */
+export type LoggedStreamEvent = { id: string | undefined; event: AgentStreamEvent };
+
 export type StreamAgentRunOptions = {
-  body: AgentRunRequest | ApprovalDecision;
+  /** POSTed as JSON; without a body the stream is read with GET (joining a run). */
+  body?: AgentRunRequest | ApprovalDecision;
   /** Defaults to POST /agent/run/stream; `approvalStreamPath()` for a decision. */
   path?: string;
+  headers?: Record<string, string>;
   signal?: AbortSignal;
   baseUrl?: string;
   /** Injected in unit tests that feed the reader hand-cut byte chunks. */
@@ -28,7 +33,7 @@ export class StreamProtocolError extends Error {
   override name = "StreamProtocolError";
 }
 
-function toEvent(message: EventSourceMessage): AgentStreamEvent {
+function toEvent(message: EventSourceMessage): LoggedStreamEvent {
   let data: unknown;
   try {
     data = JSON.parse(message.data);
@@ -38,11 +43,13 @@ function toEvent(message: EventSourceMessage): AgentStreamEvent {
   if (typeof data !== "object" || data === null || typeof (data as { type?: unknown }).type !== "string") {
     throw new StreamProtocolError("Stream event without a type");
   }
-  return data as AgentStreamEvent;
+  // An empty `id:` resets the last event id in the SSE spec; we only keep real ids.
+  return { id: message.id || undefined, event: data as AgentStreamEvent };
 }
 
 /**
- * POST a message and yield the agent's stream events as they arrive.
+ * POST a message (or GET a run to join) and yield the agent's stream events, with their ids, as
+ * they arrive.
  *
  * The browser's EventSource can't send a body or an Authorization header, so this reads the
  * response with fetch; eventsource-parser does the SSE framing (partial chunks, multi-line data,
@@ -51,14 +58,20 @@ function toEvent(message: EventSourceMessage): AgentStreamEvent {
 export async function* streamAgentRun({
   body,
   path = STREAM_PATH,
+  headers,
   signal,
   baseUrl = env.apiUrl,
   fetch: fetchImpl = globalThis.fetch,
-}: StreamAgentRunOptions): AsyncGenerator<AgentStreamEvent, void, undefined> {
+}: StreamAgentRunOptions): AsyncGenerator<LoggedStreamEvent, void, undefined> {
   const response = await fetchImpl(`${baseUrl}${path}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream", ...authHeaders() },
-    body: JSON.stringify(body),
+    method: body === undefined ? "GET" : "POST",
+    headers: {
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      Accept: "text/event-stream",
+      ...authHeaders(),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
     signal,
   });
   if (!response.ok) {
@@ -69,7 +82,7 @@ export async function* streamAgentRun({
   }
   if (!response.body) throw new StreamProtocolError("The response has no body");
 
-  const pending: AgentStreamEvent[] = [];
+  const pending: LoggedStreamEvent[] = [];
   let parseError: Error | null = null;
   const parser = createParser({
     onEvent: (message) => {

@@ -13,7 +13,11 @@ import { ApprovalCard } from "./approval-card";
 
 export function UserMessage({ turn }: { turn: UserTurn }) {
   return (
-    <div className="flex justify-end gap-2" data-testid="user-message">
+    <div
+      className="flex justify-end gap-2"
+      data-testid="user-message"
+      data-run-status={turn.runStatus ?? undefined}
+    >
       <div className="max-w-[85%] whitespace-pre-wrap break-words rounded-2xl rounded-br-sm bg-primary px-4 py-2 text-sm text-primary-foreground">
         {turn.text}
       </div>
@@ -61,7 +65,10 @@ export function AssistantMessage({
           </div>
         ) : null}
         {turn.error && turn.status !== "success" ? (
-          <Alert variant={turn.status === "cancelled" ? "default" : "destructive"}>
+          <Alert
+            variant={turn.status === "cancelled" || turn.status === "interrupted" ? "default" : "destructive"}
+            data-testid="turn-status"
+          >
             <AlertDescription className="flex flex-wrap items-center gap-2">
               <span>{turn.status === "cancelled" ? "Stopped." : turn.error.message}</span>
               {onRetry ? (

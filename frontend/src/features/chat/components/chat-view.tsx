@@ -4,6 +4,7 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Skeleton } from "@/components/ui/skeleton";
 import { useAgentConfig } from "../api/get-agent-config";
 import type { useAgentChat } from "../hooks/use-agent-chat";
+import { FAILED_STATUSES } from "../utils/turns";
 import { ChatInput } from "./chat-input";
 import { AssistantMessage, UserMessage } from "./chat-message";
 
@@ -23,6 +24,11 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
   const endRef = useRef<HTMLDivElement>(null);
   const lastTurn = chat.turns.at(-1);
   const lastLength = lastTurn?.kind === "assistant" ? lastTurn.text.length + lastTurn.toolCalls.length : 0;
+  // Only the latest answer can be retried: once retried, an older failure is history.
+  const retryable =
+    lastTurn?.kind === "assistant" && FAILED_STATUSES.includes(lastTurn.status) && !chat.streaming
+      ? lastTurn
+      : undefined;
 
   // Follow the answer as it grows.
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the content changes
@@ -78,11 +84,7 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
                 <AssistantMessage
                   key={turn.id}
                   turn={turn}
-                  onRetry={
-                    (turn.status === "error" || turn.status === "cancelled") && !chat.streaming
-                      ? () => void chat.send(turn.prompt)
-                      : undefined
-                  }
+                  onRetry={turn === retryable ? () => void chat.send(turn.prompt) : undefined}
                   onDecide={chat.streaming ? undefined : (decision) => void chat.decide(turn.id, decision)}
                 />
               ),

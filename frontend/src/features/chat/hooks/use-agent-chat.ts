@@ -1,10 +1,23 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ApprovalDecision } from "@/client";
-import { errorMessage } from "@/lib/api-error";
+import { ApiError, errorMessage } from "@/lib/api-error";
 import { cancelRun } from "../api/cancel-run";
-import { approvalStreamPath, streamAgentRun } from "../api/stream-agent-run";
-import type { AgentStreamEvent } from "../types";
-import { type AssistantTurn, applyStreamEvent, localId, newAssistantTurn, type Turn } from "../utils/turns";
+import { joinRunStream } from "../api/join-run-stream";
+import { approvalStreamPath, type LoggedStreamEvent, streamAgentRun } from "../api/stream-agent-run";
+import { forgetRun, rememberRun } from "../utils/active-run";
+import type { Rejoin } from "../utils/rejoin";
+import {
+  type AssistantTurn,
+  applyStreamEvent,
+  isTerminalEvent,
+  localId,
+  newAssistantTurn,
+  type Turn,
+} from "../utils/turns";
+
+/** How often a dropped stream is rejoined (with Last-Event-ID) before the answer shows the cut. */
+export const MAX_REJOINS = 3;
+const REJOIN_DELAY_MS = 1000;
 
 type UseAgentChatOptions = {
   /** Called once per new conversation, when the server assigns it a thread id. */
@@ -13,7 +26,28 @@ type UseAgentChatOptions = {
   onRunFinished?: () => void;
 };
 
-/** A conversation with the agent: turns, the live stream, Stop, Retry and approval decisions. */
+type OpenStream = (signal: AbortSignal) => AsyncIterable<LoggedStreamEvent>;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+/** A connection that dropped (network, server gone), as opposed to a refusal or a bad stream. */
+function isCut(error: unknown): boolean {
+  return error instanceof TypeError;
+}
+
+/** A conversation with the agent: turns, the live stream, Stop, Retry, rejoin and approval decisions. */
 export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOptions = {}) {
   const [turns, setTurns] = useState<Turn[]>([]);
   const turnsRef = useRef<Turn[]>(turns);
@@ -23,6 +57,8 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
   const threadRef = useRef<string | undefined>(undefined);
   const controllerRef = useRef<AbortController | null>(null);
   const runIdRef = useRef<string | undefined>(undefined);
+  /** Stop was pressed before the run had an id: cancel it as soon as `run_started` names it. */
+  const stopRequestedRef = useRef(false);
   const callbacks = useRef({ onThreadStarted, onRunFinished });
   callbacks.current = { onThreadStarted, onRunFinished };
 
@@ -30,32 +66,74 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
     setTurns((current) => current.map((t) => (t.kind === "assistant" && t.id === id ? update(t) : t)));
   }, []);
 
-  /** Read one stream into the answer `answerId`, handling stop, errors and cut-offs. */
+  /**
+   * Read a run's stream into `answer`: fold each event in, remember the run and its last event id
+   * (so a reload rejoins it), rejoin a dropped connection from that id, and handle Stop. Without
+   * `open`, the run `answer.runId` is joined after `from` (or replayed from its start).
+   */
   const consume = useCallback(
-    async (
-      answerId: string,
-      open: (signal: AbortSignal) => AsyncIterable<AgentStreamEvent>,
-      runId?: string,
-    ) => {
+    async (answer: AssistantTurn, open?: OpenStream, from?: string) => {
       const controller = new AbortController();
       controllerRef.current = controller;
-      runIdRef.current = runId;
+      runIdRef.current = answer.runId;
+      stopRequestedRef.current = false;
       setStreaming(true);
+      let live = answer;
+      let lastEventId = from;
+      let first = open;
+      const show = (turn: AssistantTurn) => {
+        live = turn;
+        updateAnswer(answer.id, () => turn);
+      };
       try {
-        for await (const event of open(controller.signal)) {
-          if (event.type === "run_started") {
-            runIdRef.current = event.run_id;
-            if (threadRef.current !== event.thread_id) {
-              threadRef.current = event.thread_id;
-              setThreadId(event.thread_id);
-              callbacks.current.onThreadStarted?.(event.thread_id);
+        for (let rejoins = 0; ; ) {
+          const runId = live.runId;
+          const after = lastEventId;
+          const joining = !first;
+          const source: OpenStream =
+            first ?? ((signal) => joinRunStream({ runId: runId ?? "", lastEventId: after, signal }));
+          first = undefined;
+          try {
+            for await (const { id, event } of source(controller.signal)) {
+              if (event.type === "run_started") {
+                runIdRef.current = event.run_id;
+                if (threadRef.current !== event.thread_id) {
+                  threadRef.current = event.thread_id;
+                  setThreadId(event.thread_id);
+                  callbacks.current.onThreadStarted?.(event.thread_id);
+                }
+                if (stopRequestedRef.current) {
+                  void cancelRun(event.run_id).catch(() => undefined);
+                  controller.abort();
+                }
+              }
+              if (event.type === "approval_required") runIdRef.current = event.run_id;
+              show(applyStreamEvent(live, event));
+              lastEventId = id ?? lastEventId;
+              const thread = live.threadId ?? threadRef.current;
+              if (thread && isTerminalEvent(event)) forgetRun(thread);
+              else if (thread && live.runId && lastEventId)
+                rememberRun({ threadId: thread, runId: live.runId, lastEventId, answer: live });
             }
+          } catch (error) {
+            if (controller.signal.aborted) throw error;
+            if (joining && after && error instanceof ApiError && error.status === 400) {
+              // The id isn't in the run's log (e.g. the server restarted): replay it from the start.
+              show({ ...newAssistantTurn(live.prompt), id: answer.id, runId, threadId: live.threadId });
+              lastEventId = undefined;
+              continue;
+            }
+            // A refusal (429, 404…) goes to the caller; a dropped connection is rejoined.
+            if (!isCut(error) || !live.runId) throw error;
           }
-          if (event.type === "approval_required") runIdRef.current = event.run_id;
-          updateAnswer(answerId, (turn) => applyStreamEvent(turn, event));
+          // Ended (or paused for an approval): done. Otherwise the stream was cut off: rejoin it.
+          if (live.status !== "streaming" || !live.runId || rejoins >= MAX_REJOINS) break;
+          rejoins += 1;
+          await sleep(REJOIN_DELAY_MS * rejoins, controller.signal);
+          if (controller.signal.aborted) throw new DOMException("Stopped", "AbortError");
         }
         // A stream that ends without a terminal event (or a pause for approval) was cut off.
-        updateAnswer(answerId, (turn) =>
+        updateAnswer(answer.id, (turn) =>
           turn.status === "streaming"
             ? {
                 ...turn,
@@ -66,7 +144,7 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
         );
       } catch (error) {
         if (controller.signal.aborted) {
-          updateAnswer(answerId, (turn) =>
+          updateAnswer(answer.id, (turn) =>
             turn.status === "streaming"
               ? { ...turn, status: "cancelled", error: { code: "cancelled", message: "Stopped" } }
               : turn,
@@ -75,8 +153,11 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
           throw error;
         }
       } finally {
-        if (controllerRef.current === controller) controllerRef.current = null;
-        setStreaming(false);
+        // A stream left behind (another thread opened) must not end the one that replaced it.
+        if (controllerRef.current === controller) {
+          controllerRef.current = null;
+          setStreaming(false);
+        }
         callbacks.current.onRunFinished?.();
       }
     },
@@ -89,9 +170,29 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
       const answer = newAssistantTurn(message);
       setTurns((current) => [...current, { kind: "user", id: localId("u"), text: message }, answer]);
       try {
-        await consume(answer.id, (signal) =>
-          streamAgentRun({ body: { message, thread_id: threadRef.current ?? null }, signal }),
+        await consume(answer, (signal) =>
+          streamAgentRun({
+            // The run goes on if this tab goes away: a reload rejoins it, Stop cancels it.
+            body: { message, thread_id: threadRef.current ?? null, on_disconnect: "continue" },
+            signal,
+          }),
         );
+      } catch (error) {
+        updateAnswer(answer.id, (turn) => ({
+          ...turn,
+          status: "error",
+          error: { code: "request_failed", message: errorMessage(error) },
+        }));
+      }
+    },
+    [consume, updateAnswer],
+  );
+
+  /** Follow a run that is already going (after a reload): from `lastEventId`, or replayed from its start. */
+  const rejoin = useCallback(
+    async ({ answer, lastEventId }: Rejoin): Promise<void> => {
+      try {
+        await consume(answer, undefined, lastEventId);
       } catch (error) {
         updateAnswer(answer.id, (turn) => ({
           ...turn,
@@ -111,19 +212,18 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
       );
       const approval = answer?.approval;
       const thread = answer?.threadId ?? threadRef.current;
-      if (!approval || !thread || controllerRef.current) return;
-      updateAnswer(answerId, (turn) => ({
-        ...turn,
+      if (!answer || !approval || !thread || controllerRef.current) return;
+      const deciding: AssistantTurn = {
+        ...answer,
         status: "streaming",
         error: undefined,
-        approval: turn.approval && { ...turn.approval, state: "deciding", error: undefined },
-      }));
+        runId: approval.runId,
+        approval: { ...approval, state: "deciding", error: undefined },
+      };
+      updateAnswer(answerId, () => deciding);
       try {
-        await consume(
-          answerId,
-          (signal) =>
-            streamAgentRun({ body: decision, path: approvalStreamPath(thread, approval.approvalId), signal }),
-          approval.runId,
+        await consume(deciding, (signal) =>
+          streamAgentRun({ body: decision, path: approvalStreamPath(thread, approval.approvalId), signal }),
         );
         updateAnswer(answerId, (turn) =>
           turn.approval?.state === "deciding"
@@ -142,23 +242,34 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
     [consume, updateAnswer],
   );
 
-  /** Stop the live answer: cancel the run on the server and stop reading. */
+  /** Stop the live answer: cancel the run on the server (wherever it executes) and stop reading. */
   const stop = useCallback(() => {
     const controller = controllerRef.current;
     if (!controller) return;
     const runId = runIdRef.current;
-    if (runId) void cancelRun(runId).catch(() => undefined);
+    if (threadRef.current) forgetRun(threadRef.current);
+    if (!runId) {
+      // Not started yet: aborting now would leave the run going unseen; cancel it once it has an id.
+      stopRequestedRef.current = true;
+      return;
+    }
+    void cancelRun(runId).catch(() => undefined);
     controller.abort();
   }, []);
 
   /** Show another conversation (or a new, empty one), leaving any live stream behind. */
-  const load = useCallback((nextThreadId: string | undefined, nextTurns: Turn[]) => {
-    controllerRef.current?.abort();
-    controllerRef.current = null;
-    threadRef.current = nextThreadId;
-    setThreadId(nextThreadId);
-    setTurns(nextTurns);
-  }, []);
+  const load = useCallback(
+    (nextThreadId: string | undefined, nextTurns: Turn[], live?: Rejoin) => {
+      controllerRef.current?.abort();
+      controllerRef.current = null;
+      threadRef.current = nextThreadId;
+      setThreadId(nextThreadId);
+      setTurns(nextTurns);
+      setStreaming(false);
+      if (live) void rejoin(live);
+    },
+    [rejoin],
+  );
 
   useEffect(() => () => controllerRef.current?.abort(), []);
 

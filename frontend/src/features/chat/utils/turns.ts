@@ -29,7 +29,15 @@ export type ApprovalView = {
   error?: string;
 };
 
-export type UserTurn = { kind: "user"; id: string; text: string };
+export type UserTurn = {
+  kind: "user";
+  id: string;
+  text: string;
+  /** The run this message started (from the thread's history). */
+  runId?: string | null;
+  /** That run's status when the turn did not complete (interrupted, error, cancelled, pending, running). */
+  runStatus?: string | null;
+};
 
 export type AssistantTurn = {
   kind: "assistant";
@@ -51,6 +59,23 @@ export type AssistantTurn = {
 };
 
 export type Turn = UserTurn | AssistantTurn;
+
+/** Run statuses of a turn that ended without an answer: shown with a Retry. */
+export const FAILED_STATUSES: readonly string[] = ["interrupted", "error", "cancelled"];
+/** Run statuses of a turn still being answered: the chat rejoins its stream. */
+export const LIVE_STATUSES: readonly string[] = ["pending", "running"];
+
+/** What the user reads on a turn that ended without an answer. */
+export function failedTurnMessage(status: string, detail?: string | null): string {
+  if (status === "interrupted") return "Interrupted — the server stopped during this answer.";
+  if (status === "cancelled") return "Stopped.";
+  return detail || "This answer failed.";
+}
+
+/** The last event of an execution: after it, the stream has nothing more to say. */
+export function isTerminalEvent(event: AgentStreamEvent): boolean {
+  return event.type === "run_completed" || event.type === "error";
+}
 
 let counter = 0;
 export function localId(prefix: string): string {
@@ -151,9 +176,12 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
     case "error":
       return {
         ...turn,
-        status: event.code === "cancelled" ? "cancelled" : "error",
+        status: event.code === "cancelled" || event.code === "interrupted" ? event.code : "error",
         runId: event.run_id ?? turn.runId,
-        error: { code: event.code, message: event.message },
+        error: {
+          code: event.code,
+          message: event.code === "interrupted" ? failedTurnMessage(event.code) : event.message,
+        },
       };
     default:
       // A newer backend may send event types this build doesn't know: ignore them.
@@ -161,60 +189,106 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
   }
 }
 
-/** Rebuild the conversation from a thread's checkpointed messages, enriched by its runs. */
+function runSummary(turn: AssistantTurn, run: AgentRunPublic, pendingApprovals: ApprovalPublic[]) {
+  turn.runId = run.id;
+  turn.status = run.status;
+  turn.latencyMs = run.latency_ms;
+  turn.tokens = {
+    prompt: run.prompt_tokens ?? 0,
+    completion: run.completion_tokens ?? 0,
+    total: run.total_tokens ?? 0,
+  };
+  turn.model = run.model;
+  turn.traceUrl = run.trace_url;
+  if (run.plan) turn.plan = { text: run.plan, steps: [] };
+  if (run.error) turn.error = { code: run.status, message: run.error };
+  const pending = pendingApprovals.find((a) => a.run_id === run.id && a.status === "pending");
+  if (pending) {
+    turn.approval = {
+      approvalId: pending.id,
+      runId: run.id,
+      tool: pending.tool,
+      args: pending.args,
+      reason: pending.reason,
+      state: "pending",
+    };
+  }
+}
+
+/**
+ * Rebuild the conversation from a thread's messages (checkpoint, plus the user messages of turns
+ * that never completed), enriched by its runs. A user message whose run ended without completing
+ * (`run_status` interrupted/error/cancelled) gets an answer with that status, so the UI offers a Retry.
+ */
 export function threadToTurns(
   messages: ThreadMessage[],
   runs: AgentRunPublic[] = [],
   pendingApprovals: ApprovalPublic[] = [],
 ): Turn[] {
   const chronological = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const byId = new Map(runs.map((run) => [run.id, run]));
   const turns: Turn[] = [];
   let answer: AssistantTurn | null = null;
+  let question: UserTurn | null = null;
   let runIndex = 0;
 
   const attachRun = (turn: AssistantTurn) => {
-    // Runs and user messages pair up in order; skip runs whose input doesn't match (e.g. refused).
-    while (runIndex < chronological.length) {
-      const run = chronological[runIndex++];
-      if (run && run.input === turn.prompt) {
-        turn.runId = run.id;
-        turn.status = run.status;
-        turn.latencyMs = run.latency_ms;
-        turn.tokens = {
-          prompt: run.prompt_tokens ?? 0,
-          completion: run.completion_tokens ?? 0,
-          total: run.total_tokens ?? 0,
-        };
-        turn.model = run.model;
-        turn.traceUrl = run.trace_url;
-        if (run.plan) turn.plan = { text: run.plan, steps: [] };
-        if (run.error) turn.error = { code: run.status, message: run.error };
-        const pending = pendingApprovals.find((a) => a.run_id === run.id && a.status === "pending");
-        if (pending) {
-          turn.approval = {
-            approvalId: pending.id,
-            runId: run.id,
-            tool: pending.tool,
-            args: pending.args,
-            reason: pending.reason,
-            state: "pending",
-          };
+    const tagged = question?.runId ? byId.get(question.runId) : undefined;
+    if (tagged) {
+      runSummary(turn, tagged, pendingApprovals);
+    } else if (!question?.runId) {
+      // Untagged history: runs and user messages pair up in order; skip runs whose input differs.
+      while (runIndex < chronological.length) {
+        const run = chronological[runIndex++];
+        if (run && run.input === turn.prompt) {
+          runSummary(turn, run, pendingApprovals);
+          break;
         }
-        return;
       }
     }
+    // The message's own status is the freshest word on a turn that did not complete.
+    const status = question?.runStatus;
+    if (status && FAILED_STATUSES.includes(status)) {
+      turn.status = status;
+      turn.runId ??= question?.runId ?? undefined;
+      turn.error = {
+        code: status,
+        message: failedTurnMessage(status, tagged?.error ?? turn.error?.message),
+      };
+    }
+  };
+
+  const newAnswer = (prompt: string): AssistantTurn => {
+    const turn: AssistantTurn = { ...newAssistantTurn(prompt), status: "success" };
+    attachRun(turn);
+    return turn;
+  };
+
+  // A turn paused before any answer (awaiting approval) or ended without one still gets its turn.
+  const closeQuestion = (last: boolean) => {
+    if (!question || answer) return;
+    const failed = Boolean(question.runStatus && FAILED_STATUSES.includes(question.runStatus));
+    if (!failed && !last) return;
+    const trailing = newAnswer(question.text);
+    if (trailing.runId) turns.push(trailing);
   };
 
   for (const message of messages) {
     if (message.role === "user") {
+      closeQuestion(false);
       answer = null;
-      turns.push({ kind: "user", id: localId("u"), text: message.content });
+      question = {
+        kind: "user",
+        id: localId("u"),
+        text: message.content,
+        runId: message.run_id,
+        runStatus: message.run_status,
+      };
+      turns.push(question);
       continue;
     }
     if (!answer) {
-      const last = turns.at(-1);
-      answer = { ...newAssistantTurn(last?.kind === "user" ? last.text : ""), status: "success" };
-      attachRun(answer);
+      answer = newAnswer(question?.text ?? "");
       turns.push(answer);
     }
     if (message.role === "assistant") {
@@ -235,12 +309,6 @@ export function threadToTurns(
       ]);
     }
   }
-  // A run paused before any answer (e.g. awaiting approval) still gets its turn.
-  const last = turns.at(-1);
-  if (last?.kind === "user") {
-    const trailing: AssistantTurn = { ...newAssistantTurn(last.text), status: "success" };
-    attachRun(trailing);
-    if (trailing.runId) turns.push(trailing);
-  }
+  closeQuestion(true);
   return turns;
 }

@@ -12,6 +12,17 @@ import { cn } from "@/lib/utils";
 import { useDeleteThread } from "../api/delete-thread";
 import { useThreads } from "../api/get-threads";
 
+/**
+ * A hint for threads that aren't idle; idle ones show nothing. As in LangGraph's thread status,
+ * `interrupted` means paused on an interrupt (here: a tool call awaiting approval), and `error`
+ * that the last turn did not complete (failed, or interrupted by a crash).
+ */
+const STATUS_HINTS: Record<string, { label: string; className: string }> = {
+  busy: { label: "answering…", className: "text-primary" },
+  interrupted: { label: "awaiting approval", className: "text-amber-600 dark:text-amber-400" },
+  error: { label: "didn't finish", className: "text-destructive" },
+};
+
 type ThreadsListProps = {
   activeThreadId?: string;
   onSelect: (threadId: string) => void;
@@ -46,6 +57,7 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
           <ul className="grid gap-1">
             {threads.data.data.map((thread) => {
               const active = thread.thread_id === activeThreadId;
+              const hint = STATUS_HINTS[thread.status];
               return (
                 <li key={thread.thread_id} className="group relative">
                   <button
@@ -63,6 +75,14 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
                       <span className="text-xs text-muted-foreground">
                         {formatRelative(thread.last_activity)} · {thread.run_count}{" "}
                         {thread.run_count === 1 ? "run" : "runs"}
+                        {hint ? (
+                          <>
+                            {" · "}
+                            <span className={hint.className} data-testid="thread-status">
+                              {hint.label}
+                            </span>
+                          </>
+                        ) : null}
                       </span>
                     </span>
                   </button>

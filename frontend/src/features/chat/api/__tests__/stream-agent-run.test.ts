@@ -6,14 +6,20 @@ import { setToken } from "@/lib/auth-token";
 import { setSessionExpiredHandler } from "@/lib/session";
 import { chunkedSseFetch, sseMessage } from "@/testing/sse";
 import type { AgentStreamEvent } from "../../types";
-import { STREAM_PATH, StreamProtocolError, streamAgentRun } from "../stream-agent-run";
+import { joinRunStream } from "../join-run-stream";
+import {
+  type LoggedStreamEvent,
+  STREAM_PATH,
+  StreamProtocolError,
+  streamAgentRun,
+} from "../stream-agent-run";
 
 const RUN_ID = "0b5c9f7e-8f61-4b0a-9d8e-2a1f3c4d5e6f";
 const THREAD_ID = "7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6";
 
-async function collect(iterable: AsyncIterable<AgentStreamEvent>): Promise<AgentStreamEvent[]> {
+async function collect(iterable: AsyncIterable<LoggedStreamEvent>): Promise<AgentStreamEvent[]> {
   const events: AgentStreamEvent[] = [];
-  for await (const event of iterable) events.push(event);
+  for await (const { event } of iterable) events.push(event);
   return events;
 }
 
@@ -87,7 +93,7 @@ describe("streamAgentRun", () => {
     const { fetch } = chunkedSseFetch([sseMessage({ type: "token", text: "ok" }), "data: not json\n\n"]);
     const seen: AgentStreamEvent[] = [];
     await expect(async () => {
-      for await (const event of streamAgentRun({ body: { message: "x" }, fetch, baseUrl: "" }))
+      for await (const { event } of streamAgentRun({ body: { message: "x" }, fetch, baseUrl: "" }))
         seen.push(event);
     }).rejects.toBeInstanceOf(StreamProtocolError);
     expect(seen).toEqual([{ type: "token", text: "ok" }]);
@@ -124,6 +130,69 @@ describe("streamAgentRun", () => {
   });
 });
 
+describe("event ids", () => {
+  it("yields each event with its `id:` (Redis-style or counter), and none without one", async () => {
+    const { fetch } = chunkedSseFetch([
+      sseMessage({ type: "run_started", run_id: RUN_ID, thread_id: THREAD_ID }, "1733051234567-0"),
+      `id: 4\ndata: ${JSON.stringify({ type: "token", text: "a" })}\n\n`,
+      sseMessage({ type: "token", text: "b" }),
+      ": ping\n\n",
+    ]);
+    const logged: LoggedStreamEvent[] = [];
+    for await (const item of streamAgentRun({ body: { message: "x" }, fetch, baseUrl: "" }))
+      logged.push(item);
+    expect(logged.map((item) => item.id)).toEqual(["1733051234567-0", "4", undefined]);
+    expect(logged[1]?.event).toEqual({ type: "token", text: "a" });
+  });
+
+  it("an id cut across chunks is reassembled", async () => {
+    const message = sseMessage({ type: "token", text: "x" }, "1733051234567-12");
+    const { fetch } = chunkedSseFetch([message.slice(0, 9), message.slice(9)]);
+    const [first] = await (async () => {
+      const items: LoggedStreamEvent[] = [];
+      for await (const item of streamAgentRun({ body: { message: "x" }, fetch, baseUrl: "" }))
+        items.push(item);
+      return items;
+    })();
+    expect(first?.id).toBe("1733051234567-12");
+  });
+});
+
+describe("joinRunStream", () => {
+  it("GETs the run's stream with Last-Event-ID and no body", async () => {
+    setToken("tok-9");
+    const { fetch, calls } = chunkedSseFetch([sseMessage({ type: "token", text: "later" }, "8")]);
+    const events = await collect(joinRunStream({ runId: RUN_ID, lastEventId: "7", fetch, baseUrl: "" }));
+    expect(events).toEqual([{ type: "token", text: "later" }]);
+    expect(calls[0]?.url).toBe(`/api/v1/agent/runs/${RUN_ID}/stream`);
+    expect(calls[0]?.init?.method).toBe("GET");
+    expect(calls[0]?.init?.body).toBeUndefined();
+    const headers = calls[0]?.init?.headers as Record<string, string>;
+    expect(headers["Last-Event-ID"]).toBe("7");
+    expect(headers.Authorization).toBe("Bearer tok-9");
+    expect(headers["Content-Type"]).toBeUndefined();
+  });
+
+  it("without an id, asks for the replay (no Last-Event-ID header)", async () => {
+    const { fetch, calls } = chunkedSseFetch([]);
+    await collect(joinRunStream({ runId: RUN_ID, fetch, baseUrl: "" }));
+    const headers = calls[0]?.init?.headers as Record<string, string>;
+    expect("Last-Event-ID" in headers).toBe(false);
+  });
+
+  it("a foreign id is a 400 ApiError with the API's detail", async () => {
+    const { fetch } = chunkedSseFetch([JSON.stringify({ detail: "'9' is not an event id of this run" })], {
+      status: 400,
+      headers: { "Content-Type": "application/json" },
+    });
+    const error = await collect(joinRunStream({ runId: RUN_ID, lastEventId: "9", fetch, baseUrl: "" })).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 400 });
+  });
+});
+
 describe("streamAgentRun against a real HTTP server", () => {
   let server: Server | undefined;
   let closed: Promise<void> | undefined;
@@ -157,7 +226,7 @@ describe("streamAgentRun against a real HTTP server", () => {
     const controller = new AbortController();
     const seen: AgentStreamEvent[] = [];
     const run = (async () => {
-      for await (const event of streamAgentRun({
+      for await (const { event } of streamAgentRun({
         body: { message: "x" },
         signal: controller.signal,
         baseUrl,
@@ -173,7 +242,7 @@ describe("streamAgentRun against a real HTTP server", () => {
 
   it("stops reading when the consumer breaks out early", async () => {
     const baseUrl = await startServer();
-    for await (const event of streamAgentRun({ body: { message: "x" }, baseUrl })) {
+    for await (const { event } of streamAgentRun({ body: { message: "x" }, baseUrl })) {
       if (event.type === "run_started") break;
     }
     await expect(closed).resolves.toBeUndefined();

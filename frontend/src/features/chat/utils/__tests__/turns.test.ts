@@ -187,3 +187,67 @@ describe("approvals", () => {
     });
   });
 });
+
+describe("turns that did not complete", () => {
+  const R1 = "44444444-4444-4444-8444-444444444444";
+  const R2 = "55555555-5555-4555-8555-555555555555";
+
+  it("an interrupted run shows the killed turn with its status, between completed ones", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "tell me a story", run_id: R1, run_status: "interrupted" },
+      { role: "user", content: "show my items", run_id: R2, run_status: null },
+      { role: "assistant", content: "You have no items." },
+    ];
+    const runs = [
+      { id: R2, input: "show my items", status: "success", created_at: "2026-01-01T00:00:02Z" },
+      { id: R1, input: "tell me a story", status: "interrupted", created_at: "2026-01-01T00:00:01Z" },
+    ] as AgentRunPublic[];
+    const turns = threadToTurns(messages, runs);
+    expect(turns.map((t) => t.kind)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(turns[0]).toMatchObject({ text: "tell me a story", runId: R1, runStatus: "interrupted" });
+    expect(turns[1]).toMatchObject({
+      status: "interrupted",
+      runId: R1,
+      prompt: "tell me a story",
+      text: "",
+      error: { code: "interrupted", message: "Interrupted — the server stopped during this answer." },
+    });
+    expect(turns[3]).toMatchObject({ status: "success", runId: R2, text: "You have no items." });
+  });
+
+  it("pairs runs by run_id, not by input (the same message sent twice)", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "again", run_id: R1, run_status: "error" },
+      { role: "user", content: "again", run_id: R2 },
+      { role: "assistant", content: "Done." },
+    ];
+    const runs = [
+      {
+        id: R1,
+        input: "again",
+        status: "error",
+        error: "The model failed",
+        created_at: "2026-01-01T00:00:01Z",
+      },
+      { id: R2, input: "again", status: "success", created_at: "2026-01-01T00:00:02Z", latency_ms: 7 },
+    ] as AgentRunPublic[];
+    const turns = threadToTurns(messages, runs);
+    expect(turns[1]).toMatchObject({ status: "error", runId: R1, error: { message: "The model failed" } });
+    expect(turns[3]).toMatchObject({ status: "success", runId: R2, latencyMs: 7 });
+  });
+
+  it("keeps the partial answer of a failed turn and marks it with the turn's status", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "show my items", run_id: R1, run_status: "cancelled" },
+      { role: "assistant", content: "", tool_calls: [{ id: "c1", name: "lookup_user_items", args: {} }] },
+    ];
+    const turns = threadToTurns(messages, []);
+    expect(turns[1]).toMatchObject({ status: "cancelled", runId: R1, error: { code: "cancelled" } });
+    expect((turns[1] as AssistantTurn).toolCalls).toHaveLength(1);
+  });
+
+  it("an `interrupted` error event ends a live answer as interrupted", () => {
+    const turn = fold([{ type: "error", code: "interrupted", message: "lease expired", run_id: RUN }]);
+    expect(turn).toMatchObject({ status: "interrupted", error: { code: "interrupted" } });
+  });
+});

@@ -1,0 +1,132 @@
+import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import { chatUser, lastAnswer, sendMessage, waitForStatus } from "./support/agent";
+import { KillableBackend } from "./support/backend";
+import { apiToken, createUser, logInWithToken } from "./support/users";
+
+// The offline model's answer to anything it doesn't understand: long enough to reload in.
+const STORY = "tell me a long story";
+const JOIN_URL = /\/api\/v1\/agent\/runs\/[0-9a-f-]{36}\/stream/;
+
+const normalise = (text: string | null) => (text ?? "").replace(/\s+/g, " ").trim();
+
+/** The newest run's final response, from the API. */
+async function latestResponse(request: APIRequestContext, token: string): Promise<string> {
+  const response = await request.get("/api/v1/agent/runs", { headers: { Authorization: `Bearer ${token}` } });
+  const { data } = (await response.json()) as { data: { status: string; response: string | null }[] };
+  expect(data[0]?.status).toBe("success");
+  return data[0]?.response ?? "";
+}
+
+/** Send the long message and wait until part of the answer has streamed in. */
+async function startLongAnswer(page: Page) {
+  await sendMessage(page, STORY);
+  await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
+  await expect(page).toHaveURL(/\/chat\?thread=[0-9a-f-]{36}$/);
+  await expect(lastAnswer(page)).toHaveAttribute("data-status", "streaming");
+}
+
+test("a reload during a streamed answer resumes it in place from the last event, exactly once", async ({
+  page,
+  request,
+}) => {
+  const user = await chatUser(page, request);
+  await page.goto("/chat");
+  await startLongAnswer(page);
+  const shown = normalise(await lastAnswer(page).getByTestId("answer").textContent());
+
+  const joined = page.waitForRequest(JOIN_URL);
+  await page.reload();
+  // Rejoined with the id of the last event shown: only later events come.
+  expect(await (await joined).headerValue("last-event-id")).toMatch(/^\S+$/);
+
+  const answer = lastAnswer(page);
+  await expect(page.getByTestId("user-message")).toHaveText(STORY);
+  await expect(answer.getByTestId("answer")).toContainText(shown.slice(0, 60));
+  await waitForStatus(page, "success");
+  await expect(page.getByTestId("user-message")).toHaveCount(1);
+  await expect(page.getByTestId("assistant-message")).toHaveCount(1);
+  const final = normalise(await answer.getByTestId("answer").textContent());
+  expect(final).toBe(normalise(await latestResponse(request, user.token)));
+});
+
+test("a tab that doesn't remember the run replays it from the start, exactly once", async ({
+  page,
+  request,
+}) => {
+  const user = await chatUser(page, request);
+  await page.goto("/chat");
+  await startLongAnswer(page);
+  // Another tab (its own sessionStorage, same login): the thread detail says the turn is running.
+  const other = await page.context().newPage();
+  const joined = other.waitForRequest(JOIN_URL);
+  await other.goto(page.url());
+  expect(await (await joined).headerValue("last-event-id")).toBeNull();
+
+  await waitForStatus(other, "success");
+  await expect(other.getByTestId("user-message")).toHaveCount(1);
+  await expect(other.getByTestId("assistant-message")).toHaveCount(1);
+  const expected = normalise(await latestResponse(request, user.token));
+  expect(normalise(await lastAnswer(other).getByTestId("answer").textContent())).toBe(expected);
+  // The first tab followed the same run to the same end.
+  await waitForStatus(page, "success");
+  expect(normalise(await lastAnswer(page).getByTestId("answer").textContent())).toBe(expected);
+});
+
+test("a turn killed with the server shows as interrupted after a restart, and Retry answers it", async ({
+  page,
+  playwright,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  // A server of its own (SQLite, in-process worker) that this test may SIGKILL; a short lease so
+  // the restarted server marks the killed run interrupted within seconds.
+  const backend = new KillableBackend(8790 + testInfo.workerIndex, {
+    OFFLINE_MODEL_TOKENS_PER_SECOND: "12",
+    AGENT_RUN_LEASE_SECONDS: "2",
+  });
+  await backend.start();
+  const api = await playwright.request.newContext({ baseURL: backend.url });
+  try {
+    const user = await createUser(api);
+    await logInWithToken(page, await apiToken(api, user));
+    await page.goto(`${backend.url}/chat`);
+    await startLongAnswer(page);
+    const threadUrl = page.url();
+
+    await backend.kill();
+    await backend.start();
+    await page.goto(threadUrl);
+
+    // Nothing lost: the message is there, its turn says what happened and offers a Retry.
+    await expect(page.getByTestId("user-message")).toHaveText(STORY);
+    await waitForStatus(page, "interrupted", 45_000);
+    await expect(lastAnswer(page).getByTestId("turn-status")).toContainText(
+      "Interrupted — the server stopped during this answer",
+    );
+    // The thread's history agrees (not just this page's memory).
+    await page.reload();
+    await expect(page.getByTestId("user-message")).toHaveAttribute("data-run-status", "interrupted");
+    await waitForStatus(page, "interrupted");
+    // The thread list flags it (thread status `error`: its last turn did not complete).
+    await expect(
+      page.getByRole("navigation", { name: "Conversations" }).first().getByTestId("thread-status"),
+    ).toHaveText("didn't finish");
+    await page.screenshot({ path: "test-results/interrupted-turn.png", fullPage: true });
+
+    await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
+    await waitForStatus(page, "success", 45_000);
+    await expect(page.getByTestId("user-message")).toHaveCount(2);
+    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
+    // The old turn keeps its status but no longer offers a second, live Retry.
+    await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
+    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
+
+    await page.reload();
+    await expect(page.getByTestId("user-message")).toHaveCount(2);
+    await waitForStatus(page, "success");
+    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
+    await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  } finally {
+    await api.dispose();
+    await backend.stop();
+  }
+});
