@@ -102,10 +102,14 @@ test("a turn killed with the server shows as interrupted after a restart, and Re
     await expect(lastAnswer(page).getByTestId("turn-status")).toContainText(
       "Interrupted — the server stopped during this answer",
     );
+    // The part this tab saw stream in before the crash is still shown (it never reached the
+    // checkpoint, and the embedded event log died with the process).
+    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread's history agrees (not just this page's memory).
     await page.reload();
     await expect(page.getByTestId("user-message")).toHaveAttribute("data-run-status", "interrupted");
     await waitForStatus(page, "interrupted");
+    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread list flags it (thread status `error`: its last turn did not complete).
     await expect(
       page.getByRole("navigation", { name: "Conversations" }).first().getByTestId("thread-status"),

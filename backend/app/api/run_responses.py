@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import structlog
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.agents.schemas import AgentRunResult, AgentStreamEnvelope, ErrorEvent
@@ -12,6 +13,8 @@ from app.services.runs import cancel, prepare, recorder, streams
 from app.services.runs.errors import QueueUnavailableError, RunFailedError, RunNotFoundError
 from app.services.runs.events import LoggedEvent
 from app.services.runs.runtime import RunRuntime
+
+logger = structlog.get_logger(__name__)
 
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -47,6 +50,7 @@ def event_stream(
             yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
         except Exception:
             ended = True
+            logger.exception("runs.stream_failed", run_id=str(run_id))
             error = ErrorEvent(code="internal", message="Internal error", run_id=run_id)
             yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
         finally:

@@ -1,11 +1,11 @@
 """The process-wide Redis client: opened in the app lifespan, `None` when Redis isn't configured."""
 
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 
 from app.core.config import Settings, settings
@@ -15,6 +15,15 @@ logger = structlog.get_logger(__name__)
 RedisStatus = Literal["ok", "error", "disabled"]
 
 _client: Redis | None = None
+
+# For the run layer's own clients (queue, event log, cancel bus): a Redis with `timeout` set
+# closes idle connections, so a connection idle for a while is PINGed first, and a dead one
+# is replaced on a retry instead of failing the request.
+RESILIENT: dict[str, Any] = {
+    "health_check_interval": 10,
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.02), retries=3),
+    "retry_on_error": [ConnectionError, TimeoutError],
+}
 
 
 def create_redis(config: Settings = settings) -> Redis | None:

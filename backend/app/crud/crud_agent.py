@@ -103,7 +103,8 @@ async def end_run(
         .values(status=status, error=error, finished_at=utcnow(), lease_expires_at=None)
         .returning(col(AgentRun.thread_id))
     )
-    thread_id = result.first()
+    row = result.first()
+    thread_id = row[0] if row is not None else None
     if thread_id is not None:
         await session.exec(
             update(AgentThread)

@@ -122,7 +122,7 @@ async def supersede_pending(*, session: AsyncSession, thread_id: uuid.UUID) -> i
         )
         .returning(col(AgentApproval.run_id))
     )
-    run_ids = list(rows.all())
+    run_ids = [row[0] for row in rows.all()]
     if run_ids:
         await session.exec(
             update(AgentRun)

@@ -239,8 +239,22 @@ async def test_cancel_endpoint_and_disconnect(app, agent_settings) -> None:
             await anext(e async for e in events if e["type"] == "token")
         for _ in range(100):
             run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
-            if run["status"] != "running":
+            if run["status"] not in ("pending", "running"):
                 break
             await asyncio.sleep(0.05)
         assert run["status"] == "cancelled"
         assert run["finished_at"] is not None
+        # 3. With on_disconnect=continue the run goes on without its client and can be rejoined.
+        body = {"message": "tell me more", "on_disconnect": "continue"}
+        async with http.stream(
+            "POST", f"{API}/agent/run/stream", json=body, headers=headers
+        ) as response:
+            events = iter_sse(response)
+            run_id = (await anext(events))["run_id"]
+            await anext(e async for e in events if e["type"] == "token")
+        async with http.stream(
+            "GET", f"{API}/agent/runs/{run_id}/stream", headers=headers
+        ) as response:
+            rejoined = [e async for e in iter_sse(response)]
+        assert rejoined[0]["type"] == "run_started"
+        assert rejoined[-1]["type"] == "run_completed" and rejoined[-1]["status"] == "success"

@@ -20,6 +20,7 @@ async def add_run(
     tokens: int = 0,
     status: str = RunStatus.success,
     created_at: datetime | None = None,
+    lease_expires_at: datetime | None = None,
 ) -> None:
     """Insert one run-log row."""
     async with SessionMaker() as session:
@@ -31,6 +32,7 @@ async def add_run(
                 status=status,
                 total_tokens=tokens,
                 created_at=created_at or datetime.now(UTC),
+                lease_expires_at=lease_expires_at,
             )
         )
         await session.commit()
@@ -84,10 +86,10 @@ async def test_concurrent_run_cap_counts_running_rows(client, monkeypatch) -> No
     await add_run(user_a.id, status=RunStatus.running)
     await add_run(user_a.id, status=RunStatus.running)
     await add_run(user_a.id, status=RunStatus.success)
-    # B: one live run, one orphaned long ago (older than the run timeout) that no longer counts.
-    long_ago = datetime.now(UTC) - timedelta(seconds=settings.AGENT_RUN_TIMEOUT_SECONDS + 3600)
+    # B: one live run, one whose worker died (its lease lapsed) that no longer counts.
+    lapsed = datetime.now(UTC) - timedelta(seconds=1)
     await add_run(user_b.id, status=RunStatus.running)
-    await add_run(user_b.id, status=RunStatus.running, created_at=long_ago)
+    await add_run(user_b.id, status=RunStatus.running, lease_expires_at=lapsed)
 
     refused = await run(client, headers_a)
     assert refused.status_code == 429

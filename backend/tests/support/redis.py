@@ -56,14 +56,14 @@ class RedisServer:
             shutil.rmtree(self.base_dir, ignore_errors=True)
 
 
-def start_redis() -> RedisServer:
+def start_redis(idle_timeout: int = 30) -> RedisServer:
     """Start `redis-server` on a free loopback port without persistence."""
     base_dir = Path(tempfile.mkdtemp(prefix="app-test-redis-"))
     port = free_port()
     executor = RedisExecutor(
         executable=find_redis_server(),
         databases=4,
-        redis_timeout=30,
+        redis_timeout=idle_timeout,
         loglevel="warning",
         host="127.0.0.1",
         port=port,

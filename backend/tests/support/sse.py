@@ -29,3 +29,20 @@ async def iter_sse(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
 async def collect_sse(response: httpx.Response) -> list[dict[str, Any]]:
     """All events of a finished stream."""
     return [event async for event in iter_sse(response)]
+
+
+async def iter_sse_ids(
+    response: httpx.Response,
+) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
+    """Yield (`id:`, JSON data) of each event."""
+    event_id: str | None = None
+    data_lines: list[str] = []
+    async for line in response.aiter_lines():
+        if line == "":
+            if data_lines:
+                yield event_id, json.loads("\n".join(data_lines))
+            event_id, data_lines = None, []
+        elif line.startswith("id:"):
+            event_id = line[len("id:") :].strip()
+        elif line.startswith("data:"):
+            data_lines.append(line[len("data:") :].strip())

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.agents.schemas import ErrorEvent
 from app.core.db import SessionMaker
+from app.core.redis import RESILIENT
 from app.crud import crud_agent
 from app.models import AgentRun, RunStatus, ThreadStatus
 from app.services.runs.errors import RunConflictError, RunNotFoundError
@@ -35,7 +36,7 @@ class CancelBus:
     def __init__(self, redis_url: str | None) -> None:
         self._tasks: dict[uuid.UUID, asyncio.Task[object]] = {}
         self._redis = (
-            Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+            Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2, **RESILIENT)
             if redis_url
             else None
         )

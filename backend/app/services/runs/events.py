@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.agents.schemas import StreamEvent
+from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
 TERMINAL_TYPES = frozenset({"run_completed", "error"})
@@ -168,7 +169,11 @@ class RedisEventLog(EventLog):
         # Its own client: the tail loop blocks up to TAIL_BLOCK_MS, longer than the shared
         # client's short socket timeout allows.
         self.redis: Any = Redis.from_url(
-            url, socket_timeout=5, socket_connect_timeout=2, decode_responses=True
+            url,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            decode_responses=True,
+            **RESILIENT,
         )
         self._max_len = max_len
         self._ttl = ttl_seconds
@@ -215,8 +220,7 @@ class RedisEventLog(EventLog):
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
         return [
-            LoggedEvent(entry_id.decode(), fields[b"type"].decode(), fields[b"data"].decode())
-            for entry_id, fields in entries
+            LoggedEvent(entry_id, fields["type"], fields["data"]) for entry_id, fields in entries
         ]
 
     async def wait(self, run_id: uuid.UUID, after: str | None, wait_s: float) -> None:

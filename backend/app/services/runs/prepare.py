@@ -4,6 +4,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from app.agents.schemas import AgentRunRequest, RunStartedEvent
 from app.core.db import SessionMaker
 from app.core.logging import bind_log_context
@@ -17,6 +19,8 @@ from app.services.runs.queue import QueueError
 
 if TYPE_CHECKING:
     from app.services.runs.runtime import RunRuntime
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ async def start_run(
 ) -> QueuedRun:
     """Record a new run on the user's thread (a new thread without `thread_id`) and queue it."""
     run_id = uuid.uuid4()
+    trace_id = run_trace_id(run_id)
     async with SessionMaker() as session:
         if request.thread_id is not None:
             thread = await crud_thread.get_thread(session=session, thread_id=request.thread_id)
@@ -59,11 +64,11 @@ async def start_run(
             message=request.message,
             model=runtime.agent.models.name,
             metadata=request.metadata or {},
-            trace_id=run_trace_id(run_id),
+            trace_id=trace_id,
         )
         thread.status = ThreadStatus.busy
         await session.commit()
-    bind_log_context(run_id=run_id, thread_id=thread_id)
+    bind_log_context(run_id=run_id, thread_id=thread_id, trace_id=trace_id)
     await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens)
     return QueuedRun(run_id, thread_id, None)
 
@@ -88,7 +93,8 @@ async def queue_run(
         await runtime.events.append(run_id, started)
         cursor = await runtime.events.latest_start(run_id) if resume is not None else None
         await runtime.queue.enqueue(run_id, stream_tokens=stream_tokens, resume=resume)
-    except (EventLogUnavailableError, QueueError):
+    except (EventLogUnavailableError, QueueError) as exc:
+        logger.warning("runs.queue_unavailable", run_id=str(run_id), error=repr(exc))
         async with SessionMaker() as session:
             await crud_agent.end_run(
                 session=session,

@@ -22,10 +22,12 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 from taskiq import AcknowledgeType, AsyncBroker, InMemoryBroker
+from taskiq.exceptions import SendTaskError
 from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
 
 from app.core.config import Settings
+from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
@@ -54,6 +56,7 @@ class RunQueue:
                 idle_timeout=int(config.AGENT_RUN_LEASE_SECONDS * 2000),
                 unacknowledged_lock_timeout=30,
                 xread_block=1000,
+                **RESILIENT,
             )
         else:
             self.broker = InMemoryBroker(
@@ -100,9 +103,18 @@ class RunQueue:
     async def enqueue(
         self, run_id: uuid.UUID, *, stream_tokens: bool, resume: dict[str, Any] | None = None
     ) -> None:
-        """Hand the run to a worker."""
-        try:
-            await self.task.kiq(str(run_id), stream_tokens, resume)
-        except (RedisError, OSError) as exc:
-            logger.warning("runs.enqueue_failed", run_id=str(run_id), error=str(exc))
-            raise QueueError(str(exc)) from exc
+        """Hand the run to a worker (one retry: a pooled connection Redis closed while idle
+        fails the first attempt and is replaced for the second)."""
+        for attempt in (1, 2):
+            try:
+                await self.task.kiq(str(run_id), stream_tokens, resume)
+                return
+            except (SendTaskError, RedisError, OSError) as exc:
+                logger.warning(
+                    "runs.enqueue_failed",
+                    run_id=str(run_id),
+                    attempt=attempt,
+                    error=repr(exc.__cause__ or exc),
+                )
+                if attempt == 2:
+                    raise QueueError(str(exc)) from exc

@@ -9,6 +9,7 @@ import type { Rejoin } from "../utils/rejoin";
 import {
   type AssistantTurn,
   applyStreamEvent,
+  FAILED_STATUSES,
   isTerminalEvent,
   localId,
   newAssistantTurn,
@@ -81,6 +82,9 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
       let live = answer;
       let lastEventId = from;
       let first = open;
+      // After a 400 (our id unknown to the run's log), a replay that starts over (`run_started`)
+      // replaces the answer shown; one that only reports the end keeps it.
+      let replaying = false;
       const show = (turn: AssistantTurn) => {
         live = turn;
         updateAnswer(answer.id, () => turn);
@@ -108,18 +112,28 @@ export function useAgentChat({ onThreadStarted, onRunFinished }: UseAgentChatOpt
                 }
               }
               if (event.type === "approval_required") runIdRef.current = event.run_id;
+              if (replaying && event.type === "run_started")
+                live = { ...newAssistantTurn(live.prompt), id: answer.id, threadId: live.threadId };
+              replaying = false;
               show(applyStreamEvent(live, event));
               lastEventId = id ?? lastEventId;
               const thread = live.threadId ?? threadRef.current;
-              if (thread && isTerminalEvent(event)) forgetRun(thread);
-              else if (thread && live.runId && lastEventId)
-                rememberRun({ threadId: thread, runId: live.runId, lastEventId, answer: live });
+              if (!thread || !live.runId) continue;
+              if (isTerminalEvent(event) && !FAILED_STATUSES.includes(live.status)) forgetRun(thread);
+              // A failed turn stays remembered: the history may lack what this tab saw of it.
+              else
+                rememberRun({
+                  threadId: thread,
+                  runId: live.runId,
+                  lastEventId: lastEventId ?? "",
+                  answer: live,
+                });
             }
           } catch (error) {
             if (controller.signal.aborted) throw error;
             if (joining && after && error instanceof ApiError && error.status === 400) {
               // The id isn't in the run's log (e.g. the server restarted): replay it from the start.
-              show({ ...newAssistantTurn(live.prompt), id: answer.id, runId, threadId: live.threadId });
+              replaying = true;
               lastEventId = undefined;
               continue;
             }

@@ -2,6 +2,7 @@ import type { AgentRunPublic, ApprovalPublic, ThreadMessage } from "@/client";
 import type { ActiveRun } from "./active-run";
 import {
   type AssistantTurn,
+  FAILED_STATUSES,
   LIVE_STATUSES,
   localId,
   newAssistantTurn,
@@ -21,7 +22,7 @@ export type ThreadView = {
 };
 
 function liveAnswer(threadId: string, runId: string, prompt: string, remembered: ActiveRun | null): Rejoin {
-  if (remembered?.runId === runId) {
+  if (remembered?.runId === runId && remembered.lastEventId) {
     // Shown up to `lastEventId` before the reload: only later events are needed. A fresh id keeps
     // a stream left behind (e.g. by switching threads) from writing into this turn.
     return {
@@ -66,5 +67,31 @@ export function threadView(
     const user: Turn = { kind: "user", id: localId("u"), text: remembered.answer.prompt };
     return { turns: [...turns, user, rejoin.answer], rejoin, forget: false };
   }
-  return { turns, forget: remembered !== null };
+  if (!remembered) return { turns, forget: false };
+  // A failed turn keeps what this tab saw of it (until another run of the thread replaces it).
+  const failed = messages.some(
+    (m) => m.run_id === remembered.runId && FAILED_STATUSES.includes(m.run_status ?? ""),
+  );
+  return { turns: withShownPart(turns, remembered), forget: !failed };
+}
+
+/**
+ * A remembered run that ended without completing (e.g. the server was killed) may have streamed
+ * part of its answer before it never reached the checkpoint: keep showing what this tab saw.
+ */
+function withShownPart(turns: Turn[], remembered: ActiveRun): Turn[] {
+  return turns.map((turn) =>
+    turn.kind === "assistant" &&
+    turn.runId === remembered.runId &&
+    FAILED_STATUSES.includes(turn.status) &&
+    !turn.text &&
+    turn.toolCalls.length === 0
+      ? {
+          ...turn,
+          text: remembered.answer.text,
+          toolCalls: remembered.answer.toolCalls,
+          plan: turn.plan ?? remembered.answer.plan,
+        }
+      : turn,
+  );
 }

@@ -129,6 +129,26 @@ describe("useAgentChat", () => {
     expect(answer(result.current.turns).text).toBe("Hello world");
   });
 
+  it("keeps what was shown when the replay only reports how the run ended (its log was lost)", async () => {
+    api.joinRunStream
+      .mockReturnValueOnce(stream([new ApiError(400, { detail: "'2' is not an event id of this run" })]))
+      .mockReturnValueOnce(
+        stream([
+          [
+            undefined as unknown as string,
+            { type: "error", code: "interrupted", message: "lost", run_id: RUN },
+          ],
+        ]),
+      );
+    const { result } = renderHook(() => useAgentChat());
+    const live: AssistantTurn = { ...newAssistantTurn("hi"), runId: RUN, threadId: THREAD, text: "Hello" };
+    act(() => result.current.load(THREAD, [live], { answer: live, lastEventId: "2" }));
+    await waitFor(() => expect(answer(result.current.turns).status).toBe("interrupted"));
+    expect(answer(result.current.turns).text).toBe("Hello");
+    // Remembered, so a reload still shows the part this tab saw.
+    expect(recallRun(THREAD)).toMatchObject({ runId: RUN, answer: { text: "Hello", status: "interrupted" } });
+  });
+
   it("Stop cancels the run on the server and stops reading", async () => {
     let release: () => void = () => undefined;
     api.streamAgentRun.mockImplementation(async function* (options: { signal: AbortSignal }) {

@@ -96,7 +96,23 @@ describe("threadView", () => {
     ];
     const view = threadView(THREAD, messages, [], [], remembered(LIVE, "Once"));
     expect(view.rejoin).toBeUndefined();
-    expect(view.forget).toBe(true);
-    expect(view.turns.at(-1)).toMatchObject({ kind: "assistant", status: "interrupted", runId: LIVE });
+    expect(view.forget).toBe(false);
+    // What this tab saw stream in before the server died is still shown.
+    expect(view.turns.at(-1)).toMatchObject({
+      kind: "assistant",
+      status: "interrupted",
+      runId: LIVE,
+      text: "Once",
+      error: { code: "interrupted" },
+    });
+  });
+
+  it("the checkpoint's part of a failed turn wins over what the tab remembers", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "tell me a story", run_id: LIVE, run_status: "error" },
+      { role: "assistant", content: "Once upon a time" },
+    ];
+    const view = threadView(THREAD, messages, [], [], remembered(LIVE, "Once"));
+    expect(view.turns.at(-1)).toMatchObject({ status: "error", text: "Once upon a time" });
   });
 });

@@ -1,0 +1,150 @@
+"""Runs across processes: two API processes and a worker process on one PostgreSQL and Redis.
+
+Run through API A, streamed and cancelled through API B; the worker SIGKILLed mid-run again
+and again — every killed run is `interrupted` within the lease, never blocks the user, and
+its user message stays in the thread.
+"""
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.runs.conftest import LEASE_SECONDS, Cluster
+from tests.support.sse import iter_sse_ids
+from tests.utils import create_user_and_login
+
+KILLS = 10
+
+
+async def _start(
+    http: httpx.AsyncClient, api: str, headers: dict[str, str], message: str, **body: Any
+) -> tuple[str | None, dict[str, Any]]:
+    """Start a run with on_disconnect=continue; return the first event (run_started) and leave."""
+    payload = {"message": message, "on_disconnect": "continue", **body}
+    async with http.stream("POST", f"{api}/agent/run/stream", json=payload, headers=headers) as r:
+        assert r.status_code == 200, await r.aread()
+        async for event_id, event in iter_sse_ids(r):
+            return event_id, event
+    raise AssertionError("no event")
+
+
+async def _join(
+    http: httpx.AsyncClient,
+    api: str,
+    headers: dict[str, str],
+    run_id: str,
+    after: str | None = None,
+) -> list[tuple[str | None, dict[str, Any]]]:
+    extra = {"Last-Event-ID": after} if after else {}
+    url = f"{api}/agent/runs/{run_id}/stream"
+    async with http.stream("GET", url, headers={**headers, **extra}) as response:
+        assert response.status_code == 200, await response.aread()
+        return [item async for item in iter_sse_ids(response)]
+
+
+async def _wait_status(
+    http: httpx.AsyncClient, api: str, headers: dict[str, str], run_id: str, statuses: set[str]
+) -> tuple[str, float]:
+    started = time.monotonic()
+    while time.monotonic() - started < 30:
+        run = (await http.get(f"{api}/agent/runs/{run_id}", headers=headers)).json()
+        if run["status"] in statuses:
+            return run["status"], time.monotonic() - started
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"run {run_id} never reached {statuses}: {run['status']}")
+
+
+async def test_run_on_a_streamed_and_cancelled_on_b(client, cluster: Cluster) -> None:
+    api_a, api_b = cluster.apis
+    headers, _ = await create_user_and_login(client)
+    async with httpx.AsyncClient(timeout=60) as http:
+        first_id, started = await _start(http, api_a, headers, "show my items")
+        assert started["type"] == "run_started" and first_id, started
+        run_id = started["run_id"]
+        on_b = await _join(http, api_b, headers, run_id)
+        on_a = await _join(http, api_a, headers, run_id)
+        assert on_b == on_a, "both replicas serve the same log"
+        types = [event["type"] for _, event in on_b]
+        assert types[0] == "run_started" and types[-1] == "run_completed"
+        assert {"plan", "tool_call", "tool_result", "token"} <= set(types)
+        ids = [event_id for event_id, _ in on_b]
+        assert all(ids) and len(set(ids)) == len(ids)
+
+        # A second, slow run: cancelled through B while the worker executes it.
+        _, started = await _start(
+            http, api_a, headers, "tell me a long story", thread_id=started["thread_id"]
+        )
+        slow_id = started["run_id"]
+        await _wait_status(http, api_a, headers, slow_id, {"running"})
+        cancelled = await http.post(f"{api_b}/agent/runs/{slow_id}/cancel", headers=headers)
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        events_b = await _join(http, api_b, headers, slow_id)
+        events_a = await _join(http, api_a, headers, slow_id)
+        assert events_a == events_b
+        assert events_b[-1][1] == {
+            "type": "error",
+            "code": "cancelled",
+            "message": "Run cancelled",
+            "run_id": slow_id,
+        }
+        # Cancelled once: a later cancel is a conflict, and the status never changes again.
+        again = await http.post(f"{api_a}/agent/runs/{slow_id}/cancel", headers=headers)
+        assert again.status_code == 409
+        await asyncio.sleep(1.0)
+        final = (await http.get(f"{api_a}/agent/runs/{slow_id}", headers=headers)).json()
+        assert final["status"] == "cancelled"
+
+
+@pytest.mark.timeout(600)
+async def test_killed_worker_runs_are_interrupted_within_the_lease(
+    client, cluster: Cluster
+) -> None:
+    api_a, api_b = cluster.apis
+    headers, _ = await create_user_and_login(client)
+    thread_id: str | None = None
+    detected: list[float] = []
+    async with httpx.AsyncClient(timeout=60) as http:
+        for n in range(KILLS):
+            body = {"thread_id": thread_id} if thread_id else {}
+            _, started = await _start(http, api_a, headers, f"killed turn {n}", **body)
+            thread_id = started["thread_id"]
+            run_id = started["run_id"]
+            await _wait_status(http, api_a, headers, run_id, {"running"})
+            killed_at = time.monotonic()
+            # SIGKILL, and start the next worker while the API notices the death.
+            restart = asyncio.create_task(asyncio.to_thread(cluster.restart_worker, kill=True))
+            status, _ = await _wait_status(
+                http, api_b, headers, run_id, {"interrupted", "success", "error"}
+            )
+            detected.append(time.monotonic() - killed_at)
+            assert status == "interrupted"
+            # The stream of a killed run ends, saying so.
+            events = await _join(http, api_b, headers, run_id)
+            assert events[-1][1]["type"] == "error"
+            assert events[-1][1]["code"] == "interrupted"
+            await restart
+        # Interrupted runs never count against the cap of 3: the thread goes on.
+        done = await http.post(
+            f"{api_b}/agent/run",
+            json={"message": "show my items", "thread_id": thread_id},
+            headers=headers,
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "success"
+        thread = (await http.get(f"{api_a}/agent/threads/{thread_id}", headers=headers)).json()
+    users = [m for m in thread["messages"] if m["role"] == "user"]
+    assert [m["content"] for m in users] == [f"killed turn {n}" for n in range(KILLS)] + [
+        "show my items"
+    ]
+    assert all(m["run_status"] == "interrupted" for m in users[:-1])
+    assert users[-1]["run_status"] is None
+    # Within the lease plus one sweep interval (and polling slack).
+    limit = LEASE_SECONDS + LEASE_SECONDS / 3 + 1.0
+    assert max(detected) <= limit, detected
+    print(
+        f"\nkilled runs detected after {min(detected):.2f}–{max(detected):.2f} s (lease {LEASE_SECONDS} s)"
+    )
