@@ -74,7 +74,10 @@ class CancelBus:
         if self._cancel_local(run_id) or self._redis is None:
             return
         try:
-            await self._redis.publish(CHANNEL, str(run_id))
+            try:
+                await self._redis.publish(CHANNEL, str(run_id))
+            except RedisError:  # a connection Redis closed while idle: once more on a new one
+                await self._redis.publish(CHANNEL, str(run_id))
         except (RedisError, OSError):
             logger.warning("runs.cancel_publish_failed", run_id=str(run_id), exc_info=True)
 

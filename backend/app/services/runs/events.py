@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from app.agents.schemas import StreamEvent
@@ -157,6 +158,19 @@ def _just_before(event_id: str) -> str:
     return f"{ms}-{seq - 1}" if seq > 0 else f"{ms - 1}-18446744073709551615"
 
 
+async def _once_more(command: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a Redis command, again once if the connection was found closed.
+
+    A Redis with `timeout` set closes idle clients; redis-py notices only when the next command
+    fails, and doesn't retry writes. A command on a connection closed by the server never ran,
+    so running it again doesn't duplicate it.
+    """
+    try:
+        return await command(*args, **kwargs)
+    except RedisConnectionError:
+        return await command(*args, **kwargs)
+
+
 def _id_key(event_id: str) -> tuple[int, int]:
     ms, seq = event_id.split("-")
     return int(ms), int(seq)
@@ -194,21 +208,25 @@ class RedisEventLog(EventLog):
 
     async def append(self, run_id: uuid.UUID, event: StreamEvent) -> str:
         key = self._key(run_id)
-        ttl = self._ttl if event.type in TERMINAL_TYPES else self._live_ttl
+        fields = {"type": event.type, "data": event.model_dump_json()}
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.xadd(
-                    key,
-                    {"type": event.type, "data": event.model_dump_json()},
-                    maxlen=self._max_len,
-                    approximate=True,
+            # Plain commands, not a pipeline: each one is retried on a fresh connection when
+            # Redis had closed the pooled one (a pipeline gives up instead).
+            event_id = str(
+                await _once_more(
+                    self.redis.xadd, key, fields, maxlen=self._max_len, approximate=True
                 )
-                pipe.expire(key, ttl)
-                pipe.expire(self._start_key(run_id), ttl)
-                raw_id = (await pipe.execute())[0]
-            event_id = str(raw_id)
+            )
+            # The log expires: long after the run's own time limit while it runs (a resumed run
+            # starts again), AGENT_EVENTS_TTL_SECONDS after its last event.
             if event.type == "run_started":
-                await self.redis.set(self._start_key(run_id), _just_before(event_id), ex=ttl)
+                await self.redis.expire(key, self._live_ttl)
+                await self.redis.set(
+                    self._start_key(run_id), _just_before(event_id), ex=self._live_ttl
+                )
+            elif event.type in TERMINAL_TYPES:
+                await self.redis.expire(key, self._ttl)
+                await self.redis.expire(self._start_key(run_id), self._ttl)
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
         return event_id
@@ -216,7 +234,9 @@ class RedisEventLog(EventLog):
     async def read(self, run_id: uuid.UUID, after: str | None) -> list[LoggedEvent]:
         start = f"({after}" if after and after != "0-0" else "-"
         try:
-            entries = await self.redis.xrange(self._key(run_id), min=start, max="+", count=1000)
+            entries = await _once_more(
+                self.redis.xrange, self._key(run_id), min=start, max="+", count=1000
+            )
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
         return [
@@ -267,20 +287,22 @@ class RedisEventLog(EventLog):
         if not REDIS_ID.match(event_id):
             return False
         try:
-            found = await self.redis.xrange(self._key(run_id), min=event_id, max=event_id, count=1)
+            found = await _once_more(
+                self.redis.xrange, self._key(run_id), min=event_id, max=event_id, count=1
+            )
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
         return bool(found)
 
     async def exists(self, run_id: uuid.UUID) -> bool:
         try:
-            return bool(await self.redis.exists(self._key(run_id)))
+            return bool(await _once_more(self.redis.exists, self._key(run_id)))
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
 
     async def latest_start(self, run_id: uuid.UUID) -> str | None:
         try:
-            cursor = await self.redis.get(self._start_key(run_id))
+            cursor = await _once_more(self.redis.get, self._start_key(run_id))
         except (RedisError, OSError) as exc:
             raise EventLogUnavailableError(str(exc)) from exc
         return str(cursor) if cursor else None
