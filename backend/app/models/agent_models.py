@@ -20,6 +20,7 @@ class RunStatus(StrEnum):
     cancelled = "cancelled"
     interrupted = "interrupted"
     awaiting_approval = "awaiting_approval"
+    blocked = "blocked"  # refused by a guardrail (app.agents.guardrails)
 
 
 class AgentRun(SQLModel, table=True):
