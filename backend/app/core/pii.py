@@ -7,7 +7,7 @@ in the database is not masked: it is the user's data, which the user can export 
 """
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 # Secrets first: a token can contain digit runs that would otherwise look like a phone number.
@@ -29,11 +29,12 @@ SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
     "bearer_token": re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/\-]{16,}=*"),
 }
 EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+CARD = re.compile(r"(?<![\d+-])(?:\d[ -]?){12,18}\d(?![\d-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){2,4}(?!\w)"
 )
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}[./-]\d{2}[./-]\d{4}")
 PHONE_COMPACT = re.compile(r"(?<![\w+])\+\d{8,15}(?!\w)")
 
 
@@ -69,7 +70,8 @@ def _iban(match: re.Match[str]) -> str:
 
 def _phone(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group())
-    # Dates (2026-12-01) and versions have too few digits or no separators that phones use.
+    if _DATE.fullmatch(match.group()):
+        return match.group()  # 2026-12-01, not a phone number
     return "[phone]" if 7 <= len(digits) <= 15 else match.group()
 
 
@@ -98,8 +100,8 @@ def mask_text(text: str) -> str:
     text, _ = redact_secrets(text, lambda kind: f"[secret:{kind}]")
     text = EMAIL.sub("[email]", text)
     text = IBAN.sub(_iban, text)
-    text = CARD.sub(_card, text)
     text = PHONE_COMPACT.sub("[phone]", text)
+    text = CARD.sub(_card, text)
     return PHONE.sub(_phone, text)
 
 
@@ -127,7 +129,9 @@ _LOG_KEYS_KEPT = frozenset(
 )
 
 
-def mask_log_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_log_event(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """A structlog processor: mask the message and every field (exceptions included)."""
     for key, value in event_dict.items():
         if key not in _LOG_KEYS_KEPT:
