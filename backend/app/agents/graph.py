@@ -145,46 +145,61 @@ def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"agent-approval:{thread_id}:{tool_call_id}")
 
 
+def _approval_request(
+    call: dict[str, Any], state: AgentState, ctx: AgentContext, thread_id: str
+) -> dict[str, Any] | None:
+    """What to ask the user about this call, or None when it may run without asking.
+
+    Asks for tools that always need approval and, once the run has read untrusted content, for
+    egress tools aimed at a host outside the allowlist. Outbound calls carry their data flow.
+    """
+    call_id = call["id"] or ""
+    untrusted_ids = _untrusted_ids(state)
+    url_arg = untrusted.egress_url_args(ctx.tools).get(call["name"])
+    url = call["args"].get(url_arg) if url_arg else None
+    tainted_egress = (
+        bool(untrusted_ids)
+        and url_arg is not None
+        and untrusted.egress_needs_approval(url, list(ctx.http_allowed_hosts))
+    )
+    if not tainted_egress and call["name"] not in ctx.approval_tools:
+        return None
+    request: dict[str, Any] = {
+        "approval_id": str(approval_id_for(thread_id, call_id)),
+        "tool_call_id": call_id,
+        "tool": call["name"],
+        "args": call["args"],
+        "reason": f"{call['name']} acts outside this app, so it needs your approval.",
+    }
+    if url_arg is None:
+        return request
+    conversation = untrusted.conversation_text(state["messages"], untrusted_ids)
+    flow = untrusted.data_flow(str(url), call["args"], url_arg, conversation)
+    request["data_flow"] = flow.model_dump(mode="json")
+    if tainted_egress:
+        request["reason"] = (
+            "This conversation has read content from outside the app, which may contain "
+            f"instructions planted by someone else. {call['name']} would send a request to "
+            f"{flow.host or 'an unknown host'}, which is not in AGENT_HTTP_ALLOWED_HOSTS: "
+            "check the data it carries before approving."
+        )
+    return request
+
+
 async def approval(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Pause before each side-effecting tool call until its owner approves, rejects or edits it."""
-    ctx = runtime.context
+    """Pause before each side-effecting or tainted outbound tool call until its owner approves,
+    rejects or edits it."""
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     decisions = dict(state.get("approvals") or {})
     thread_id = str(get_config()["configurable"]["thread_id"])
-    egress = untrusted.egress_url_args(ctx.tools)
-    untrusted_ids = _untrusted_ids(state)
     for call in last.tool_calls:
         call_id = call["id"] or ""
         if call_id in decisions:
             continue
-        request: dict[str, Any] = {
-            "approval_id": str(approval_id_for(thread_id, call_id)),
-            "tool_call_id": call_id,
-            "tool": call["name"],
-            "args": call["args"],
-            "reason": f"{call['name']} acts outside this app, so it needs your approval.",
-        }
-        url_arg = egress.get(call["name"])
-        url = call["args"].get(url_arg) if url_arg else None
-        tainted_egress = (
-            bool(untrusted_ids)
-            and url_arg is not None
-            and untrusted.egress_needs_approval(url, list(ctx.http_allowed_hosts))
-        )
-        if tainted_egress:
-            conversation = untrusted.conversation_text(state["messages"], untrusted_ids)
-            flow = untrusted.data_flow(str(url), call["args"], str(url_arg), conversation)
-            request["data_flow"] = flow.model_dump(mode="json")
-            request["reason"] = (
-                f"This conversation has read content from outside the app, which may contain "
-                f"instructions planted by someone else. {call['name']} would send a request to "
-                f"{flow.host or 'an unknown host'}, which is not in AGENT_HTTP_ALLOWED_HOSTS: "
-                "check the data it carries before approving."
-            )
-        elif call["name"] not in ctx.approval_tools:
-            continue
-        decisions[call_id] = interrupt(request)
+        request = _approval_request(dict(call), state, runtime.context, thread_id)
+        if request is not None:
+            decisions[call_id] = interrupt(request)
     return {"approvals": decisions}
 
 

@@ -47,9 +47,9 @@ function DataFlowView({ flow }: { flow: DataFlow }) {
         {flow.url}
       </pre>
       {flow.carries_conversation_data ? (
-        <Alert variant="destructive">
-          <AlertDescription>This request carries data from your conversation.</AlertDescription>
-        </Alert>
+        <p className="text-xs font-medium text-destructive">
+          This request carries data from your conversation.
+        </p>
       ) : null}
       {items.length ? (
         <ul className="grid gap-1 text-xs">
