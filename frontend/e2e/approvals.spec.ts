@@ -29,7 +29,7 @@ test("http_post waits for approval; approving runs it, and the badge counts what
   // The card shows where the data goes and flags what came from the conversation.
   const flow = card.getByTestId("approval-data-flow");
   await expect(flow).toContainText(`${echo()}/hook`);
-  await expect(flow.locator("[data-from-conversation=true]")).toContainText(marker);
+  await expect(flow.locator("[data-from-conversation=true]").filter({ hasText: marker })).toHaveCount(1);
   await expect(page.getByTestId("approvals-badge").first()).toHaveText("1");
   await page.screenshot({ path: "test-results/approval-card.png", fullPage: true });
   expect(await received(request)).not.toContain(JSON.stringify({ message: marker }));
