@@ -370,6 +370,16 @@ class Settings(BaseSettings):
                 "AGENT_HTTP_TEST_HOSTS lets agent tools reach loopback/private addresses; "
                 "it is for tests and local development only and is refused in staging/production."
             )
+        import re
+
+        for name in ("CHAT_IMAGE_ALLOWED_ORIGINS", "CSP_CONNECT_SRC_ORIGINS"):
+            values = getattr(self, name)
+            for origin in [values] if isinstance(values, str) else values:
+                # Origins go into the Content-Security-Policy header verbatim.
+                if not re.fullmatch(r"(https?|wss?)://[^\s;,'\"/]+/?", origin):
+                    raise ValueError(
+                        f"{name}: {origin!r} is not an origin like https://host[:port]"
+                    )
         from app.agents.guardrails.policy import PolicyError, load_policy
 
         try:

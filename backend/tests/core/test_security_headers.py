@@ -97,3 +97,16 @@ async def test_headers_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> N
     async with app_with(monkeypatch, SECURITY_HEADERS_ENABLED=False) as client:
         response = await client.get(f"{API}/utils/health-check/")
     assert "content-security-policy" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://ok.test; script-src *", "img.test", "https://a.test/path"]
+)
+def test_origins_must_be_origins(origin: str) -> None:
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+
+    with pytest.raises(ValidationError, match="CHAT_IMAGE_ALLOWED_ORIGINS"):
+        Settings(CHAT_IMAGE_ALLOWED_ORIGINS=[origin])
+    assert Settings(CSP_CONNECT_SRC_ORIGINS=["https://api.example.com:8443"])
