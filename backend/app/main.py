@@ -22,6 +22,7 @@ from app.core.metrics import router as metrics_router
 from app.core.rate_limit import RateLimitHeadersMiddleware
 from app.core.redis import close_redis, open_redis
 from app.core.request_context import RequestContextMiddleware, request_id_from_scope
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.spa import mount_frontend
 from app.core.telemetry import init_telemetry, shutdown_telemetry
 from app.services import evaluation_jobs
@@ -134,6 +135,9 @@ def create_app() -> FastAPI:
                 "X-RateLimit-Remaining",
             ],
         )
+    if settings.SECURITY_HEADERS_ENABLED:
+        # Outside CORS and the limits: errors and preflights get the headers too.
+        app.add_middleware(SecurityHeadersMiddleware, config=settings)
     # Outermost of our middleware: every response, CORS preflights included, gets the id.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router, prefix=settings.API_V1_STR)

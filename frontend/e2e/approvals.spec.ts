@@ -26,6 +26,10 @@ test("http_post waits for approval; approving runs it, and the badge counts what
   await expect(lastAnswer(page)).toHaveAttribute("data-status", "awaiting_approval");
   await expect(card).toContainText("http_post");
   await expect(card).toContainText(marker);
+  // The card shows where the data goes and flags what came from the conversation.
+  const flow = card.getByTestId("approval-data-flow");
+  await expect(flow).toContainText(`${echo()}/hook`);
+  await expect(flow.locator("[data-from-conversation=true]").filter({ hasText: marker })).toHaveCount(1);
   await expect(page.getByTestId("approvals-badge").first()).toHaveText("1");
   await page.screenshot({ path: "test-results/approval-card.png", fullPage: true });
   expect(await received(request)).not.toContain(JSON.stringify({ message: marker }));

@@ -1,12 +1,23 @@
-"""The planner → executor LangGraph: plan once, then call tools until the model answers."""
+"""The planner → executor LangGraph: plan once, then call tools until the model answers.
+
+Safety: an input guard runs before the planner (raises `GuardrailBlockedError`), tool results
+are redacted and untrusted ones fenced before the model reads them, a tainted run asks before
+sending data to a host outside the allowlist, and the final answer is redacted.
+"""
 
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -16,9 +27,12 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
+from app.agents import untrusted
+from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
 from app.agents.llm import ChatModels
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
+from app.core.config import settings
 
 TOOL_BUDGET_EXCEEDED = "tool_budget_exceeded"
 
@@ -33,6 +47,8 @@ class AgentState(TypedDict, total=False):
     tool_calls_used: int
     stop_reason: str | None
     approvals: dict[str, dict[str, Any]]
+    # Ids of tool results that came from outside the app; the thread is tainted once set.
+    untrusted_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,24 @@ class AgentContext:
     tools: list[BaseTool]
     max_tool_calls: int
     approval_tools: frozenset[str] = frozenset()
+    guardrails: GuardrailEngine = field(default_factory=lambda: build_guardrails(settings))
+    http_allowed_hosts: tuple[str, ...] = field(
+        default_factory=lambda: tuple(settings.AGENT_HTTP_ALLOWED_HOSTS)
+    )
+
+
+def _untrusted_ids(state: AgentState) -> set[str]:
+    return set(state.get("untrusted_ids") or [])
+
+
+def _model_history(state: AgentState) -> list[AnyMessage]:
+    """The conversation as the model may see it: repaired, untrusted results fenced."""
+    return untrusted.for_model(answered_tool_calls(state["messages"]), _untrusted_ids(state))
+
+
+def _guard_context(state: AgentState) -> GuardContext:
+    seen = "\n".join(m.text for m in state["messages"] if isinstance(m, HumanMessage | ToolMessage))
+    return GuardContext(user_id=state.get("user_id"), seen_text=seen)
 
 
 def _error_message(call: dict[str, Any], error: str) -> ToolMessage:
@@ -68,13 +102,20 @@ def answered_tool_calls(messages: list[AnyMessage]) -> list[AnyMessage]:
     return repaired
 
 
+async def input_guard(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Check the user's new message; a blocking rule raises GuardrailBlockedError."""
+    last = next((m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)), None)
+    if last is not None:
+        await runtime.context.guardrails.check_input(last.text, _guard_context(state))
+    return {}
+
+
 async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Write an ordered plan naming the tools it expects to use (the model has no tools here)."""
     ctx = runtime.context
     tool_list = "\n".join(f"- {tool.name}: {tool.description}" for tool in ctx.tools)
     prompt = SystemMessage(PLANNER_PROMPT.format(tool_list=tool_list))
-    history = answered_tool_calls(state["messages"])
-    plan = await ctx.models.structured(Plan).ainvoke([prompt, *history])
+    plan = await ctx.models.structured(Plan).ainvoke([prompt, *_model_history(state)])
     if not isinstance(plan, Plan):
         plan = Plan(steps=[])
     return {
@@ -90,7 +131,12 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     ctx = runtime.context
     prompt = SystemMessage(EXECUTOR_PROMPT.format(plan=state.get("plan") or "Answer directly."))
     model = ctx.models.with_tools(ctx.tools)
-    response = await model.ainvoke([prompt, *answered_tool_calls(state["messages"])])
+    response = await model.ainvoke([prompt, *_model_history(state)])
+    if isinstance(response, AIMessage) and not response.tool_calls and response.text:
+        # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
+        redacted = await ctx.guardrails.redact("output", response.text, _guard_context(state))
+        if redacted != response.text:
+            response = response.model_copy(update={"content": redacted})
     return {"messages": [response]}
 
 
@@ -99,26 +145,61 @@ def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"agent-approval:{thread_id}:{tool_call_id}")
 
 
+def _approval_request(
+    call: dict[str, Any], state: AgentState, ctx: AgentContext, thread_id: str
+) -> dict[str, Any] | None:
+    """What to ask the user about this call, or None when it may run without asking.
+
+    Asks for tools that always need approval and, once the run has read untrusted content, for
+    egress tools aimed at a host outside the allowlist. Outbound calls carry their data flow.
+    """
+    call_id = call["id"] or ""
+    untrusted_ids = _untrusted_ids(state)
+    url_arg = untrusted.egress_url_args(ctx.tools).get(call["name"])
+    url = call["args"].get(url_arg) if url_arg else None
+    tainted_egress = (
+        bool(untrusted_ids)
+        and url_arg is not None
+        and untrusted.egress_needs_approval(url, list(ctx.http_allowed_hosts))
+    )
+    if not tainted_egress and call["name"] not in ctx.approval_tools:
+        return None
+    request: dict[str, Any] = {
+        "approval_id": str(approval_id_for(thread_id, call_id)),
+        "tool_call_id": call_id,
+        "tool": call["name"],
+        "args": call["args"],
+        "reason": f"{call['name']} acts outside this app, so it needs your approval.",
+    }
+    if url_arg is None:
+        return request
+    conversation = untrusted.conversation_text(state["messages"], untrusted_ids)
+    flow = untrusted.data_flow(str(url), call["args"], url_arg, conversation)
+    request["data_flow"] = flow.model_dump(mode="json")
+    if tainted_egress:
+        request["reason"] = (
+            "This conversation has read content from outside the app, which may contain "
+            f"instructions planted by someone else. {call['name']} would send a request to "
+            f"{flow.host or 'an unknown host'}, which is not in AGENT_HTTP_ALLOWED_HOSTS: "
+            "check the data it carries before approving."
+        )
+    return request
+
+
 async def approval(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Pause before each side-effecting tool call until its owner approves, rejects or edits it."""
-    ctx = runtime.context
+    """Pause before each side-effecting or tainted outbound tool call until its owner approves,
+    rejects or edits it."""
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     decisions = dict(state.get("approvals") or {})
     thread_id = str(get_config()["configurable"]["thread_id"])
     for call in last.tool_calls:
         call_id = call["id"] or ""
-        if call["name"] not in ctx.approval_tools or call_id in decisions:
+        if call_id in decisions:
             continue
-        decisions[call_id] = interrupt(
-            {
-                "approval_id": str(approval_id_for(thread_id, call_id)),
-                "tool_call_id": call_id,
-                "tool": call["name"],
-                "args": call["args"],
-                "reason": f"{call['name']} acts outside this app, so it needs your approval.",
-            }
-        )
+        request = _approval_request(dict(call), state, runtime.context, thread_id)
+        if request is not None:
+            decisions[call_id] = interrupt(request)
     return {"approvals": decisions}
 
 
@@ -163,13 +244,28 @@ async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[s
     refused = [item for item in planned if isinstance(item, ToolMessage)]
     calls = [item for item in planned if not isinstance(item, ToolMessage)]
     allowed = calls[: max(ctx.max_tool_calls - used, 0)]
-    results = [*refused, *await asyncio.gather(*(call_one(call) for call in allowed))]
+    ran = await asyncio.gather(*(call_one(call) for call in allowed))
+    results = [*refused, *[await _screen(result, state, ctx) for result in ran]]
     for call in calls[len(allowed) :]:
         stop_reason = TOOL_BUDGET_EXCEEDED
         results.append(
             _error_message(call, f"not run: tool-call budget of {ctx.max_tool_calls} reached")
         )
-    return {"messages": results, "tool_calls_used": used + len(allowed), "stop_reason": stop_reason}
+    untrusted_names = untrusted.untrusted_tools(ctx.tools)
+    fresh = [m.tool_call_id for m in ran if m.name in untrusted_names and m.status != "error"]
+    return {
+        "messages": results,
+        "tool_calls_used": used + len(allowed),
+        "stop_reason": stop_reason,
+        "untrusted_ids": [*(state.get("untrusted_ids") or []), *fresh],
+    }
+
+
+async def _screen(result: ToolMessage, state: AgentState, ctx: AgentContext) -> ToolMessage:
+    """A tool result with what the output rules catch redacted, before anyone reads it."""
+    text = result.text
+    redacted = await ctx.guardrails.redact("tool_output", text, _guard_context(state))
+    return result if redacted == text else result.model_copy(update={"content": redacted})
 
 
 def needs_tools(state: AgentState) -> str:
@@ -186,13 +282,15 @@ def needs_more_execution(state: AgentState) -> str:
 def build_graph(
     checkpointer: BaseCheckpointSaver[Any] | None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """planner → executor ⇄ (approval → tools) → END."""
+    """input_guard → planner → executor ⇄ (approval → tools) → END."""
     graph = StateGraph(AgentState, context_schema=AgentContext)
+    graph.add_node("input_guard", input_guard)
     graph.add_node("planner", planner)
     graph.add_node("executor", executor)
     graph.add_node("approval", approval)
     graph.add_node("tools", run_tools)
-    graph.add_edge(START, "planner")
+    graph.add_edge(START, "input_guard")
+    graph.add_edge("input_guard", "planner")
     graph.add_edge("planner", "executor")
     graph.add_conditional_edges("executor", needs_tools, {"approval": "approval", END: END})
     graph.add_edge("approval", "tools")

@@ -27,6 +27,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from app.agents.untrusted import unwrap
+
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 UUID_RE = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
 URL_RE = re.compile(r"https?://[^\s\"'<>]+")
@@ -85,6 +87,7 @@ def detect_intents(request: str) -> list[tuple[str, dict[str, Any]]]:
 
 def _summarise(name: str, output: str) -> str:
     """Turn one tool result into a readable sentence or list."""
+    output = unwrap(output)
     try:
         data = json.loads(output)
     except json.JSONDecodeError:

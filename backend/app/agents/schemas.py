@@ -72,6 +72,26 @@ class ToolCallRecord(BaseModel):
     ok: bool | None = None
 
 
+class DataFlowItem(BaseModel):
+    """One piece of data an outbound call would carry (a query parameter, a body field, ...)."""
+
+    location: Literal["path", "query", "fragment", "body"]
+    name: str
+    value: str
+    from_conversation: bool = Field(
+        description="The value (or part of it) appears in the user's messages or app data."
+    )
+
+
+class DataFlow(BaseModel):
+    """Where an outbound call goes and what it would send, shown on the approval card."""
+
+    url: str
+    host: str
+    items: list[DataFlowItem] = Field(default_factory=list)
+    carries_conversation_data: bool = False
+
+
 class ApprovalRequest(BaseModel):
     """A tool call paused until its owner decides."""
 
@@ -80,6 +100,8 @@ class ApprovalRequest(BaseModel):
     args: dict[str, Any]
     reason: str
     tool_call_id: str | None = None
+    # Set when the run read untrusted content and the call would send data out of the app.
+    data_flow: DataFlow | None = None
 
 
 class AgentRunResult(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.agents.untrusted import EGRESS_URL_ARG, UNTRUSTED_OUTPUT
 from app.agents.url_safety import UnsafeURLError, check_url
 from app.core.config import Settings
 from app.crud import item as crud_item
@@ -179,7 +180,12 @@ async def _guarded_request(
         timeout=config.AGENT_HTTP_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
     ) as client:
         for _ in range(config.AGENT_HTTP_MAX_REDIRECTS + 1):
-            await check_url(url, allowed_hosts=allowed, require_allowlisted=method == "POST")
+            await check_url(
+                url,
+                allowed_hosts=allowed,
+                require_allowlisted=method == "POST",
+                test_hosts=list(config.AGENT_HTTP_TEST_HOSTS),
+            )
             request = client.build_request(method, url, json=body if method == "POST" else None)
             response = await client.send(request, stream=True)
             try:
@@ -196,13 +202,19 @@ async def _guarded_request(
                     if size > cap:
                         break
                 content = b"".join(chunks)[:cap]
-                return {
+                result: dict[str, Any] = {
                     "url": str(response.url),
                     "status_code": response.status_code,
                     "content_type": response.headers.get("content-type"),
                     "truncated": size > cap,
                     "body": content.decode(response.encoding or "utf-8", errors="replace"),
                 }
+                if size > cap:
+                    result["note"] = (
+                        f"truncated: only the first {cap} bytes of a longer response "
+                        "(AGENT_HTTP_MAX_RESPONSE_BYTES)"
+                    )
+                return result
             finally:
                 await response.aclose()
     raise UnsafeURLError(f"too many redirects (max {config.AGENT_HTTP_MAX_REDIRECTS})")
@@ -223,13 +235,14 @@ def build_http_tools(ctx: ToolContext) -> list[BaseTool]:
             name="http_get",
             description="Fetch a public web page or API over HTTP GET.",
             args_schema=HttpGetInput,
+            metadata={UNTRUSTED_OUTPUT: True, EGRESS_URL_ARG: "url"},
         ),
         StructuredTool.from_function(
             coroutine=_json_errors(http_post),
             name="http_post",
             description="Send a JSON body with HTTP POST to an allowlisted host.",
             args_schema=HttpPostInput,
-            metadata={REQUIRES_APPROVAL: True},
+            metadata={REQUIRES_APPROVAL: True, UNTRUSTED_OUTPUT: True, EGRESS_URL_ARG: "url"},
         ),
     ]
 

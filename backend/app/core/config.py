@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     AGENT_HTTP_MAX_RESPONSE_BYTES: int = Field(default=100_000, ge=1)
     AGENT_HTTP_MAX_REDIRECTS: int = Field(default=3, ge=0)
     AGENT_APPROVAL_REQUIRED_TOOLS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    # Test/dev only (refused in staging/production): hosts the HTTP tools may reach even though
+    # they resolve to loopback/private addresses. Not an allowlist: tainted runs still ask.
+    AGENT_HTTP_TEST_HOSTS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
@@ -135,6 +138,23 @@ class Settings(BaseSettings):
     AGENT_RUN_QUEUE_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
     AGENT_EVENTS_MAX_LEN: int = Field(default=10_000, ge=100)
     AGENT_EVENTS_TTL_SECONDS: int = Field(default=3600, ge=1)
+
+    # --- agent: guardrails (app/agents/guardrails) ---
+    AGENT_GUARDRAILS_ENABLED: bool = True
+    # YAML or JSON policy; a file that doesn't parse stops the app at start-up (file and line).
+    AGENT_GUARDRAIL_POLICY_FILE: Path | None = None
+    # Regexes that block an input (added to the policy file's), and terms redacted in answers.
+    AGENT_GUARDRAIL_BLOCKED_PATTERNS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    AGENT_GUARDRAIL_BLOCKED_TERMS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+
+    # --- browser security headers (app/core/security_headers.py) ---
+    SECURITY_HEADERS_ENABLED: bool = True
+    # Origins (scheme://host[:port]) chat answers may load images from; default: same origin.
+    CHAT_IMAGE_ALLOWED_ORIGINS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    # Extra origins the browser may connect to (fetch/XHR/WebSocket), besides the app itself.
+    CSP_CONNECT_SRC_ORIGINS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    # Strict-Transport-Security max-age; 0 = not sent (set it when served over HTTPS only).
+    SECURITY_HSTS_SECONDS: int = Field(default=0, ge=0)
 
     # --- evaluation: LLM-as-judge (app/evaluation) ---
     EVALUATION_API_KEY: str | None = None
@@ -172,6 +192,9 @@ class Settings(BaseSettings):
     # --- logging ---
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
+    # Mask emails, phones, card numbers, IBANs and secrets in logs and Langfuse (app/core/pii.py).
+    # Defaults to true in staging/production, false in local/test; an explicit value wins.
+    TELEMETRY_MASK_PII: bool | None = None
 
     # --- observability: Langfuse tracing (app/core/telemetry.py) ---
     # Tracing is on only when LANGFUSE_ENABLED and both keys are set.
@@ -339,6 +362,38 @@ class Settings(BaseSettings):
 
         for proxy in self.TRUSTED_PROXIES:
             ipaddress.ip_network(proxy, strict=False)  # raises ValueError on a bad CIDR
+        return self
+
+    @property
+    def mask_pii(self) -> bool:
+        """TELEMETRY_MASK_PII, defaulting to on in staging/production."""
+        if self.TELEMETRY_MASK_PII is None:
+            return self.APP_ENV in ("staging", "production")
+        return self.TELEMETRY_MASK_PII
+
+    @model_validator(mode="after")
+    def _check_agent_safety(self) -> Self:
+        if self.AGENT_HTTP_TEST_HOSTS and self.APP_ENV in ("staging", "production"):
+            raise ValueError(
+                "AGENT_HTTP_TEST_HOSTS lets agent tools reach loopback/private addresses; "
+                "it is for tests and local development only and is refused in staging/production."
+            )
+        import re
+
+        for name in ("CHAT_IMAGE_ALLOWED_ORIGINS", "CSP_CONNECT_SRC_ORIGINS"):
+            values = getattr(self, name)
+            for origin in [values] if isinstance(values, str) else values:
+                # Origins go into the Content-Security-Policy header verbatim.
+                if not re.fullmatch(r"(https?|wss?)://[^\s;,'\"/]+/?", origin):
+                    raise ValueError(
+                        f"{name}: {origin!r} is not an origin like https://host[:port]"
+                    )
+        from app.agents.guardrails.policy import PolicyError, load_policy
+
+        try:
+            load_policy(self.AGENT_GUARDRAIL_POLICY_FILE, self.AGENT_GUARDRAIL_BLOCKED_PATTERNS)
+        except PolicyError as exc:
+            raise ValueError(f"Invalid guardrail policy: {exc}") from None
         return self
 
     @property

@@ -1,4 +1,8 @@
-"""Structured logging: JSON lines in staging/production, readable console locally."""
+"""Structured logging: JSON lines in staging/production, readable console locally.
+
+With TELEMETRY_MASK_PII (default on in staging/production) every field of every line, exception
+text included, goes through `app.core.pii` before it is rendered.
+"""
 
 import logging
 import sys
@@ -8,6 +12,7 @@ from typing import Any, TextIO
 import structlog
 
 from app.core.config import Settings
+from app.core.pii import mask_log_event
 
 
 def bind_log_context(**values: Any) -> None:
@@ -47,6 +52,7 @@ def configure_logging(config: Settings, stream: TextIO | None = None) -> None:
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
+                *([mask_log_event] if config.mask_pii else []),
                 renderer,
             ],
         )

@@ -111,6 +111,11 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
     "Rate-limit checks that could not reach Redis (policy: open = allowed, closed = 503).",
     ["scope", "policy"],
 )
+GUARDRAIL_TRIGGERED = Counter(
+    "agent_guardrail_triggered",
+    "Guardrail rules that triggered (stage: input = blocked, tool_output/output = redacted).",
+    ["rule", "stage"],
+)
 
 
 def _app_version() -> str:
@@ -180,6 +185,11 @@ def run_finished(
 def record_rate_limit_rejection(scope: str, reason: str = "limit") -> None:
     """Count a request refused by a limit (`scope`: e.g. `agent_run`, `login`, `budget`)."""
     RATE_LIMIT_REJECTIONS.labels(scope=scope, reason=reason).inc()
+
+
+def guardrail_triggered(rule: str, stage: str) -> None:
+    """Count one guardrail rule that blocked an input or redacted an output."""
+    GUARDRAIL_TRIGGERED.labels(rule=rule, stage=stage).inc()
 
 
 # --- cost ---

@@ -5,6 +5,9 @@ needs SDK 4.x). Spans leave the process from a background thread through a bound
 (OpenTelemetry's BatchSpanProcessor, `OTEL_BSP_MAX_QUEUE_SIZE`, 2048 spans by default; the
 oldest are dropped when full) with a short HTTP timeout, so a slow or unreachable Langfuse
 never blocks or fails a request.
+
+With TELEMETRY_MASK_PII (default on in staging/production) every observation's input, output and
+metadata pass through `app.core.pii.langfuse_mask` before they leave the process.
 """
 
 import asyncio
@@ -24,6 +27,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
 from app.core.config import settings
+from app.core.pii import langfuse_mask
 
 TRACE_NAME = "agent_run"
 DEFAULT_BASE_URL = "https://cloud.langfuse.com"
@@ -50,6 +54,7 @@ class _Config:
     timeout: int
     flush_interval: float
     environment: str
+    mask_pii: bool
 
 
 @dataclass
@@ -88,6 +93,7 @@ def _current_config() -> _Config | None:
         flush_interval=settings.LANGFUSE_FLUSH_INTERVAL_SECONDS,
         # Langfuse environments must be lowercase and must not start with "langfuse".
         environment=settings.APP_ENV,
+        mask_pii=settings.mask_pii,
     )
 
 
@@ -143,6 +149,7 @@ def get_langfuse() -> Langfuse | None:
                 sample_rate=config.sample_rate,
                 environment=config.environment,
                 tracer_provider=provider,
+                mask=langfuse_mask if config.mask_pii else None,
             )
             _state.provider = provider
             _state.config = config

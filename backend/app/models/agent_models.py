@@ -21,6 +21,7 @@ class RunStatus(StrEnum):
     cancelled = "cancelled"
     interrupted = "interrupted"
     awaiting_approval = "awaiting_approval"
+    blocked = "blocked"  # refused by a guardrail (app.agents.guardrails)
 
 
 ACTIVE_RUN_STATUSES = (RunStatus.pending, RunStatus.running)

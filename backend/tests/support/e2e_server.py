@@ -59,9 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 class EchoHandler(BaseHTTPRequestHandler):
-    """A local target for the agent's http_post/http_get: records POSTs, lists them on GET /received."""
+    """A local target for the agent's http_post/http_get: records POSTs (GET /received lists them)
+    and other GETs (GET /hits lists their paths)."""
 
     received: list[dict[str, object]] = []
+    hits: list[str] = []
 
     def _answer(self, status: int, payload: object) -> None:
         body = json.dumps(payload).encode()
@@ -80,7 +82,11 @@ class EchoHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/received":
             self._answer(200, self.received)
+        elif self.path == "/hits":
+            self._answer(200, self.hits)
         else:
+            # Also the canary of the exfiltration tests: every other GET is recorded.
+            self.hits.append(self.path)
             self._answer(200, {"ok": True, "path": self.path})
 
     def log_message(self, format: str, *args: object) -> None:

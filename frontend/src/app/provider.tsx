@@ -1,8 +1,22 @@
 import { type QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { ImageOriginsProvider } from "@/components/image-policy";
 import { ThemeProvider } from "@/components/theme/theme-provider";
 import { Toaster } from "@/components/ui/sonner";
+import { useClientConfig } from "@/lib/client-config";
 
-/** Everything the app needs above the router: query cache, theme, toasts. */
+const NO_ORIGINS: string[] = [];
+
+/** Chat images load only from the origins the API allows (same origin until it answers). */
+function ImagePolicy({ children }: { children: React.ReactNode }) {
+  const { data } = useClientConfig();
+  return (
+    <ImageOriginsProvider origins={data?.chat_image_allowed_origins ?? NO_ORIGINS}>
+      {children}
+    </ImageOriginsProvider>
+  );
+}
+
+/** Everything the app needs above the router: query cache, theme, image policy, toasts. */
 export function AppProvider({
   queryClient,
   children,
@@ -13,7 +27,7 @@ export function AppProvider({
   return (
     <QueryClientProvider client={queryClient}>
       <ThemeProvider>
-        {children}
+        <ImagePolicy>{children}</ImagePolicy>
         <Toaster position="top-right" />
       </ThemeProvider>
     </QueryClientProvider>

@@ -525,6 +525,7 @@ export type ApprovalRequest = {
      * Tool Call Id
      */
     tool_call_id?: string | null;
+    data_flow?: DataFlow | null;
 };
 
 /**
@@ -555,6 +556,7 @@ export type ApprovalRequiredEvent = {
      * Tool Call Id
      */
     tool_call_id?: string | null;
+    data_flow?: DataFlow | null;
     /**
      * Type
      */
@@ -616,6 +618,68 @@ export type BodyLoginLoginAccessToken = {
      * Client Secret
      */
     client_secret?: string | null;
+};
+
+/**
+ * ClientConfig
+ *
+ * Settings the browser needs before login (nothing secret).
+ */
+export type ClientConfig = {
+    /**
+     * Chat Image Allowed Origins
+     */
+    chat_image_allowed_origins: Array<string>;
+};
+
+/**
+ * DataFlow
+ *
+ * Where an outbound call goes and what it would send, shown on the approval card.
+ */
+export type DataFlow = {
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Host
+     */
+    host: string;
+    /**
+     * Items
+     */
+    items?: Array<DataFlowItem>;
+    /**
+     * Carries Conversation Data
+     */
+    carries_conversation_data?: boolean;
+};
+
+/**
+ * DataFlowItem
+ *
+ * One piece of data an outbound call would carry (a query parameter, a body field, ...).
+ */
+export type DataFlowItem = {
+    /**
+     * Location
+     */
+    location: 'path' | 'query' | 'fragment' | 'body';
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Value
+     */
+    value: string;
+    /**
+     * From Conversation
+     *
+     * The value (or part of it) appears in the user's messages or app data.
+     */
+    from_conversation: boolean;
 };
 
 /**
@@ -1080,7 +1144,7 @@ export type RunStartedEvent = {
  *
  * Lifecycle of a run: pending (queued) → running (a worker holds its lease) → an end state.
  */
-export type RunStatus = 'pending' | 'running' | 'success' | 'error' | 'cancelled' | 'interrupted' | 'awaiting_approval';
+export type RunStatus = 'pending' | 'running' | 'success' | 'error' | 'cancelled' | 'interrupted' | 'awaiting_approval' | 'blocked';
 
 /**
  * ThreadDetail
@@ -1839,6 +1903,22 @@ export type UsersUpdateUserResponses = {
 };
 
 export type UsersUpdateUserResponse = UsersUpdateUserResponses[keyof UsersUpdateUserResponses];
+
+export type UtilsClientConfigData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/utils/client-config/';
+};
+
+export type UtilsClientConfigResponses = {
+    /**
+     * Successful Response
+     */
+    200: ClientConfig;
+};
+
+export type UtilsClientConfigResponse = UtilsClientConfigResponses[keyof UtilsClientConfigResponses];
 
 export type UtilsHealthCheckData = {
     body?: never;

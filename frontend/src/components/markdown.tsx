@@ -1,12 +1,48 @@
+import { ImageOffIcon } from "lucide-react";
 import ReactMarkdown, { type Components } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { cn } from "@/lib/utils";
+import { imageUrl, isImageAllowed, useImageOrigins } from "./image-policy";
 
-// Model output is untrusted: react-markdown renders no raw HTML, and links open in a new tab
-// without handing the opener over. Highlighting grammars ship inside highlight.js (no fetches).
+/** An image from an allowed origin, or a link naming the host (nothing loads without a click). */
+function MarkdownImage({ src, alt }: { src?: string; alt?: string }) {
+  const allowed = useImageOrigins();
+  const url = imageUrl(src);
+  if (url && isImageAllowed(url, allowed)) {
+    return <img src={url.href} alt={alt ?? ""} loading="lazy" referrerPolicy="no-referrer" />;
+  }
+  const label = `Image from ${url ? url.host : "an unsupported source"} not loaded${alt ? `: ${alt}` : ""}`;
+  if (!url) {
+    return (
+      <span data-testid="blocked-image" className="text-muted-foreground italic">
+        [{label}]
+      </span>
+    );
+  }
+  return (
+    <a
+      href={url.href}
+      target="_blank"
+      rel="noopener noreferrer nofollow"
+      data-testid="blocked-image"
+      title={`Open ${url.href} in a new tab`}
+      className="inline-flex items-center gap-1 rounded border border-dashed px-1.5 py-0.5 text-xs text-muted-foreground"
+    >
+      <ImageOffIcon className="size-3.5" aria-hidden />
+      {label} (open)
+    </a>
+  );
+}
+
+// Model output is untrusted: react-markdown renders no raw HTML, links open in a new tab without
+// handing the opener over, and images load only from allowed origins (others become a link that
+// shows the host). Highlighting grammars ship inside highlight.js (no fetches).
 const components: Components = {
   a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer nofollow" />,
+  img: ({ node: _node, src, alt }) => (
+    <MarkdownImage src={typeof src === "string" ? src : undefined} alt={alt} />
+  ),
   pre: ({ node: _node, className, ...props }) => (
     <pre
       className={cn("overflow-x-auto rounded-md border bg-muted/60 p-3 text-[13px]", className)}

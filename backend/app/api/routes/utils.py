@@ -1,15 +1,31 @@
-"""Operational endpoints: health check."""
+"""Operational endpoints: health check, the browser's public configuration."""
 
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
+from app.core.config import settings
 from app.core.redis import redis_status
 
 router = APIRouter(prefix="/utils", tags=["utils"])
+
+
+class ClientConfig(BaseModel):
+    """Settings the browser needs before login (nothing secret)."""
+
+    chat_image_allowed_origins: list[str]
+
+
+@router.get("/client-config/")
+async def client_config() -> ClientConfig:
+    """Public UI settings: which origins chat answers may show images from."""
+    origins = settings.CHAT_IMAGE_ALLOWED_ORIGINS
+    items = [origins] if isinstance(origins, str) else origins
+    return ClientConfig(chat_image_allowed_origins=[o.rstrip("/") for o in items if o.strip()])
 
 
 @router.get("/health-check/")

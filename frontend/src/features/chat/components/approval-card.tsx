@@ -1,6 +1,6 @@
 import { CheckIcon, PencilIcon, ShieldAlertIcon, XIcon } from "lucide-react";
 import { useId, useState } from "react";
-import type { ApprovalDecision } from "@/client";
+import type { ApprovalDecision, DataFlow } from "@/client";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -24,6 +24,56 @@ function parseArgs(text: string): Record<string, unknown> | string {
   } catch (error) {
     return `Not valid JSON: ${(error as Error).message}`;
   }
+}
+
+const LOCATION_LABEL: Record<string, string> = {
+  path: "URL path",
+  query: "query",
+  fragment: "URL fragment",
+  body: "body",
+};
+
+/** What the call would send out: the full URL and each piece of data, flagged when it comes
+ * from this conversation (the user's messages or the app's own data). */
+function DataFlowView({ flow }: { flow: DataFlow }) {
+  const items = flow.items ?? [];
+  return (
+    <div className="grid gap-1.5" data-testid="approval-data-flow">
+      <p className="text-xs font-medium text-muted-foreground">
+        Data leaving the app to{" "}
+        <span className="font-mono text-foreground">{flow.host || "an unknown host"}</span>
+      </p>
+      <pre className="overflow-x-auto whitespace-pre-wrap break-all rounded bg-muted/60 p-2 font-mono text-xs">
+        {flow.url}
+      </pre>
+      {flow.carries_conversation_data ? (
+        <p className="text-xs font-medium text-destructive">
+          This request carries data from your conversation.
+        </p>
+      ) : null}
+      {items.length ? (
+        <ul className="grid gap-1 text-xs">
+          {items.map((item, index) => (
+            <li
+              // biome-ignore lint/suspicious/noArrayIndexKey: items have no identity beyond their position
+              key={index}
+              className="flex flex-wrap items-baseline gap-1.5"
+              data-from-conversation={item.from_conversation}
+            >
+              <Badge variant={item.from_conversation ? "destructive" : "outline"}>
+                {LOCATION_LABEL[item.location] ?? item.location}
+                {item.name ? ` ${item.name}` : ""}
+              </Badge>
+              <code className="break-all font-mono">{item.value}</code>
+              {item.from_conversation ? (
+                <span className="text-destructive">from this conversation</span>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
 }
 
 type ApprovalCardProps = {
@@ -74,6 +124,7 @@ export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
         ) : null}
       </div>
       <p className="text-sm">{approval.reason}</p>
+      {approval.dataFlow ? <DataFlowView flow={approval.dataFlow} /> : null}
       {editing && pending ? (
         <div className="grid gap-1.5">
           <Label htmlFor={ids.args}>Arguments (JSON)</Label>

