@@ -199,6 +199,7 @@ class ErrorEvent(BaseModel):
         "interrupted",
         "unavailable",
         "tool_failed",
+        "guardrail_blocked",
     ]
     message: str
     run_id: uuid.UUID | None = None

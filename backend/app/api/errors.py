@@ -30,6 +30,7 @@ STATUS_FOR_CODE = {
     "model_error": 502,
     "model_timeout": 504,
     "budget_exceeded": 422,
+    "guardrail_blocked": 422,
     "interrupted": 503,
     "unavailable": 503,
     "internal": 502,

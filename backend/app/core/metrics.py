@@ -34,7 +34,7 @@ LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
 HTTP_BUCKETS = (0.005, 0.01, *LATENCY_BUCKETS)
 TOKEN_BUCKETS = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000)
 
-RUN_STATUSES = ("completed", "failed", "timeout", "cancelled")
+RUN_STATUSES = ("completed", "failed", "timeout", "cancelled", "blocked")
 # Our run statuses (app.models.agent_models.RunStatus) -> the dashboard's four outcomes.
 # `awaiting_approval` ends this run's work normally; the approval continues as a new run.
 _STATUS_MAP = {
@@ -46,6 +46,7 @@ _STATUS_MAP = {
     "timeout": "timeout",
     "cancelled": "cancelled",
     "interrupted": "cancelled",
+    "blocked": "blocked",
 }
 
 AGENT_INVOCATIONS = Counter("agent_invocations", "Agent runs started.")
@@ -159,7 +160,7 @@ def shutdown_metrics() -> None:
 
 
 def run_status_label(run_status: str) -> str:
-    """Map a run status to one of completed/failed/timeout/cancelled."""
+    """Map a run status to one of completed/failed/timeout/cancelled/blocked."""
     return _STATUS_MAP.get(str(run_status), "failed")
 
 

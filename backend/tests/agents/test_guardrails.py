@@ -278,3 +278,31 @@ async def test_a_secret_in_a_tool_output_does_not_reach_the_answer() -> None:
     assert API_KEY not in "".join(m.text for m in messages)
     assert "[redacted:api_key]" in messages[-1].text and user.email in messages[-1].text
     assert _triggered("secret", "tool_output") == before + 1
+
+
+async def test_blocked_input_over_the_api_is_422_and_the_run_is_blocked(
+    client, normal_user_token_headers, agent_settings
+) -> None:
+    from tests.support.sse import collect_sse
+    from tests.utils import API
+
+    agent_settings(AGENT_GUARDRAIL_BLOCKED_PATTERNS=[r"\bdrop\s+table\b"])
+    headers = normal_user_token_headers
+    before = _triggered("blocked_pattern_1", "input")
+    response = await client.post(
+        f"{API}/agent/run", json={"message": "please DROP TABLE users"}, headers=headers
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "guardrail_blocked"
+    assert "blocked_pattern_1" in body["detail"]
+    assert body["run"]["status"] == "blocked"
+    assert _triggered("blocked_pattern_1", "input") == before + 1
+    stored = (await client.get(f"{API}/agent/runs/{body['run']['run_id']}", headers=headers)).json()
+    assert stored["status"] == "blocked" and "blocked_pattern_1" in stored["error"]
+    async with client.stream(
+        "POST", f"{API}/agent/run/stream", json={"message": "drop table x"}, headers=headers
+    ) as stream:
+        events = await collect_sse(stream)
+    assert [e["type"] for e in events] == ["run_started", "error"]
+    assert events[-1]["code"] == "guardrail_blocked"

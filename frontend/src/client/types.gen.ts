@@ -695,7 +695,7 @@ export type ErrorEvent = {
     /**
      * Code
      */
-    code: 'model_error' | 'model_timeout' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict' | 'interrupted' | 'unavailable' | 'tool_failed';
+    code: 'model_error' | 'model_timeout' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict' | 'interrupted' | 'unavailable' | 'tool_failed' | 'guardrail_blocked';
     /**
      * Message
      */

@@ -18,6 +18,7 @@ from app.models import AgentApproval, AgentRun, RunStatus, ThreadStatus, utcnow
 THREAD_STATUS_AFTER = {
     RunStatus.success: ThreadStatus.idle,
     RunStatus.cancelled: ThreadStatus.idle,
+    RunStatus.blocked: ThreadStatus.idle,
     RunStatus.awaiting_approval: ThreadStatus.interrupted,
 }
 

@@ -9,6 +9,7 @@ import structlog
 from langgraph.errors import GraphRecursionError
 
 from app.agents.graph import TOOL_BUDGET_EXCEEDED
+from app.agents.guardrails import GuardrailBlockedError
 from app.agents.schemas import AgentRunResult, ErrorEvent, RunCompletedEvent, StreamEvent
 from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
@@ -26,6 +27,7 @@ logger = structlog.get_logger(__name__)
 ERROR_CODES = {
     RunStatus.cancelled: "cancelled",
     RunStatus.interrupted: "interrupted",
+    RunStatus.blocked: "guardrail_blocked",
 }
 
 
@@ -134,6 +136,11 @@ class RunExecutor:
             else:
                 status, error = RunStatus.cancelled, "Run cancelled"
             await asyncio.shield(self._end(execution, status, outcome, error))
+            return
+        except GuardrailBlockedError as blocked:
+            logger.info("agent.guardrail_blocked", rule=blocked.rule, stage=blocked.stage)
+            message = f"Blocked by the {blocked.rule} guardrail: {blocked.message}"
+            await self._end(execution, RunStatus.blocked, outcome, message, "guardrail_blocked")
             return
         except GraphRecursionError:
             limit = self.settings.AGENT_RECURSION_LIMIT
