@@ -155,6 +155,14 @@ def test_backend_and_prestart_share_one_image_built_from_the_dockerfile() -> Non
     assert backend["environment"]["RUN_PRESTART"] == "false"
 
 
+def test_worker_runs_the_worker_command_from_the_backend_image() -> None:
+    backend, worker = services()["backend"], services()["worker"]
+    assert worker["image"] == backend["image"] and worker["build"] == backend["build"]
+    assert worker["command"] == ["python", "-m", "app.worker"]
+    assert {"redis", "postgres", "prestart"} <= set(worker["depends_on"])
+    assert worker["environment"]["REDIS_URL"] == backend["environment"]["REDIS_URL"]
+
+
 def test_watch_syncs_code_and_rebuilds_on_lock_changes() -> None:
     watch = services()["backend"]["develop"]["watch"]
     actions = {rule["path"]: rule["action"] for rule in watch}
