@@ -356,6 +356,7 @@ class ApprovalPublic(BaseModel):
     args: dict[str, Any]
     edited_args: dict[str, Any] | None = None
     reason: str
+    data_flow: DataFlow | None = None
     status: str
     comment: str | None = None
     decided_by: uuid.UUID | None = None

@@ -39,6 +39,8 @@ class AgentApproval(SQLModel, table=True):
     tool: str = Field(max_length=100)
     args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     edited_args: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Where an outbound call would go and what it would carry (shown on the approval card).
+    data_flow: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reason: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default=ApprovalStatus.pending, max_length=16)
     comment: str | None = Field(default=None, sa_column=Column(Text))

@@ -129,6 +129,8 @@ async def test_approved_call_goes_out_with_the_data_shown(lab, fresh_client_fact
             )
         ).json()
         assert listed["data"][0]["args"]["url"] == pending["data_flow"]["url"]
+        # The audit record keeps what the card showed.
+        assert listed["data"][0]["data_flow"] == pending["data_flow"]
         assert lab.hits == []
         done = await client.post(
             f"{API}/agent/threads/{run['thread_id']}/approvals/{pending['approval_id']}",

@@ -471,6 +471,7 @@ export type ApprovalPublic = {
      * Reason
      */
     reason: string;
+    data_flow?: DataFlow | null;
     /**
      * Status
      */

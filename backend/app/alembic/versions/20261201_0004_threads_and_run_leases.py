@@ -1,4 +1,4 @@
-"""threads as records, run leases
+"""threads as records, run leases, approval data flow
 
 Revision ID: 0004
 Revises: 0003
@@ -53,6 +53,9 @@ def upgrade() -> None:
             sa.Column("worker_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
         )
 
+    with op.batch_alter_table("agent_approval", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("data_flow", sa.JSON(), nullable=True))
+
     run = sa.table(
         "agent_run",
         sa.column("thread_id", sa.Uuid()),
@@ -83,6 +86,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("agent_approval", schema=None) as batch_op:
+        batch_op.drop_column("data_flow")
     with op.batch_alter_table("agent_run", schema=None) as batch_op:
         batch_op.drop_column("worker_id")
         batch_op.drop_column("lease_expires_at")

@@ -156,6 +156,7 @@ async def pause(
                 tool=pending.tool,
                 args=pending.args,
                 reason=pending.reason,
+                data_flow=pending.data_flow.model_dump(mode="json") if pending.data_flow else None,
                 expires_at=utcnow() + timedelta(minutes=config.APPROVAL_TIMEOUT_MINUTES),
             ),
         )
