@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -208,3 +209,84 @@ async def test_prestart_main_in_process() -> None:
     async with SessionMaker() as session:
         statement = select(func.count()).select_from(User).where(User.is_superuser)
         assert (await session.exec(statement)).one() == 1
+
+
+def test_threads_are_back_filled_from_the_run_log(fresh_database_url: str) -> None:
+    """0004 makes one thread per live thread id: owner and title from its first run."""
+    import sqlalchemy as sa
+
+    from app.models.common import UTCDateTime
+
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0003")
+    owner, other = uuid.uuid4(), uuid.uuid4()
+    live, deleted = uuid.uuid4(), uuid.uuid4()
+    user = sa.table(
+        "user",
+        *(sa.column(n, sa.Uuid()) for n in ("id",)),
+        sa.column("email", sa.String()),
+        sa.column("is_active", sa.Boolean()),
+        sa.column("is_superuser", sa.Boolean()),
+        sa.column("hashed_password", sa.String()),
+        sa.column("created_at", UTCDateTime()),
+    )
+    run = sa.table(
+        "agent_run",
+        *(sa.column(n, sa.Uuid()) for n in ("id", "user_id", "thread_id")),
+        *(sa.column(n, sa.String()) for n in ("input", "status")),
+        *(sa.column(n, sa.Integer()) for n in ("prompt_tokens", "completion_tokens")),
+        *(sa.column(n, sa.Integer()) for n in ("total_tokens", "tool_call_count")),
+        sa.column("thread_deleted", sa.Boolean()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("tool_calls", sa.JSON()),
+        sa.column("metadata", sa.JSON()),
+    )
+    day = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    rows = [
+        (live, owner, "  first   message\nof the thread ", "success", False, 0),
+        (live, owner, "second", "awaiting_approval", False, 1),
+        (deleted, other, "gone", "success", True, 2),
+    ]
+    engine = create_engine(sync_url(fresh_database_url))
+    try:
+        with engine.begin() as connection:
+            for user_id in (owner, other):
+                connection.execute(
+                    user.insert().values(
+                        id=user_id,
+                        email=f"{user_id}@example.com",
+                        is_active=True,
+                        is_superuser=False,
+                        hashed_password="x",
+                        created_at=day,
+                    )
+                )
+            for thread_id, user_id, message, status, was_deleted, offset in rows:
+                connection.execute(
+                    run.insert().values(
+                        id=uuid.uuid4(),
+                        user_id=user_id,
+                        thread_id=thread_id,
+                        input=message,
+                        status=status,
+                        prompt_tokens=0,
+                        completion_tokens=0,
+                        total_tokens=0,
+                        tool_call_count=0,
+                        thread_deleted=was_deleted,
+                        created_at=day + timedelta(days=offset),
+                        tool_calls=[],
+                        metadata={},
+                    )
+                )
+        command.upgrade(config, "head")
+        thread = sa.table(
+            "agent_thread",
+            *(sa.column(n, sa.Uuid()) for n in ("id", "user_id")),
+            *(sa.column(n, sa.String()) for n in ("title", "status")),
+        )
+        with engine.connect() as connection:
+            threads = [tuple(row) for row in connection.execute(sa.select(thread)).all()]
+    finally:
+        engine.dispose()
+    assert threads == [(live, owner, "first message of the thread", "interrupted")]
