@@ -6,62 +6,18 @@ user, spread over two workers — the 61st gets 429 with Retry-After; a second u
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.postgres import free_port
+from tests.support.processes import start_api, wait_healthy
 from tests.support.redis import RedisServer
 from tests.utils import API, create_user_and_login
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
 LIMIT = 60
-
-
-def start_worker(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`uvicorn app.main:app` on loopback.
-
-    `--no-proxy-headers` as in scripts/serve_production.py: client IPs come from TRUSTED_PROXIES.
-    """
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--no-proxy-headers",
-            ],
-            cwd=BACKEND_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    """Wait until the worker's health check answers."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"worker exited ({process.returncode}): {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{API}/utils/health-check/").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError(f"worker did not start: {log.read_text()[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +35,7 @@ def workers(redis_server: RedisServer, tmp_path_factory) -> Iterator[list[str]]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for n, port in enumerate(ports):
-            processes.append(start_worker(port, env, logs / f"worker{n}.log"))
+            processes.append(start_api(port, env, logs / f"worker{n}.log"))
         for n, (process, port) in enumerate(zip(processes, ports, strict=True)):
             wait_healthy(process, port, logs / f"worker{n}.log")
         yield [f"http://127.0.0.1:{port}{API}" for port in ports]
