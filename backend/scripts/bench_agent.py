@@ -1,16 +1,29 @@
-"""Benchmark the agent API on PostgreSQL with one uvicorn worker.
+"""Benchmark the agent API's run path on PostgreSQL: embedded worker, and Redis + a worker.
 
-The model is served over HTTP by the zero-latency OpenAI-compatible test stub, so the real
-client path (langchain-openai → httpx → stub) is measured. Everything runs on loopback and
-every phase is bounded in count and time.
+The model is served over HTTP by the OpenAI-compatible test stub, so the real client path
+(langchain-openai → httpx → stub) is measured. Everything runs on loopback and every phase is
+bounded in count and time.
 
     cd backend && uv run python scripts/bench_agent.py [--sequential 200] [--concurrency 50]
-        [--duration 20] [--streams 200] [--stream-latency-ms 2000]
+        [--duration 20] [--streams 1000] [--stream-latency-ms 2000] [--rejoin 50]
+        [--phases embedded,split,streams]
 
-Reports: sequential latency and server overhead p50/p99 (latency minus the stub's own time
-answering the run's model calls), closed-loop runs/s with N clients plus server CPU ms per run,
-and concurrent SSE streams with simulated model latency: time to first event p50/p99,
-completions, errors and the server's peak RSS.
+Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
+
+- embedded: the API runs the agent itself (in-process taskiq worker, no Redis), zero-latency
+  stub: sequential latency and server overhead p50/p99 (latency minus the stub's own time
+  answering the run's model calls), closed-loop runs/s with N clients plus server CPU ms per
+  run, and the rejoin cost (reconnect with Last-Event-ID → first replayed event).
+- split: the same measurements with Redis configured, the API not executing runs
+  (AGENT_INPROCESS_WORKER=false) and one `python -m app.worker` process; CPU per run is
+  reported for the API, the worker and redis-server separately.
+- streams: N concurrent SSE streams on the split configuration with simulated model latency:
+  time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
+  RSS.
+
+Child processes get RLIMIT_NOFILE raised to the hard limit; their logs go to a temporary
+directory whose path the report names (never deleted). Users are inserted straight into the
+database and their tokens signed here, so setup costs the API no Argon2 time or memory.
 """
 
 import argparse
@@ -18,10 +31,14 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +47,13 @@ import httpx
 BACKEND = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BACKEND))
 
-from tests.support.postgres import free_port, start_postgres  # noqa: E402
+from tests.support.postgres import PostgresServer, free_port, start_postgres  # noqa: E402
+from tests.support.redis import RedisServer, start_redis  # noqa: E402
 
 PASSWORD = "bench-admin-password-123"
+ACTIVE = ("pending", "running")
+UVICORN = ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN += ["--no-access-log", "--log-level", "warning"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -52,8 +73,19 @@ def peak_rss_mb(pid: int) -> float:
     """The process's peak resident set size (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+            return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def load() -> str:
+    """The 1/5/15-minute load averages."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def raise_nofile() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit (1,000 streams need more than 1,024 fds)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -69,88 +101,187 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise TimeoutError(url)
 
 
-def start_stub(latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    """The OpenAI-compatible stub in auto mode."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fakes.openai_server",
-            "--port",
-            str(port),
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        cwd=BACKEND,
-        stdout=subprocess.DEVNULL,
-    )
-    wait_http(f"http://127.0.0.1:{port}/v1/models")
-    return proc, f"http://127.0.0.1:{port}/v1"
+@dataclass
+class Cluster:
+    """The processes of one phase and where their logs go."""
+
+    logs: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> int:
+        """Start `python args...` in the backend directory, output to logs/<name>.log."""
+        log = (self.logs / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=BACKEND,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=raise_nofile,
+        )
+        return self.procs[name].pid
+
+    def stub(self, name: str, latency_ms: int) -> str:
+        """The OpenAI-compatible stub in auto mode; its base URL."""
+        port = free_port()
+        self.spawn(
+            name,
+            [
+                "-m",
+                "tests.fakes.openai_server",
+                "--port",
+                str(port),
+                "--latency-ms",
+                str(latency_ms),
+            ],
+        )
+        wait_http(f"http://127.0.0.1:{port}/v1/models")
+        return f"http://127.0.0.1:{port}/v1"
+
+    def api(self, env: dict[str, str]) -> str:
+        """One uvicorn worker; its base URL."""
+        port = free_port()
+        self.spawn(
+            "api",
+            [*UVICORN, "--port", str(port)],
+            env,
+        )
+        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
+        return f"http://127.0.0.1:{port}"
+
+    def worker(self, env: dict[str, str]) -> None:
+        """`python -m app.worker` (ready once a probe run succeeds)."""
+        self.spawn("worker", ["-m", "app.worker"], env)
+
+    def pid(self, name: str) -> int:
+        """The pid of a started process."""
+        return self.procs[name].pid
+
+    def stop(self, name: str) -> None:
+        """SIGINT, then wait (SIGKILL after 20 s)."""
+        proc = self.procs.pop(name)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop_all(self) -> None:
+        """Stop the API first, then the worker, then the stubs."""
+        for name in sorted(self.procs, key=lambda n: (n != "api", n != "worker")):
+            self.stop(name)
 
 
-def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """One uvicorn worker, production settings."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+def new_database(server: PostgresServer, name: str, env: dict[str, str]) -> dict[str, str]:
+    """A fresh, migrated database; the env that points at it."""
+    import psycopg
+
+    with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    env = env | {"DATABASE_URL": server.url(name)}
+    subprocess.run(
+        [sys.executable, "-m", "app.prestart"],
         cwd=BACKEND,
         env=env,
+        check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
-    return proc, f"http://127.0.0.1:{port}"
+    return env
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then wait."""
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def make_users(env: dict[str, str], count: int) -> list[dict[str, str]]:
+    """`count` normal users inserted straight into the database (one shared password hash),
+    with access tokens signed by the bench's SECRET_KEY: setting up 1,000 users then costs no
+    Argon2 time in the API (nor its ~64 MB per hash in the API's peak RSS)."""
+    import jwt
+    import psycopg
 
-
-async def login(base: str) -> dict[str, str]:
-    """Bearer headers for the first superuser."""
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post(
-            "/api/v1/login/access-token",
-            data={"username": "admin@example.com", "password": PASSWORD},
-        )
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-async def user_tokens(base: str, admin: dict[str, str], count: int) -> list[dict[str, str]]:
-    """`count` normal users (one per concurrent client, as real traffic would be)."""
-    tokens = []
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-        for i in range(count):
-            email, password = f"bench{i}@example.com", "bench-password-123"
-            await http.post(
-                "/api/v1/users/", json={"email": email, "password": password}, headers=admin
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = [
+            row[0]
+            for row in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'user'"
             )
-            response = await http.post(
-                "/api/v1/login/access-token", data={"username": email, "password": password}
+        ]
+        copied = [c for c in columns if c not in ("id", "email", "is_superuser")]
+        ids = [
+            str(row[0])
+            for row in conn.execute(
+                f'INSERT INTO "user" (id, email, is_superuser, {", ".join(copied)}) '
+                f"SELECT gen_random_uuid(), 'bench' || n || '@example.com', false, "
+                f'{", ".join(copied)} FROM "user", generate_series(1, %s) AS n '
+                "WHERE email = 'admin@example.com' RETURNING id",
+                (count,),
             )
-            response.raise_for_status()
-            tokens.append({"Authorization": f"Bearer {response.json()['access_token']}"})
-    return tokens
+        ]
+    expires = int(time.time()) + 24 * 3600
+    return [
+        {
+            "Authorization": "Bearer "
+            + jwt.encode({"exp": expires, "sub": user_id}, env["SECRET_KEY"])
+        }
+        for user_id in ids
+    ]
+
+
+def admin_token(env: dict[str, str]) -> dict[str, str]:
+    """Bearer headers for the first superuser (signed here, no login)."""
+    import jwt
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        row = conn.execute("""SELECT id FROM "user" WHERE email = 'admin@example.com'""").fetchone()
+    assert row is not None
+    token = jwt.encode({"exp": int(time.time()) + 24 * 3600, "sub": str(row[0])}, env["SECRET_KEY"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def probe(base: str, headers: dict[str, str]) -> None:
+    """Wait until a run succeeds end to end (the worker is consuming)."""
+    deadline = time.monotonic() + 90
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        while time.monotonic() < deadline:
+            try:
+                response = await http.post(
+                    "/api/v1/agent/run", json={"message": "hello"}, headers=headers
+                )
+                if response.status_code == 200 and response.json().get("status") == "success":
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.5)
+    raise TimeoutError("no run succeeded: is the worker consuming?")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event."""
+
+    id: str | None
+    type: str | None
+    data: dict[str, Any]
+
+
+async def sse(response: httpx.Response) -> AsyncIterator[Event]:
+    """The events of an SSE response (comments such as pings skipped)."""
+    event_id: str | None = None
+    event_type: str | None = None
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if not line:
+            if data:
+                yield Event(event_id, event_type, json.loads("\n".join(data)))
+            event_id, event_type, data = None, None, []
+        elif line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("event:"):
+            event_type = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
 
 
 async def sequential(
@@ -194,7 +325,12 @@ async def sequential(
 
 
 async def closed_loop(
-    base: str, users: list[dict[str, str]], clients: int, duration: float, pid: int, message: str
+    base: str,
+    users: list[dict[str, str]],
+    clients: int,
+    duration: float,
+    pids: dict[str, int],
+    message: str,
 ) -> dict[str, Any]:
     """`clients` concurrent clients, each sending its next run when the last one returns."""
     done = errors = 0
@@ -215,9 +351,11 @@ async def closed_loop(
             errors += not ok
 
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-        cpu_before, wall_before = cpu_seconds(pid), time.perf_counter()
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        wall_before = time.perf_counter()
         await asyncio.gather(*(client(http, users[i % len(users)]) for i in range(clients)))
-        cpu_after, wall = cpu_seconds(pid), time.perf_counter() - wall_before
+        wall = time.perf_counter() - wall_before
+        cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
     return {
         "message": message,
         "clients": clients,
@@ -225,49 +363,190 @@ async def closed_loop(
         "runs": done,
         "errors": errors,
         "runs_per_second": round(done / wall, 1),
-        "server_cpu_ms_per_run": round((cpu_after - cpu_before) * 1000 / max(done, 1), 2),
+        "cpu_ms_per_run": {
+            name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(done, 1), 2)
+            for name in pids
+        },
     }
 
 
-async def streams(base: str, users: list[dict[str, str]], count: int, pid: int) -> dict[str, Any]:
-    """`count` concurrent SSE streams; time to first event and completions."""
+async def streams(
+    base: str, users: list[dict[str, str]], count: int, pids: dict[str, int]
+) -> dict[str, Any]:
+    """`count` concurrent SSE streams, all started at once; time to first event, completions."""
     first_event: list[float] = []
-    completed = errors = 0
+    completed = 0
+    failures: dict[str, int] = {}
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    timeout = httpx.Timeout(300, connect=60, pool=120)
+
+    def failed(reason: str) -> None:
+        failures[reason] = failures.get(reason, 0) + 1
 
     async def one(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        nonlocal completed, errors
+        nonlocal completed
         start = time.perf_counter()
-        seen_first = False
+        ended = first_seen = False
         try:
             async with http.stream(
                 "POST", "/api/v1/agent/run/stream", json={"message": "hello"}, headers=headers
             ) as response:
-                async for line in response.aiter_lines():
-                    if line.startswith("data:"):
-                        if not seen_first:
-                            first_event.append((time.perf_counter() - start) * 1000)
-                            seen_first = True
-                        event = json.loads(line[5:])
-                        if event["type"] == "run_completed" and event["status"] == "success":
+                if response.status_code != 200:
+                    failed(f"HTTP {response.status_code}: {(await response.aread())[:200]!r}")
+                    return
+                async for event in sse(response):
+                    if not first_seen:
+                        first_event.append((time.perf_counter() - start) * 1000)
+                        first_seen = True
+                    if event.type == "run_completed":
+                        ended = True
+                        if event.data.get("status") == "success":
                             completed += 1
-                        elif event["type"] == "error":
-                            errors += 1
-        except httpx.HTTPError:
-            errors += 1
+                        else:
+                            failed(f"run_completed {event.data.get('status')}")
+                    elif event.type == "error":
+                        ended = True
+                        failed(f"error {event.data.get('code')}: {event.data.get('message')}")
+            if not ended:
+                failed("stream ended without a last event")
+        except httpx.HTTPError as exc:
+            failed(f"{type(exc).__name__}: {exc}"[:200])
 
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as http:
         start = time.perf_counter()
         await asyncio.gather(*(one(http, users[i % len(users)]) for i in range(count)))
         wall = time.perf_counter() - start
     return {
         "streams": count,
         "completed": completed,
-        "errors": errors,
+        "errors": sum(failures.values()),
+        "failures": failures,
         "seconds": round(wall, 1),
         "first_event_p50_ms": round(percentile(first_event, 50), 1) if first_event else None,
         "first_event_p99_ms": round(percentile(first_event, 99), 1) if first_event else None,
-        "server_peak_rss_mb": round(peak_rss_mb(pid), 1),
+        "peak_rss_mb": {name: peak_rss_mb(pid) for name, pid in pids.items()},
+    }
+
+
+async def rejoin(
+    base: str, users: list[dict[str, str]], count: int, read_first: int = 2
+) -> dict[str, Any]:
+    """Rejoin cost: `count` runs started with on_disconnect=continue, left after `read_first`
+    events, then rejoined with Last-Event-ID once each run has ended (its remaining events are
+    in the log): time from sending the reconnect to the first replayed event. Measured one at
+    a time, then all `count` at once; every replay is checked (later ids only, no duplicates,
+    ends with a successful run_completed)."""
+    left: list[tuple[dict[str, str], str, str]] = []  # headers, run id, last event id
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+    problems: dict[str, int] = {}
+
+    def problem(reason: str) -> None:
+        problems[reason] = problems.get(reason, 0) + 1
+
+    async def start(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        run_id = last_id = None
+        seen = 0
+        async with http.stream(
+            "POST",
+            "/api/v1/agent/run/stream",
+            json={"message": "hello", "on_disconnect": "continue"},
+            headers=headers,
+        ) as response:
+            async for event in sse(response):
+                run_id = run_id or event.data.get("run_id")
+                last_id = event.id
+                seen += 1
+                if seen >= read_first:
+                    break  # leaving the block drops the connection
+        if run_id and last_id:
+            left.append((headers, str(run_id), last_id))
+        else:
+            problem("start: no run id or event id")
+
+    async def ended(http: httpx.AsyncClient, headers: dict[str, str], run_id: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            response = await http.get(f"/api/v1/agent/runs/{run_id}", headers=headers)
+            if response.status_code == 200 and response.json()["status"] not in ACTIVE:
+                if response.json()["status"] != "success":
+                    problem(f"run ended {response.json()['status']}")
+                return
+            await asyncio.sleep(0.1)
+        problem("run still active after 60 s")
+
+    async def join(
+        http: httpx.AsyncClient, headers: dict[str, str], run_id: str, last_id: str
+    ) -> float | None:
+        first: float | None = None
+        ids: list[str] = []
+        complete = False
+        start = time.perf_counter()
+        async with http.stream(
+            "GET",
+            f"/api/v1/agent/runs/{run_id}/stream",
+            headers=headers | {"Last-Event-ID": last_id},
+        ) as response:
+            if response.status_code != 200:
+                problem(f"join HTTP {response.status_code}")
+                return None
+            async for event in sse(response):
+                if first is None:
+                    first = (time.perf_counter() - start) * 1000
+                ids.append(event.id or "")
+                complete = event.type == "run_completed" and event.data["status"] == "success"
+        if last_id in ids or len(set(ids)) != len(ids) or not complete:
+            problem("replay: repeated ids, the last seen id again, or no successful end")
+        return first
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        await asyncio.gather(*(start(http, users[i % len(users)]) for i in range(count)))
+        await asyncio.gather(*(ended(http, h, run_id) for h, run_id, _ in left))
+        one_by_one = [await join(http, *entry) for entry in left]
+        at_once = await asyncio.gather(*(join(http, *entry) for entry in left))
+    one = [ms for ms in one_by_one if ms is not None]
+    many = [ms for ms in at_once if ms is not None]
+    return {
+        "runs": count,
+        "left_after_events": read_first,
+        "problems": problems,
+        "one_at_a_time_p50_ms": round(percentile(one, 50), 1) if one else None,
+        "one_at_a_time_p99_ms": round(percentile(one, 99), 1) if one else None,
+        f"{count}_at_once_p50_ms": round(percentile(many, 50), 1) if many else None,
+        f"{count}_at_once_p99_ms": round(percentile(many, 99), 1) if many else None,
+    }
+
+
+def redis_calls(url: str, *, reset: bool = False) -> dict[str, int]:
+    """Redis's command counts (INFO commandstats) since the last reset."""
+    from redis import Redis
+
+    with Redis.from_url(url) as client:
+        if reset:
+            client.config_resetstat()
+            return {}
+        stats = client.info("commandstats")
+    return {
+        name.removeprefix("cmdstat_"): int(value["calls"])
+        for name, value in sorted(stats.items(), key=lambda item: -int(item[1]["calls"]))
+    }
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next(
+        (line.split(":", 1)[1].strip() for line in lscpu.splitlines() if "Model name" in line),
+        "?",
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=BACKEND, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": f"{platform.machine()}, {os.cpu_count()} cores, {model}",
+        "memory_gib": f"{mem_kb / 1024 / 1024:.1f}",
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "commit": commit,
     }
 
 
@@ -279,74 +558,110 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--streams", type=int, default=200)
+    parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--stream-latency-ms", type=int, default=2000)
+    parser.add_argument("--rejoin", type=int, default=50)
+    parser.add_argument("--users", type=int, default=50, help="users of the closed loop")
+    parser.add_argument("--stream-users", type=int, default=0, help="default: one per stream")
+    parser.add_argument("--db-pool", type=int, default=20, help="DB_POOL_SIZE = DB_MAX_OVERFLOW")
+    parser.add_argument("--phases", default="embedded,split,streams")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    raise_nofile()  # the client holds one connection per stream
 
+    logs = Path(tempfile.mkdtemp(prefix="bench-agent-"))
     server = start_postgres()
-    procs: list[subprocess.Popen[bytes]] = []
+    redis: RedisServer | None = None
+    report: dict[str, Any] = {"machine": machine(), "logs": str(logs)}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "FIRST_SUPERUSER_PASSWORD": PASSWORD,
+        "LLM_MODEL_PROVIDER": "openai",
+        "OPENAI_API_KEY": "bench",
+        "LLM_MODEL_NAME": "stub-model",
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_ENABLED": "false",
+        "LANGFUSE_ENABLED": "false",
+        "FRONTEND_DIST_DIR": "",
+        "DB_POOL_SIZE": str(args.db_pool),
+        "DB_MAX_OVERFLOW": str(args.db_pool),
+        "CHECKPOINT_POOL_MAX_SIZE": "20",
+        "AGENT_MAX_CONCURRENT_RUNS_PER_USER": "0",
+    }
+    cluster = Cluster(logs)
     try:
-        import psycopg
+        fast = cluster.stub("stub", 0)
+        stats_url = fast.removesuffix("/v1") + "/stats"
+        if phases & {"split", "streams"}:
+            redis = start_redis(idle_timeout=0)
 
-        with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-        env = os.environ | {
-            "APP_ENV": "production",
-            "SECRET_KEY": "bench-" + "k" * 40,
-            "DATABASE_URL": server.url("bench"),
-            "FIRST_SUPERUSER_PASSWORD": PASSWORD,
-            "LLM_MODEL_PROVIDER": "openai",
-            "OPENAI_API_KEY": "bench",
-            "LLM_MODEL_NAME": "stub-model",
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_ENABLED": "false",
-            "LANGFUSE_ENABLED": "false",
-            "FRONTEND_DIST_DIR": "",
-            "DB_POOL_SIZE": "20",
-            "DB_MAX_OVERFLOW": "20",
-            "CHECKPOINT_POOL_MAX_SIZE": "20",
-        }
-        subprocess.run(
-            [sys.executable, "-m", "app.prestart"],
-            cwd=BACKEND,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        stub, stub_url = start_stub(0)
-        procs.append(stub)
-        app, base = start_app(env | {"OPENAI_BASE_URL": stub_url})
-        procs.append(app)
-        headers = asyncio.run(login(base))
-        users = asyncio.run(user_tokens(base, headers, max(args.concurrency, args.streams)))
-        report: dict[str, Any] = {
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
-            "sequential": [
-                asyncio.run(
-                    sequential(
-                        base, stub_url.removesuffix("/v1") + "/stats", headers, args.sequential, m
-                    )
-                )
+        async def measure(base: str, env: dict[str, str], pids: dict[str, int]) -> dict[str, Any]:
+            admin = admin_token(env)
+            users = make_users(env, args.users)
+            await probe(base, admin)
+            result: dict[str, Any] = {"load_before": load()}
+            result["sequential"] = [
+                await sequential(base, stats_url, admin, args.sequential, m)
                 for m in ("hello", "show my items")
-            ],
-            "closed_loop": [
-                asyncio.run(closed_loop(base, users, args.concurrency, args.duration, app.pid, m))
+            ]
+            result["closed_loop"] = [
+                await closed_loop(base, users, args.concurrency, args.duration, pids, m)
                 for m in ("hello", "show my items")
-            ],
-        }
-        stop(app)
-        procs.remove(app)
-        slow_stub, slow_url = start_stub(args.stream_latency_ms)
-        procs.append(slow_stub)
-        app, base = start_app(env | {"OPENAI_BASE_URL": slow_url})
-        procs.append(app)
-        report["streams"] = asyncio.run(streams(base, users, args.streams, app.pid))
-        report["streams"]["simulated_model_latency_ms_per_call"] = args.stream_latency_ms
+            ]
+            if args.rejoin:
+                result["rejoin"] = await rejoin(base, users, args.rejoin)
+            result["load_after"] = load()
+            return result
+
+        if "embedded" in phases:
+            env = new_database(server, "bench_embedded", base_env) | {"OPENAI_BASE_URL": fast}
+            base = cluster.api(env)
+            report["embedded"] = asyncio.run(measure(base, env, {"api": cluster.pid("api")}))
+            cluster.stop("api")
+
+        if "split" in phases and redis is not None:
+            env = new_database(server, "bench_split", base_env) | {
+                "REDIS_URL": redis.url,
+                "OPENAI_BASE_URL": fast,
+            }
+            cluster.worker(env)
+            base = cluster.api(env | {"AGENT_INPROCESS_WORKER": "false"})
+            pids = {"api": cluster.pid("api"), "worker": cluster.pid("worker")}
+            if redis.executor.process is not None:
+                pids["redis"] = redis.executor.process.pid
+            report["split"] = asyncio.run(measure(base, env, pids))
+            cluster.stop("api")
+            cluster.stop("worker")
+
+        if "streams" in phases and redis is not None:
+            slow = cluster.stub("slow-stub", args.stream_latency_ms)
+            env = new_database(server, "bench_streams", base_env) | {
+                "REDIS_URL": redis.url,
+                "OPENAI_BASE_URL": slow,
+                "AGENT_WORKER_CONCURRENCY": str(max(args.streams, 200)),
+            }
+            cluster.worker(env)
+            base = cluster.api(env | {"AGENT_INPROCESS_WORKER": "false"})
+            pids = {"api": cluster.pid("api"), "worker": cluster.pid("worker")}
+            users = make_users(env, args.stream_users or args.streams)
+
+            async def stream_phase() -> dict[str, Any]:
+                await probe(base, admin_token(env))
+                before = load()
+                result = await streams(base, users, args.streams, pids)
+                return result | {"load_before": before, "load_after": load()}
+
+            redis_calls(redis.url, reset=True)
+            report["streams"] = asyncio.run(stream_phase())
+            report["streams"]["redis_calls"] = redis_calls(redis.url)
+            report["streams"]["simulated_model_latency_ms_per_call"] = args.stream_latency_ms
+            report["streams"]["users"] = len(users)
         print(json.dumps(report, indent=2))
     finally:
-        for proc in procs:
-            stop(proc)
+        cluster.stop_all()
+        if redis is not None:
+            redis.close()
         server.stop()
 
 
