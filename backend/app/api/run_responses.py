@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.agents.schemas import AgentRunResult, AgentStreamEnvelope, ErrorEvent
@@ -44,9 +45,15 @@ def event_stream(
             async for event in streams.follow(runtime, run_id, cursor, joining=joining):
                 yield ServerSentEvent(data=event.data, event=event.type, id=event.id)
             ended = True
-        except QueueUnavailableError as exc:  # the stream ends with an event, not a dropped line
+        except (QueueUnavailableError, SQLAlchemyTimeoutError) as exc:
+            # The stream ends with an event, not a dropped line; retrying later may work.
             ended = True
-            error = ErrorEvent(code="unavailable", message=exc.message, run_id=run_id)
+            message = (
+                exc.message
+                if isinstance(exc, QueueUnavailableError)
+                else "The service is busy, please retry shortly"
+            )
+            error = ErrorEvent(code="unavailable", message=message, run_id=run_id)
             yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
         except Exception:
             ended = True

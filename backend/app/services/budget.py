@@ -89,6 +89,8 @@ async def check_agent_budgets(
 ) -> None:
     """Raise BudgetExceededError (429) when the user may not start another run now."""
     now = now or datetime.now(UTC)
+    if config.AGENT_DAILY_TOKEN_BUDGET <= 0 and config.AGENT_MAX_CONCURRENT_RUNS_PER_USER <= 0:
+        return  # both budgets off: nothing to count, no lock to take
     await lock_user_budget(session, user_id)
     if config.AGENT_DAILY_TOKEN_BUDGET > 0:
         used = await tokens_used_today(session, user_id, now)

@@ -12,6 +12,7 @@ keeps a thousand open streams on one Redis connection instead of a thousand.
 import asyncio
 import contextlib
 import re
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -28,6 +29,7 @@ from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
 TERMINAL_TYPES = frozenset({"run_completed", "error"})
+POOL_SIZE = 64  # Redis connections of one process's event log
 REDIS_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
@@ -182,21 +184,32 @@ class RedisEventLog(EventLog):
     def __init__(self, url: str, *, max_len: int, ttl_seconds: int, live_ttl_seconds: int) -> None:
         # Its own client: the tail loop blocks up to TAIL_BLOCK_MS, longer than the shared
         # client's short socket timeout allows.
-        self.redis: Any = Redis.from_url(
+        # A blocking pool: a thousand streams reading at once queue for a connection instead of
+        # failing with "Too many connections".
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=POOL_SIZE,
+            timeout=10,
             socket_timeout=5,
             socket_connect_timeout=2,
             decode_responses=True,
             **RESILIENT,
         )
+        self.redis: Any = Redis(connection_pool=pool)
         self._max_len = max_len
         self._ttl = ttl_seconds
         self._live_ttl = live_ttl_seconds
         self._waiters: dict[uuid.UUID, set[asyncio.Event]] = defaultdict(set)
+        self._wanted: dict[uuid.UUID, float] = {}  # run → when someone last waited on it
         self._cursors: dict[uuid.UUID, str] = {}
         self._tail: asyncio.Task[None] | None = None
+        # The tail's XREAD also watches this process's own "doorbell" stream: a run that gets
+        # its first waiter rings it, so the blocking read restarts with that run included.
+        self._doorbell = f"agent:tail:{uuid.uuid4().hex}"
+        self._doorbell_cursor = "0-0"
 
-    TAIL_BLOCK_MS = 1000
+    TAIL_BLOCK_MS = 5000
+    KEEP_WATCHING_S = 10.0  # a run stays in the tail's read this long after its last waiter
 
     @staticmethod
     def _key(run_id: uuid.UUID) -> str:
@@ -246,12 +259,16 @@ class RedisEventLog(EventLog):
     async def wait(self, run_id: uuid.UUID, after: str | None, wait_s: float) -> None:
         woken = asyncio.Event()
         self._waiters[run_id].add(woken)
+        new = run_id not in self._wanted
+        self._wanted[run_id] = time.monotonic()
         cursor = after or "0-0"
         known = self._cursors.get(run_id)
         if known is None or _id_key(known) < _id_key(cursor):
             self._cursors[run_id] = cursor
         if self._tail is None or self._tail.done():
             self._tail = asyncio.create_task(self._tail_forever())
+        elif new:
+            await self._ring()
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), wait_s)
@@ -261,16 +278,23 @@ class RedisEventLog(EventLog):
                 waiters.discard(woken)
                 if not waiters:
                     del self._waiters[run_id]
+                    self._wanted[run_id] = time.monotonic()
+
+    async def _ring(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await _once_more(self.redis.xadd, self._doorbell, {"r": "1"}, maxlen=5)
+            await self.redis.expire(self._doorbell, 600)
 
     async def _tail_forever(self) -> None:
         """Block on XREAD for every run with waiters; wake them when their stream grows."""
-        while self._waiters:
-            for run_id in list(self._cursors):
-                if run_id not in self._waiters:
-                    del self._cursors[run_id]
-            streams = {
-                self._key(r): self._cursors.setdefault(r, "0-0") for r in list(self._waiters)
-            }
+        while self._wanted:
+            idle_since = time.monotonic() - self.KEEP_WATCHING_S
+            for run_id, wanted_at in list(self._wanted.items()):
+                if run_id not in self._waiters and wanted_at < idle_since:
+                    del self._wanted[run_id]
+                    self._cursors.pop(run_id, None)
+            streams = {self._key(r): self._cursors.setdefault(r, "0-0") for r in self._wanted}
+            streams[self._doorbell] = self._doorbell_cursor
             try:
                 found = await self.redis.xread(streams, block=self.TAIL_BLOCK_MS, count=100)
             except (RedisError, OSError):
@@ -278,6 +302,9 @@ class RedisEventLog(EventLog):
                 await asyncio.sleep(0.5)
                 continue
             for key, entries in found or []:
+                if key == self._doorbell:
+                    self._doorbell_cursor = entries[-1][0]
+                    continue
                 run_id = uuid.UUID(key.split(":")[2])
                 self._cursors[run_id] = entries[-1][0]
                 for waiter in self._waiters.get(run_id, ()):
@@ -308,6 +335,8 @@ class RedisEventLog(EventLog):
         return str(cursor) if cursor else None
 
     async def close(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(self._doorbell)
         if self._tail is not None:
             self._tail.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -56,6 +56,7 @@ class RunQueue:
                 idle_timeout=int(config.AGENT_RUN_LEASE_SECONDS * 2000),
                 unacknowledged_lock_timeout=30,
                 xread_block=1000,
+                max_connection_pool_size=100,
                 **RESILIENT,
             )
         else:

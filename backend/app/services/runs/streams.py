@@ -15,8 +15,10 @@ from app.services.runs.worker import terminal_event
 if TYPE_CHECKING:
     from app.services.runs.runtime import RunRuntime
 
-WAIT_S = 1.0  # longest wait for news before looking again
-CHECK_EVERY_S = 2.0  # how often a quiet stream looks at the run log
+WAIT_S = 5.0  # longest wait for news before looking again
+# How often a quiet stream looks at the run log, in case its run ended with no last event in
+# the log (the sweep and cancels log one, so this is the rare path: keep it off the hot path).
+CHECK_EVERY_S = 10.0
 # The worker records a run's end, then logs its last event: only a run that ended longer ago
 # than this without a last event (its worker died, or the log expired) gets one made up.
 SETTLE = timedelta(seconds=2)
