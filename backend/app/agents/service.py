@@ -58,6 +58,7 @@ class GraphOutcome:
     stop_reason: str | None = None
     tool_calls: dict[str, ToolCallRecord] = field(default_factory=dict)
     pending: ApprovalRequest | None = None
+    malformed_calls: list[str] = field(default_factory=list)  # tool calls that didn't parse
     usage: "UsageHandler" = field(default_factory=lambda: UsageHandler())
 
     def token_totals(self) -> dict[str, int]:
@@ -125,14 +126,18 @@ class AgentService:
                 "user_id": str(run.user_id),
             }
         )
-        modes: list[StreamMode] = ["updates", "messages"] if run.stream_tokens else ["updates"]
+        # The model is streamed for every run, streamed to a client or not: a provider's
+        # streamed and non-streamed answers can differ (a malformed tool call is parsed
+        # differently), and a run must end the same on both endpoints.
+        modes: list[StreamMode] = ["updates", "messages"]
         # durability="exit": one checkpoint write per run instead of one per step. A run that
         # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
         async for mode, data in self.graph.astream(
             inputs, config, context=context, stream_mode=modes, durability="exit"
         ):
             for event in translate(mode, data, outcome, run.run_id):
-                yield event
+                if run.stream_tokens or not isinstance(event, TokenEvent):
+                    yield event
 
     async def thread_messages(self, thread_id: uuid.UUID) -> list[Any]:
         """The conversation's messages from the latest checkpoint."""
@@ -180,6 +185,7 @@ def translate(mode: str, data: Any, outcome: GraphOutcome, run_id: uuid.UUID) ->
                     events.append(ToolCallEvent(id=record.id, name=record.name, args=record.args))
             elif isinstance(message, AIMessage):
                 outcome.response = message.text
+                outcome.malformed_calls = [c.get("name") or "?" for c in message.invalid_tool_calls]
         elif node == "tools":
             outcome.stop_reason = update.get("stop_reason")
             for message in update.get("messages", []):

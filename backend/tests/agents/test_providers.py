@@ -136,3 +136,48 @@ async def test_anthropic_provider(agent_settings, anthropic_stub, fresh_client_f
         assert body["tool_calls"][0]["name"] == "lookup_user_items"
         assert "Linen shirt" in body["tool_calls"][0]["output"]
         assert body["total_tokens"] > 0
+
+
+async def test_a_malformed_tool_call_ends_the_same_on_both_endpoints(
+    use_openai, fresh_client_factory
+) -> None:
+    from tests.fakes.llm_script import ToolCall
+
+    broken = Reply(tool_calls=[ToolCall("lookup_user_items", "{not json", id="call_x")])
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        use_openai.enqueue(text("a plan"), broken)
+        plain = await client.post(
+            f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+        )
+        use_openai.enqueue(text("a plan"), broken)
+        async with client.stream(
+            "POST", f"{API}/agent/run/stream", json={"message": "show my items"}, headers=headers
+        ) as response:
+            events = await collect_sse(response)
+    assert plain.status_code == 200, plain.text
+    streamed = events[-1]
+    assert streamed["type"] == "run_completed"
+    same = ("status", "response", "error")
+    assert {k: plain.json()[k] for k in same} == {k: streamed[k] for k in same}
+    calls = [(c["name"], c["args"], c["ok"]) for c in plain.json()["tool_calls"]]
+    assert calls == [(c["name"], c["args"], c["ok"]) for c in streamed["tool_calls"]]
+
+
+async def test_a_failed_tool_without_an_answer_is_not_a_success(
+    use_openai, fresh_client_factory
+) -> None:
+    from tests.fakes.llm_script import ToolCall
+
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        call = ToolCall("lookup_item_by_id", {"item_id": "not-a-uuid"}, id="call_y")
+        use_openai.enqueue(text("a plan"), Reply(tool_calls=[call]), text(""))
+        done = await client.post(
+            f"{API}/agent/run", json={"message": "look up that item"}, headers=headers
+        )
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert result["status"] == "error"
+    assert result["error"] == "The lookup_item_by_id call failed and the model gave no answer."
+    assert result["tool_calls"][0]["ok"] is False

@@ -170,6 +170,10 @@ class RunExecutor:
         elif outcome.pending is not None:
             paused = await recorder.pause(execution, outcome, outcome.pending, self.settings)
             await self._append_terminal(execution, paused)
+        elif outcome.malformed_calls and not (outcome.response or "").strip():
+            names = ", ".join(outcome.malformed_calls)
+            message = f"The model returned a malformed tool call ({names}) and no answer"
+            await self._end(execution, RunStatus.error, outcome, message, "model_error")
         elif failure := unanswered_failure(recorder.result_for(execution, "", outcome), outcome):
             await self._end(execution, RunStatus.error, outcome, failure, "tool_failed")
         else:
