@@ -215,17 +215,7 @@ StreamEvent = (
     | RunCompletedEvent
     | ErrorEvent
 )
-AgentStreamEvent = Annotated[
-    RunStartedEvent
-    | PlanEvent
-    | TokenEvent
-    | ToolCallEvent
-    | ToolResultEvent
-    | ApprovalRequiredEvent
-    | RunCompletedEvent
-    | ErrorEvent,
-    Field(discriminator="type"),
-]
+AgentStreamEvent = Annotated[StreamEvent, Field(discriminator="type")]
 
 
 class AgentStreamEnvelope(BaseModel):

@@ -65,3 +65,15 @@ def fresh_client_factory() -> Any:
             yield http
 
     return factory
+
+
+def openai_stub_settings(stub: Any) -> dict[str, Any]:
+    """Settings that point the agent at the OpenAI-compatible test stub (no retries, 5-s timeout)."""
+    return {
+        "LLM_MODEL_PROVIDER": "openai",
+        "OPENAI_BASE_URL": stub.base_url,
+        "OPENAI_API_KEY": "test",
+        "LLM_MODEL_NAME": "stub-model",
+        "LLM_MAX_RETRIES": 0,
+        "LLM_TIMEOUT_SECONDS": 5.0,
+    }

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.agents.conftest import openai_stub_settings
 from tests.fakes.injection_web import (
     TOOL_CALL_PAGES,
     canary_app,
@@ -47,12 +48,7 @@ async def lab(agent_settings, openai_stub) -> AsyncIterator[Lab]:
     ):
         lab.web, lab.canary = web, canary
         agent_settings(
-            LLM_MODEL_PROVIDER="openai",
-            OPENAI_BASE_URL=openai_stub.base_url,
-            OPENAI_API_KEY="test",
-            LLM_MODEL_NAME="stub-model",
-            LLM_MAX_RETRIES=0,
-            LLM_TIMEOUT_SECONDS=5.0,
+            **openai_stub_settings(openai_stub),
             AGENT_HTTP_TEST_HOSTS=["127.0.0.1"],
             AGENT_HTTP_ALLOWED_HOSTS=[],
         )

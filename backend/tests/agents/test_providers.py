@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.agents.conftest import openai_stub_settings
 from tests.fakes.llm_script import Reply, error, text
 from tests.support.sse import collect_sse
 from tests.utils import API, create_item, create_user_and_login
@@ -10,14 +11,7 @@ from tests.utils import API, create_item, create_user_and_login
 @pytest.fixture
 def use_openai(agent_settings, openai_stub):
     """Point the agent at the OpenAI-compatible stub (apps created after this use it)."""
-    agent_settings(
-        LLM_MODEL_PROVIDER="openai",
-        OPENAI_BASE_URL=openai_stub.base_url,
-        OPENAI_API_KEY="test",
-        LLM_MODEL_NAME="stub-model",
-        LLM_MAX_RETRIES=0,
-        LLM_TIMEOUT_SECONDS=5.0,
-    )
+    agent_settings(**openai_stub_settings(openai_stub))
     return openai_stub
 
 

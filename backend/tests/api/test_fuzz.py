@@ -10,9 +10,6 @@ cases), no shrinking, a 30 s request timeout, and pytest-timeout's limit on each
 """
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,8 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 
-from app.core.config import BACKEND_DIR
 from tests.support.postgres import free_port
+from tests.support.processes import start_api, stop, wait_healthy
 from tests.utils import API, create_user, random_lower_string
 
 MAX_EXAMPLES = 15
@@ -69,54 +66,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`uvicorn app.main:app` on a free loopback port, against the harness's database."""
     log_path = tmp_path_factory.mktemp("fuzz") / "server.log"
     port = free_port()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
-            cwd=BACKEND_DIR,
-            env={**os.environ, "LOG_LEVEL": "WARNING"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
+    process = start_api(port, {**os.environ, "LOG_LEVEL": "WARNING"}, log_path)
     try:
-        wait_until_healthy(base_url, process, log_path)
-        yield base_url
+        wait_healthy(process, port, log_path)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop([process])
         errors = server_errors(log_path)
         if errors:
             # Surfaces the tracebacks behind any 500 in the test output.
             print(f"--- server log errors ({log_path}) ---\n{errors}")
-
-
-def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll the health check for up to 60 s."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base_url}{API}/utils/health-check/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not become healthy: {log.read_text()[-3000:]}")
 
 
 def server_errors(log: Path) -> str:
