@@ -30,6 +30,7 @@ from langgraph.types import interrupt
 from app.agents import untrusted
 from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
 from app.agents.llm import ChatModels
+from app.agents.model_call import call_model
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
 from app.core.config import settings
@@ -63,6 +64,7 @@ class AgentContext:
     http_allowed_hosts: tuple[str, ...] = field(
         default_factory=lambda: tuple(settings.AGENT_HTTP_ALLOWED_HOSTS)
     )
+    stream_tokens: bool = False  # a client streams this run's answer
 
 
 def _untrusted_ids(state: AgentState) -> set[str]:
@@ -131,7 +133,8 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     ctx = runtime.context
     prompt = SystemMessage(EXECUTOR_PROMPT.format(plan=state.get("plan") or "Answer directly."))
     model = ctx.models.with_tools(ctx.tools)
-    response = await model.ainvoke([prompt, *_model_history(state)])
+    history = [prompt, *_model_history(state)]
+    response = await call_model(model, history, stream=ctx.stream_tokens)
     if isinstance(response, AIMessage) and not response.tool_calls and response.text:
         # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
         redacted = await ctx.guardrails.redact("output", response.text, _guard_context(state))

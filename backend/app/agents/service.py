@@ -117,6 +117,7 @@ class AgentService:
             tools=tools,
             max_tool_calls=self.settings.AGENT_MAX_TOOL_CALLS,
             approval_tools=approval_required_tools(tools, self.settings),
+            stream_tokens=run.stream_tokens,
         )
         inputs: Any = (
             Command(resume=run.resume)
@@ -126,18 +127,16 @@ class AgentService:
                 "user_id": str(run.user_id),
             }
         )
-        # The model is streamed for every run, streamed to a client or not: a provider's
-        # streamed and non-streamed answers can differ (a malformed tool call is parsed
-        # differently), and a run must end the same on both endpoints.
-        modes: list[StreamMode] = ["updates", "messages"]
+        # The model is streamed only when a client streams (app.agents.model_call parses both
+        # kinds of answer alike).
+        modes: list[StreamMode] = ["updates", "messages"] if run.stream_tokens else ["updates"]
         # durability="exit": one checkpoint write per run instead of one per step. A run that
         # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
         async for mode, data in self.graph.astream(
             inputs, config, context=context, stream_mode=modes, durability="exit"
         ):
             for event in translate(mode, data, outcome, run.run_id):
-                if run.stream_tokens or not isinstance(event, TokenEvent):
-                    yield event
+                yield event
 
     async def thread_messages(self, thread_id: uuid.UUID) -> list[Any]:
         """The conversation's messages from the latest checkpoint."""

@@ -49,17 +49,27 @@ def create_run(
 
 async def claim_run(
     *, session: AsyncSession, run_id: uuid.UUID, worker_id: str, lease: timedelta
-) -> AgentRun | None:
-    """Take a pending run for this worker (running, with a lease); None if it isn't pending."""
+) -> tuple[AgentRun, bool | None] | None:
+    """Take a pending run for this worker (running, with a lease), in one transaction.
+
+    Returns the run and whether its owner is a superuser (None: the owner is gone); None when
+    the run isn't pending (cancelled or taken meanwhile).
+    """
     result = await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.pending)
         .values(status=RunStatus.running, worker_id=worker_id, lease_expires_at=utcnow() + lease)
+        .returning(AgentRun)
+        .execution_options(synchronize_session=False)  # a fresh session: nothing to sync
     )
-    await session.commit()
-    if not result.rowcount:
+    run = result.scalar_one_or_none()
+    if run is None:
+        await session.commit()
         return None
-    return await session.get(AgentRun, run_id, populate_existing=True)
+    owner = select(User.is_superuser).where(col(User.id) == run.user_id)
+    is_superuser = (await session.exec(owner)).first()
+    await session.commit()
+    return run, is_superuser
 
 
 async def finish_run(
@@ -75,6 +85,7 @@ async def finish_run(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
         .values(finished_at=utcnow(), lease_expires_at=None, **fields)
+        .execution_options(synchronize_session=False)  # a fresh session: nothing to sync
     )
     result = await session.exec(statement)
     if result.rowcount and thread_status is not None and thread_id is not None:
@@ -82,6 +93,7 @@ async def finish_run(
             update(AgentThread)
             .where(col(AgentThread.id) == thread_id)
             .values(status=thread_status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
     await session.commit()
     return bool(result.rowcount)

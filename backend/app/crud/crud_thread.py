@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import AgentRun, AgentThread, utcnow
+from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
 def thread_title(first_message: str) -> str:
@@ -19,9 +19,12 @@ def thread_title(first_message: str) -> str:
 def add_thread(
     *, session: AsyncSession, user_id: uuid.UUID, first_message: str, metadata: dict[str, Any]
 ) -> AgentThread:
-    """Stage a new thread in the session (the caller commits with the run that starts it)."""
+    """Stage a new, busy thread in the session (the caller commits with the run that starts it)."""
     thread = AgentThread(
-        user_id=user_id, title=thread_title(first_message), thread_metadata=metadata
+        user_id=user_id,
+        title=thread_title(first_message),
+        thread_metadata=metadata,
+        status=ThreadStatus.busy,
     )
     session.add(thread)
     return thread

@@ -66,7 +66,8 @@ async def start_run(
             metadata=request.metadata or {},
             trace_id=trace_id,
         )
-        thread.status = ThreadStatus.busy
+        if thread.status != ThreadStatus.busy:  # a new thread is staged busy: no second write
+            thread.status = ThreadStatus.busy
         await session.commit()
     bind_log_context(run_id=run_id, thread_id=thread_id, trace_id=trace_id)
     await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens)

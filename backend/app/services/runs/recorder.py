@@ -102,8 +102,11 @@ def _observe(result: AgentRunResult, metric_status: str | None = None) -> None:
     )
 
 
-async def claim(run_id: uuid.UUID, worker_id: str, lease_seconds: float) -> AgentRun | None:
-    """Take a pending run for this worker; None when it was cancelled or taken meanwhile."""
+async def claim(
+    run_id: uuid.UUID, worker_id: str, lease_seconds: float
+) -> tuple[AgentRun, bool | None] | None:
+    """Take a pending run for this worker, with whether its owner is a superuser (None: the
+    owner is gone); None when it was cancelled or taken meanwhile."""
     async with SessionMaker() as session:
         return await crud_agent.claim_run(
             session=session,

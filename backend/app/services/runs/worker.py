@@ -14,9 +14,8 @@ from app.agents.schemas import AgentRunResult, ErrorEvent, RunCompletedEvent, St
 from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
 from app.core.config import Settings
-from app.core.db import SessionMaker
 from app.core.logging import bind_log_context
-from app.models import RunStatus, User
+from app.models import RunStatus
 from app.services.runs import recorder
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog
@@ -83,25 +82,26 @@ class RunExecutor:
     ) -> None:
         """The queue's task: execute the run unless it was cancelled or taken meanwhile."""
         rid = uuid.UUID(run_id)
-        run = await recorder.claim(rid, self.worker_id, self.settings.AGENT_RUN_LEASE_SECONDS)
-        if run is None:
+        claimed = await recorder.claim(rid, self.worker_id, self.settings.AGENT_RUN_LEASE_SECONDS)
+        if claimed is None:
             return
+        run, owner_is_superuser = claimed
         task = asyncio.current_task()
         assert task is not None
         self.cancels.executing(rid, task)
         self.leases.hold(rid)
         bind_log_context(run_id=rid, thread_id=run.thread_id, trace_id=run.trace_id)
         try:
-            await self._execute(Execution(run, resume), stream_tokens)
+            await self._execute(Execution(run, resume), owner_is_superuser, stream_tokens)
         finally:
             self.cancels.done(rid)
             self.leases.release(rid)
 
-    async def _execute(self, execution: Execution, stream_tokens: bool) -> None:
+    async def _execute(
+        self, execution: Execution, owner_is_superuser: bool | None, stream_tokens: bool
+    ) -> None:
         run = execution.run
-        async with SessionMaker() as session:
-            owner = await session.get(User, run.user_id)
-        if owner is None:  # the account was deleted while the run was queued
+        if owner_is_superuser is None:  # the account was deleted while the run was queued
             await self._end(execution, RunStatus.cancelled, GraphOutcome(), "The user was deleted")
             return
         trace = telemetry.start_run_trace(
@@ -115,7 +115,7 @@ class RunExecutor:
             run_id=run.id,
             thread_id=run.thread_id,
             user_id=run.user_id,
-            is_superuser=owner.is_superuser,
+            is_superuser=owner_is_superuser,
             message=run.input,
             resume=execution.resume,
             callbacks=[*metrics.metrics_callbacks(), *trace.callbacks],
