@@ -130,8 +130,11 @@ class MemoryEventLog(EventLog):
         run = self._runs.setdefault(run_id, _MemoryRun())
         if len(run.events) > int(after or 0):
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(run.changed.wait(), wait_s)
+        with contextlib.suppress(
+            TimeoutError
+        ):  # asyncio.timeout: no task per wait, unlike wait_for
+            async with asyncio.timeout(wait_s):
+                await run.changed.wait()
 
     async def contains(self, run_id: uuid.UUID, event_id: str) -> bool:
         run = self._runs.get(run_id)
@@ -271,7 +274,8 @@ class RedisEventLog(EventLog):
             await self._ring()
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), wait_s)
+                async with asyncio.timeout(wait_s):
+                    await woken.wait()
         finally:
             waiters = self._waiters.get(run_id)
             if waiters is not None:
