@@ -63,9 +63,16 @@ def user_id_from_token(token: str) -> uuid.UUID:
     return uuid.UUID(str(claims_from_token(token).sub))
 
 
-def get_session_id(token: TokenDep) -> uuid.UUID:
+def get_token_claims(token: TokenDep) -> TokenPayload:
+    """The claims of the request's bearer token (decoded once per request)."""
+    return claims_from_token(token)
+
+
+TokenClaimsDep = Annotated[TokenPayload, Depends(get_token_claims)]
+
+
+def get_session_id(claims: TokenClaimsDep) -> uuid.UUID:
     """The session (`sid`) a valid access token belongs to; tokens without one are refused."""
-    claims = claims_from_token(token)
     if claims.sid is None:
         raise CREDENTIALS_ERROR
     return claims.sid
@@ -74,9 +81,9 @@ def get_session_id(token: TokenDep) -> uuid.UUID:
 SessionIdDep = Annotated[uuid.UUID, Depends(get_session_id)]
 
 
-async def get_current_user(session: SessionDep, token: TokenDep, sid: SessionIdDep) -> User:
+async def get_current_user(session: SessionDep, claims: TokenClaimsDep, sid: SessionIdDep) -> User:
     """The active user the bearer token belongs to, while its session is live."""
-    user = await session.get(User, user_id_from_token(token))
+    user = await session.get(User, uuid.UUID(str(claims.sub)))
     if not user:
         raise HTTPException(status_code=404, detail="User not found")
     if not user.is_active:

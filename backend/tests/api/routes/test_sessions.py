@@ -165,6 +165,14 @@ async def test_an_unknown_session_id_is_refused(client: httpx.AsyncClient) -> No
     assert_session_gone(await client.get(ME, headers={"Authorization": f"Bearer {token}"}))
 
 
+@pytest.mark.parametrize("sid", ["not-a-uuid", 12345, ""], ids=["not-uuid", "number", "empty"])
+async def test_a_malformed_session_id_is_refused(client: httpx.AsyncClient, sid: object) -> None:
+    user, _ = await create_user()
+    exp = datetime.now(UTC) + timedelta(minutes=5)
+    token = jwt.encode({"sub": str(user.id), "sid": sid, "exp": exp}, settings.SECRET_KEY)
+    assert_session_gone(await client.get(ME, headers={"Authorization": f"Bearer {token}"}))
+
+
 # --- refresh ----------------------------------------------------------------------------------
 
 
