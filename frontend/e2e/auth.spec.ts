@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, createUser, logIn, newUser } from "./support/users";
+import { ADMIN, apiToken, createUser, logIn, newUser } from "./support/users";
 
 test("the superuser logs in and sees the dashboard", async ({ page }) => {
   await logIn(page, ADMIN);
@@ -14,7 +14,7 @@ test("a wrong password is refused with a message and no session", async ({ page 
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Incorrect email or password");
   await expect(page).toHaveURL(/\/login/);
-  expect(await page.evaluate(() => localStorage.getItem("access_token"))).toBeNull();
+  expect(await page.context().cookies()).toEqual([]);
 });
 
 test("form validation catches a bad email before calling the API", async ({ page }) => {
@@ -69,17 +69,21 @@ test("a protected page redirects to login, then back after logging in", async ({
   await expect(page.getByRole("heading", { name: "User settings" })).toBeVisible();
 });
 
-test("a bad token sends the user to login with a session-expired message", async ({ page }) => {
-  await page.addInitScript(() => {
-    if (!sessionStorage.getItem("seeded")) {
-      localStorage.setItem("access_token", "not.a.valid-token");
-      sessionStorage.setItem("seeded", "1");
-    }
+test("a session ended elsewhere sends the user to login with a session-expired message", async ({
+  page,
+  request,
+}) => {
+  const user = await createUser(request);
+  await logIn(page, user);
+  // "Log out everywhere" from another client: this page's access token and refresh cookie die.
+  const token = await apiToken(request, user);
+  const everywhere = await request.post("/api/v1/logout/all", {
+    headers: { Authorization: `Bearer ${token}` },
   });
-  await page.goto("/items");
+  expect(everywhere.status()).toBe(200);
+  await page.getByRole("link", { name: "Items", exact: true }).click();
   await expect(page).toHaveURL(/\/login\?/);
   await expect(page.getByText("Your session has expired, please log in again")).toBeVisible();
-  expect(await page.evaluate(() => localStorage.getItem("access_token"))).toBeNull();
 });
 
 test("logging in works from the keyboard alone", async ({ page, request }) => {

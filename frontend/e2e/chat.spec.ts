@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { chatUser, lastAnswer, sendMessage, waitForStatus } from "./support/agent";
-import { apiToken, createUser, logInWithToken } from "./support/users";
+import { createUser, logInViaApi } from "./support/users";
 
 test("the answer streams in token by token, after the plan and the tool call", async ({ page, request }) => {
   await chatUser(page, request, 3);
@@ -201,7 +201,7 @@ test("another user cannot open someone's conversation or run", async ({ page, re
   const intruder = await createUser(request);
   const context = await browser.newContext();
   const other = await context.newPage();
-  await logInWithToken(other, await apiToken(request, intruder));
+  await logInViaApi(other, intruder);
   await other.goto(`${threadUrl.pathname}${threadUrl.search}`);
   await expect(other.getByText("Conversation not found.")).toBeVisible();
   await expect(other.getByTestId("user-message")).toHaveCount(0);

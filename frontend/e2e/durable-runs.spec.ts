@@ -1,7 +1,7 @@
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import { chatUser, lastAnswer, sendMessage, waitForStatus } from "./support/agent";
 import { KillableBackend } from "./support/backend";
-import { apiToken, createUser, logInWithToken } from "./support/users";
+import { createUser, logInViaApi } from "./support/users";
 
 // The offline model's answer to anything it doesn't understand: long enough to reload in.
 const STORY = "tell me a long story";
@@ -87,7 +87,7 @@ test("a turn killed with the server shows as interrupted after a restart, and Re
   const api = await playwright.request.newContext({ baseURL: backend.url });
   try {
     const user = await createUser(api);
-    await logInWithToken(page, await apiToken(api, user));
+    await logInViaApi(page, user, backend.url);
     await page.goto(`${backend.url}/chat`);
     await startLongAnswer(page);
     const threadUrl = page.url();

@@ -1,9 +1,9 @@
 import { expect, test } from "@playwright/test";
 import { lastAnswer, sendMessage, waitForStatus } from "./support/agent";
-import { ADMIN, apiToken, createUser, logInWithToken } from "./support/users";
+import { ADMIN, createUser, logInViaApi } from "./support/users";
 
-test("a superuser runs an evaluation and reads its summary", async ({ page, request }) => {
-  await logInWithToken(page, await apiToken(request, ADMIN));
+test("a superuser runs an evaluation and reads its summary", async ({ page }) => {
+  await logInViaApi(page, ADMIN);
   await page.goto("/chat");
   await sendMessage(page, "who is admin@example.com?");
   await waitForStatus(page, "success");
@@ -29,7 +29,7 @@ test("a superuser runs an evaluation and reads its summary", async ({ page, requ
 
 test("a normal user has no evaluations page", async ({ page, request }) => {
   const user = await createUser(request);
-  await logInWithToken(page, await apiToken(request, user));
+  await logInViaApi(page, user);
   await page.goto("/evaluations");
   await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole("link", { name: "Evaluations" })).toHaveCount(0);

@@ -16,6 +16,7 @@ from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
 from app.models import TokenPayload, User
+from app.services.auth import sessions
 from app.services.runs.runtime import RunRuntime
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
@@ -33,14 +34,16 @@ MAX_OFFSET = 2**63 - 1
 SkipQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 TokenDep = Annotated[str, Depends(reusable_oauth2)]
 
+# 401 (RFC 6750 invalid_token): the SPA answers it by refreshing once, then going to login.
 CREDENTIALS_ERROR = HTTPException(
-    status_code=status.HTTP_403_FORBIDDEN,
+    status_code=status.HTTP_401_UNAUTHORIZED,
     detail="Could not validate credentials",
+    headers={"WWW-Authenticate": "Bearer"},
 )
 
 
-def user_id_from_token(token: str) -> uuid.UUID:
-    """Decode and validate an access token; return its subject (raises 403 when invalid)."""
+def claims_from_token(token: str) -> TokenPayload:
+    """Decode and validate an access token (raises 401 when invalid)."""
     try:
         payload = jwt.decode(
             token,
@@ -48,19 +51,47 @@ def user_id_from_token(token: str) -> uuid.UUID:
             algorithms=[security.ALGORITHM],
             options={"require": ["exp", "sub"]},
         )
-        token_data = TokenPayload(**payload)
-        return uuid.UUID(str(token_data.sub))
+        claims = TokenPayload(**payload)
+        uuid.UUID(str(claims.sub))
+        return claims
     except (InvalidTokenError, ValidationError, ValueError) as exc:
         raise CREDENTIALS_ERROR from exc
 
 
-async def get_current_user(session: SessionDep, token: TokenDep) -> User:
-    """The active user the bearer token belongs to."""
-    user = await session.get(User, user_id_from_token(token))
+def user_id_from_token(token: str) -> uuid.UUID:
+    """The subject of a valid access token (raises 401 when invalid)."""
+    return uuid.UUID(str(claims_from_token(token).sub))
+
+
+def get_token_claims(token: TokenDep) -> TokenPayload:
+    """The claims of the request's bearer token (decoded once per request)."""
+    return claims_from_token(token)
+
+
+TokenClaimsDep = Annotated[TokenPayload, Depends(get_token_claims)]
+
+
+def get_session_id(claims: TokenClaimsDep) -> uuid.UUID:
+    """The session (`sid`) a valid access token belongs to; tokens without one are refused."""
+    if claims.sid is None:
+        raise CREDENTIALS_ERROR
+    return claims.sid
+
+
+SessionIdDep = Annotated[uuid.UUID, Depends(get_session_id)]
+
+
+async def get_current_user(session: SessionDep, claims: TokenClaimsDep, sid: SessionIdDep) -> User:
+    """The active user the bearer token belongs to, while its session is live."""
+    user = await session.get(User, uuid.UUID(str(claims.sub)))
     if not user:
         raise HTTPException(status_code=404, detail="User not found")
     if not user.is_active:
         raise HTTPException(status_code=400, detail="Inactive user")
+    # Checked per request against the session row (one indexed lookup) rather than a per-user
+    # `sessions_valid_after`: that alone could not end one device's session on logout.
+    if not await sessions.session_is_live(session, session_id=sid, user_id=user.id):
+        raise CREDENTIALS_ERROR
     bind_log_context(user_id=user.id)
     # End the read transaction so the connection goes back to the pool: agent requests can
     # stream for minutes and must not pin a connection meanwhile (objects stay loaded).

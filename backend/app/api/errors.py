@@ -1,8 +1,15 @@
-"""Domain errors of the run layer as HTTP answers: the one place they are mapped."""
+"""Domain errors (run layer, sign-in) as HTTP answers: the one place they are mapped."""
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from app.api.session_cookies import clear_session_cookies
+from app.services.auth.errors import (
+    AuthError,
+    CsrfError,
+    LoginThrottledError,
+    RefreshRejectedError,
+)
 from app.services.runs.errors import (
     ApprovalArgsError,
     ApprovalConflictError,
@@ -67,6 +74,26 @@ async def run_layer_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": exc.message}, headers=headers)
 
 
+AUTH_STATUS_FOR: dict[type[AuthError], int] = {
+    RefreshRejectedError: 401,
+    CsrfError: 403,
+    LoginThrottledError: 429,
+}
+
+
+async def auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Map a sign-in error to `{detail, code}` with its status (and headers)."""
+    assert isinstance(exc, AuthError)
+    status = next((s for kind, s in AUTH_STATUS_FOR.items() if isinstance(exc, kind)), 400)
+    response = JSONResponse(status_code=status, content={"detail": exc.message, "code": exc.code})
+    if isinstance(exc, LoginThrottledError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    if isinstance(exc, RefreshRejectedError):
+        clear_session_cookies(response)  # a dead session: the browser can drop its cookies
+    return response
+
+
 def add_error_handlers(app: FastAPI) -> None:
-    """Register the run layer's error mapping."""
+    """Register the domain error mappings."""
     app.add_exception_handler(RunLayerError, run_layer_error)
+    app.add_exception_handler(AuthError, auth_error)

@@ -61,7 +61,14 @@ class Settings(BaseSettings):
     PROJECT_NAME: str = "FastAPI LangGraph Agent Template"
     API_V1_STR: str = "/api/v1"
     SECRET_KEY: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
-    ACCESS_TOKEN_EXPIRE_MINUTES: int = 60 * 24 * 8
+    # Short-lived: sessions are revoked server-side, an access token is checked against its
+    # session on every request, and the SPA renews it through the refresh cookie.
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
+    REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
+    # The refresh and CSRF cookies' Secure flag; default: on in staging/production, off in
+    # local/test (plain http://localhost). An explicit value wins.
+    AUTH_COOKIE_SECURE: bool | None = None
     EMAIL_RESET_TOKEN_EXPIRE_HOURS: int = 48
     FRONTEND_HOST: str = "http://localhost:8000"
     BACKEND_CORS_ORIGINS: Annotated[list[AnyUrl] | str, BeforeValidator(parse_list)] = []
@@ -186,6 +193,14 @@ class Settings(BaseSettings):
     # Defaults to true in local/test, false in staging/production.
     RATE_LIMIT_FAIL_OPEN: bool = True
     TRUSTED_PROXIES: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    # Per-account login throttle (app/services/auth/throttle.py), kept in the database so it
+    # holds with Redis down. Defaults to true, except under APP_ENV=test.
+    LOGIN_THROTTLE_ENABLED: bool = True
+    LOGIN_THROTTLE_FREE_ATTEMPTS: int = Field(default=5, ge=1)
+    LOGIN_THROTTLE_BASE_SECONDS: float = Field(default=1.0, gt=0)
+    LOGIN_THROTTLE_MAX_SECONDS: float = Field(default=900.0, gt=0)
+    LOGIN_THROTTLE_RESET_SECONDS: float = Field(default=3600.0, gt=0)
+    LOGIN_FAILURE_EMAIL_AFTER: int = Field(default=10, ge=0)
     AGENT_DAILY_TOKEN_BUDGET: int = Field(default=0, ge=0)
     AGENT_MAX_CONCURRENT_RUNS_PER_USER: int = Field(default=3, ge=0)
 
@@ -356,6 +371,8 @@ class Settings(BaseSettings):
         # Environment-dependent defaults; an explicit value always wins.
         if "RATE_LIMIT_ENABLED" not in self.model_fields_set and self.APP_ENV == "test":
             self.RATE_LIMIT_ENABLED = False
+        if "LOGIN_THROTTLE_ENABLED" not in self.model_fields_set and self.APP_ENV == "test":
+            self.LOGIN_THROTTLE_ENABLED = False
         if "RATE_LIMIT_FAIL_OPEN" not in self.model_fields_set:
             self.RATE_LIMIT_FAIL_OPEN = self.APP_ENV in ("local", "test")
         import ipaddress
@@ -363,6 +380,13 @@ class Settings(BaseSettings):
         for proxy in self.TRUSTED_PROXIES:
             ipaddress.ip_network(proxy, strict=False)  # raises ValueError on a bad CIDR
         return self
+
+    @property
+    def auth_cookie_secure(self) -> bool:
+        """AUTH_COOKIE_SECURE, defaulting to on in staging/production."""
+        if self.AUTH_COOKIE_SECURE is None:
+            return self.APP_ENV in ("staging", "production")
+        return self.AUTH_COOKIE_SECURE
 
     @property
     def mask_pii(self) -> bool:

@@ -1,6 +1,10 @@
-"""Password hashing (pwdlib: Argon2, bcrypt accepted and upgraded) and JWT access tokens."""
+"""Password hashing (pwdlib: Argon2, bcrypt accepted and upgraded), JWT access tokens, and the
+opaque refresh and CSRF tokens."""
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,11 +22,36 @@ password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
 DUMMY_HASH = password_hash.hash(str(uuid.uuid4()))
 
 
-def create_access_token(subject: str | Any, expires_delta: timedelta) -> str:
-    """Sign a JWT whose `sub` is the user id."""
-    expire = datetime.now(UTC) + expires_delta
-    payload = {"exp": expire, "sub": str(subject)}
+def create_access_token(
+    subject: str | Any, expires_delta: timedelta, session_id: uuid.UUID | None = None
+) -> str:
+    """Sign a JWT whose `sub` is the user id and `sid` the session (refresh-token family)."""
+    now = datetime.now(UTC)
+    payload: dict[str, Any] = {"exp": now + expires_delta, "iat": now, "sub": str(subject)}
+    if session_id is not None:
+        payload["sid"] = str(session_id)
     return jwt.encode(payload, settings.SECRET_KEY, algorithm=ALGORITHM)
+
+
+def new_opaque_token() -> str:
+    """A random URL-safe token (refresh and CSRF tokens): 256 bits."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """The stored form of a refresh token: SHA-256 is enough for 256 random bits (no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def email_key(email: str) -> str:
+    """A keyed hash of an email (login throttle rows don't store addresses in the clear)."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), email.strip().lower().encode(), "sha256")
+    return digest.hexdigest()
+
+
+def tokens_match(first: str, second: str) -> bool:
+    """Constant-time comparison of two tokens (both must be non-empty)."""
+    return bool(first) and bool(second) and hmac.compare_digest(first.encode(), second.encode())
 
 
 def verify_password(plain_password: str, hashed_password: str) -> tuple[bool, str | None]:

@@ -7,6 +7,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.security import DUMMY_HASH, hash_password_async, verify_password_async
+from app.crud.refresh_token import revoke_user
 from app.models import User, UserCreate, UserUpdate
 
 
@@ -21,13 +22,18 @@ async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User
 
 
 async def update_user(*, session: AsyncSession, db_user: User, user_in: UserUpdate) -> User:
-    """Apply a partial update, re-hashing the password when one is given."""
+    """Apply a partial update, re-hashing the password when one is given.
+
+    A new password or a deactivation revokes every session of the user.
+    """
     user_data = user_in.model_dump(exclude_unset=True)
     extra_data: dict[str, Any] = {}
     if password := user_data.pop("password", None):
         extra_data["hashed_password"] = await hash_password_async(password)
     db_user.sqlmodel_update(user_data, update=extra_data)
     session.add(db_user)
+    if password or user_data.get("is_active") is False:
+        await revoke_user(session=session, user_id=db_user.id)
     await session.commit()
     await session.refresh(db_user)
     return db_user

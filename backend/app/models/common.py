@@ -1,5 +1,6 @@
 """Shared column types and small API models."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +61,7 @@ class TokenPayload(SQLModel):
     """The claims we read from an access token."""
 
     sub: str | None = None
+    sid: uuid.UUID | None = None
 
 
 class NewPassword(SQLModel):

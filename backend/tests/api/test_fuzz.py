@@ -34,6 +34,10 @@ EXCLUDED = [
     # Deletes the fuzzing user, so every later request would only see 404 "User not found".
     # Covered by tests/api/routes/test_users.py.
     ("DELETE", f"{API}/users/me"),
+    # End the fuzzing user's session, so every later request would only see 401.
+    # Covered by tests/api/routes/test_sessions.py.
+    ("POST", f"{API}/logout"),
+    ("POST", f"{API}/logout/all"),
 ]
 
 
@@ -66,7 +70,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`uvicorn app.main:app` on a free loopback port, against the harness's database."""
     log_path = tmp_path_factory.mktemp("fuzz") / "server.log"
     port = free_port()
-    process = start_api(port, {**os.environ, "LOG_LEVEL": "WARNING"}, log_path)
+    # One token serves the whole module: it must outlive the run (default lifetime: 15 min).
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_EXPIRE_MINUTES": "240"}
+    process = start_api(port, env, log_path)
     try:
         wait_healthy(process, port, log_path)
         yield f"http://127.0.0.1:{port}"

@@ -78,7 +78,7 @@ async def test_stream_is_refused_before_streaming_and_shares_the_run_bucket(
 async def test_missing_or_bad_token_is_refused_before_counting(client, redis_limits) -> None:
     assert (await client.post(f"{API}/agent/run", json={"message": "x"})).status_code == 401
     bad = {"Authorization": "Bearer not-a-jwt"}
-    assert (await run(client, bad)).status_code == 403
+    assert (await run(client, bad)).status_code == 401
     redis = get_redis()
     assert redis is not None
     assert await redis.keys("rl:agent:*") == []

@@ -1,7 +1,7 @@
 import { type APIRequestContext, expect, type Page } from "@playwright/test";
-import { apiToken, createUser, logInWithToken, type TestUser } from "./users";
+import { apiToken, createUser, logInViaApi, type TestUser } from "./users";
 
-/** A new user with `count` items, logged in (token in localStorage), ready to chat. */
+/** A new user with `count` items, logged in (session cookie in the page's context), ready to chat. */
 export async function chatUser(
   page: Page,
   request: APIRequestContext,
@@ -19,7 +19,7 @@ export async function chatUser(
     });
     expect(response.status()).toBe(200);
   }
-  await logInWithToken(page, token);
+  await logInViaApi(page, user);
   return { ...user, token };
 }
 

@@ -42,12 +42,14 @@ export async function logIn(page: Page, user: { email: string; password: string 
   await expect(page.getByRole("heading", { name: /^Hi, / })).toBeVisible();
 }
 
-/** Start a page already logged in (token in localStorage before any script runs). */
-export async function logInWithToken(page: Page, token: string) {
-  await page.addInitScript((value) => {
-    if (!window.sessionStorage.getItem("e2e-token-set")) {
-      window.localStorage.setItem("access_token", value);
-      window.sessionStorage.setItem("e2e-token-set", "1");
-    }
-  }, token);
+/**
+ * Start a page already logged in: log in through the API with the page's own request context,
+ * which shares the browser's cookies, so the SPA restores the session from the refresh cookie on
+ * its first load (the access token itself only ever lives in the page's memory).
+ */
+export async function logInViaApi(page: Page, user: { email: string; password: string }, baseUrl = "") {
+  const response = await page.context().request.post(`${baseUrl}/api/v1/login/access-token`, {
+    form: { username: user.email, password: user.password },
+  });
+  expect(response.status(), await response.text()).toBe(200);
 }

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AgentAgentConfigData, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckResponses } from './types.gen';
+import type { AgentAgentConfigData, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * Login Access Token
  *
- * OAuth2 compatible token login: get an access token for future requests.
+ * OAuth2 compatible token login: get an access token (and the SPA's session cookies).
  */
 export const loginLoginAccessToken = <ThrowOnError extends boolean = true>(options: Options<LoginLoginAccessTokenData, ThrowOnError>) => (options.client ?? client).post<LoginLoginAccessTokenResponses, LoginLoginAccessTokenErrors, ThrowOnError, 'data'>({
     ...urlSearchParamsBodySerializer,
@@ -32,6 +32,41 @@ export const loginLoginAccessToken = <ThrowOnError extends boolean = true>(optio
         'Content-Type': 'application/x-www-form-urlencoded',
         ...options.headers
     }
+});
+
+/**
+ * Refresh Access Token
+ *
+ * Exchange the refresh cookie for a new access token; the refresh token rotates.
+ */
+export const loginRefreshAccessToken = <ThrowOnError extends boolean = true>(options?: Options<LoginRefreshAccessTokenData, ThrowOnError>) => (options?.client ?? client).post<LoginRefreshAccessTokenResponses, LoginRefreshAccessTokenErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    url: '/api/v1/login/refresh',
+    ...options
+});
+
+/**
+ * Logout
+ *
+ * Log out this device: its session ends and its access tokens stop working.
+ */
+export const loginLogout = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutResponses, unknown, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/logout',
+    ...options
+});
+
+/**
+ * Logout All
+ *
+ * Log out everywhere: every session of the current user ends.
+ */
+export const loginLogoutAll = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutAllData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutAllResponses, unknown, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/logout/all',
+    ...options
 });
 
 /**
@@ -60,7 +95,7 @@ export const loginRecoverPassword = <ThrowOnError extends boolean = true>(option
 /**
  * Reset Password
  *
- * Reset a password with the token from the recovery email.
+ * Reset a password with the token from the recovery email; every session ends.
  */
 export const loginResetPassword = <ThrowOnError extends boolean = true>(options: Options<LoginResetPasswordData, ThrowOnError>) => (options.client ?? client).post<LoginResetPasswordResponses, LoginResetPasswordErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -143,7 +178,7 @@ export const usersUpdateUserMe = <ThrowOnError extends boolean = true>(options: 
 /**
  * Update Password Me
  *
- * Update own password.
+ * Update own password; every session ends, and this device gets a new one.
  */
 export const usersUpdatePasswordMe = <ThrowOnError extends boolean = true>(options: Options<UsersUpdatePasswordMeData, ThrowOnError>) => (options.client ?? client).patch<UsersUpdatePasswordMeResponses, UsersUpdatePasswordMeErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

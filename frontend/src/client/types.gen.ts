@@ -592,6 +592,22 @@ export type ApprovalsPublic = {
 };
 
 /**
+ * AuthErrorPublic
+ *
+ * A refused sign-in, refresh or CSRF check: a message and a stable code.
+ */
+export type AuthErrorPublic = {
+    /**
+     * Detail
+     */
+    detail: string;
+    /**
+     * Code
+     */
+    code: string;
+};
+
+/**
  * Body_login-login_access_token
  */
 export type BodyLoginLoginAccessToken = {
@@ -1565,6 +1581,10 @@ export type LoginLoginAccessTokenErrors = {
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Too many failed logins
+     */
+    429: AuthErrorPublic;
 };
 
 export type LoginLoginAccessTokenError = LoginLoginAccessTokenErrors[keyof LoginLoginAccessTokenErrors];
@@ -1577,6 +1597,67 @@ export type LoginLoginAccessTokenResponses = {
 };
 
 export type LoginLoginAccessTokenResponse = LoginLoginAccessTokenResponses[keyof LoginLoginAccessTokenResponses];
+
+export type LoginRefreshAccessTokenData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/login/refresh';
+};
+
+export type LoginRefreshAccessTokenErrors = {
+    /**
+     * No live session
+     */
+    401: AuthErrorPublic;
+    /**
+     * Missing or wrong X-CSRF-Token
+     */
+    403: AuthErrorPublic;
+};
+
+export type LoginRefreshAccessTokenError = LoginRefreshAccessTokenErrors[keyof LoginRefreshAccessTokenErrors];
+
+export type LoginRefreshAccessTokenResponses = {
+    /**
+     * Successful Response
+     */
+    200: Token;
+};
+
+export type LoginRefreshAccessTokenResponse = LoginRefreshAccessTokenResponses[keyof LoginRefreshAccessTokenResponses];
+
+export type LoginLogoutData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/logout';
+};
+
+export type LoginLogoutResponses = {
+    /**
+     * Successful Response
+     */
+    200: Message;
+};
+
+export type LoginLogoutResponse = LoginLogoutResponses[keyof LoginLogoutResponses];
+
+export type LoginLogoutAllData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/logout/all';
+};
+
+export type LoginLogoutAllResponses = {
+    /**
+     * Successful Response
+     */
+    200: Message;
+};
+
+export type LoginLogoutAllResponse = LoginLogoutAllResponses[keyof LoginLogoutAllResponses];
 
 export type LoginTestTokenData = {
     body?: never;

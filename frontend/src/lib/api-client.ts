@@ -2,13 +2,20 @@ import { client } from "@/client/client.gen";
 import { env } from "@/config/env";
 import { ApiError } from "./api-error";
 import { getToken } from "./auth-token";
+import { fetchWithSession } from "./refresh-session";
 import { expireSession, isSessionError } from "./session";
 
 let configured = false;
 
 /** Point the generated client at the API and wire auth + error handling (idempotent). */
 export function configureApiClient(baseUrl: string = env.apiUrl): void {
-  client.setConfig({ baseUrl, throwOnError: true });
+  // Cookies (the session pair set at login) also when the API is on another dev origin.
+  client.setConfig({
+    baseUrl,
+    throwOnError: true,
+    credentials: "include",
+    fetch: (request) => fetchWithSession(request as Request),
+  });
   if (configured) return;
   configured = true;
 

@@ -1,18 +1,21 @@
-/** The access token lives in localStorage so a reload keeps the session. */
-const TOKEN_KEY = "access_token";
+/**
+ * The access token lives in memory only (never localStorage/sessionStorage), so injected script
+ * can't read it from storage; a reload gets a new one through the refresh cookie (see session.ts).
+ */
+let accessToken: string | null = null;
 
 export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
+  return accessToken;
 }
 
 export function setToken(token: string): void {
-  localStorage.setItem(TOKEN_KEY, token);
+  accessToken = token;
 }
 
 export function clearToken(): void {
-  localStorage.removeItem(TOKEN_KEY);
+  accessToken = null;
 }
 
 export function isLoggedIn(): boolean {
-  return getToken() !== null;
+  return accessToken !== null;
 }

@@ -1,7 +1,7 @@
 import { queryOptions, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
-import { usersReadUserMe } from "@/client";
-import { clearToken } from "./auth-token";
+import { loginLogout, usersReadUserMe } from "@/client";
+import { clearToken, getToken } from "./auth-token";
 
 /** The logged-in user (GET /users/me); shared by the layout, settings and guards. */
 export const currentUserQueryOptions = () =>
@@ -11,10 +11,14 @@ export function useCurrentUser() {
   return useQuery(currentUserQueryOptions());
 }
 
-/** Forget the token and every cached answer. */
+/** End this device's session on the server (which clears the cookies), then forget it here. */
 export function useLogout() {
   const queryClient = useQueryClient();
-  return useCallback(() => {
+  return useCallback(async () => {
+    if (getToken() !== null) {
+      // Already ended elsewhere or unreachable: logging out locally is all that's left.
+      await loginLogout().catch(() => undefined);
+    }
     clearToken();
     queryClient.clear();
   }, [queryClient]);

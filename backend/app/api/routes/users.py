@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from app.api.deps import (
     CurrentSuperuser,
@@ -13,6 +13,7 @@ from app.api.deps import (
     SkipQuery,
     get_current_active_superuser,
 )
+from app.api.session_cookies import set_session_cookies
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
 from app.core.rate_limit import signup_rate_limit
@@ -29,6 +30,7 @@ from app.models import (
     UserUpdate,
     UserUpdateMe,
 )
+from app.services.auth import sessions
 from app.services.runs.threads import erase_user_threads
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -75,9 +77,9 @@ async def update_user_me(
 
 @router.patch("/me/password")
 async def update_password_me(
-    *, session: SessionDep, body: UpdatePassword, current_user: CurrentUser
+    *, session: SessionDep, body: UpdatePassword, current_user: CurrentUser, response: Response
 ) -> Message:
-    """Update own password."""
+    """Update own password; every session ends, and this device gets a new one."""
     verified, _ = await verify_password_async(body.current_password, current_user.hashed_password)
     if not verified:
         raise HTTPException(status_code=400, detail="Incorrect password")
@@ -87,7 +89,11 @@ async def update_password_me(
         )
     current_user.hashed_password = await hash_password_async(body.new_password)
     session.add(current_user)
+    await sessions.end_all_sessions(session, current_user.id)
     await session.commit()
+    # Every session ended; this device gets a new one (the SPA's next refresh picks it up).
+    issued = await sessions.start_session(session, current_user.id)
+    set_session_cookies(response, issued.refresh_token)
     return Message(message="Password updated successfully")
 
 

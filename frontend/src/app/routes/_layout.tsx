@@ -6,13 +6,15 @@ import { paths } from "@/config/paths";
 import { usePendingApprovals } from "@/features/chat/api/get-pending-approvals";
 import { ApiError } from "@/lib/api-error";
 import { currentUserQueryOptions, useCurrentUser, useLogout } from "@/lib/auth";
-import { clearToken, isLoggedIn } from "@/lib/auth-token";
+import { clearToken } from "@/lib/auth-token";
+import { restoreSession } from "@/lib/refresh-session";
 import { isSessionError } from "@/lib/session";
 import { buildNav } from "../nav";
 
 export const Route = createFileRoute("/_layout")({
   beforeLoad: async ({ context, location }) => {
-    if (!isLoggedIn()) {
+    // After a reload the token is gone from memory: the refresh cookie brings a new one.
+    if (!(await restoreSession())) {
       throw redirect({ to: paths.login, search: { redirect: location.href } });
     }
     try {
@@ -60,8 +62,8 @@ function Layout() {
       userLabel={user.full_name || user.email}
       userEmail={user.email}
       settingsPath={paths.settings}
-      onLogout={() => {
-        logout();
+      onLogout={async () => {
+        await logout();
         void navigate({ to: paths.login });
       }}
     >

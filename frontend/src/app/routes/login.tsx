@@ -3,7 +3,7 @@ import { z } from "zod";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { AuthLayout } from "@/features/auth/components/auth-layout";
 import { LoginForm } from "@/features/auth/components/login-form";
-import { isLoggedIn } from "@/lib/auth-token";
+import { restoreSession } from "@/lib/refresh-session";
 import { safeRedirect } from "@/lib/safe-redirect";
 import { SESSION_EXPIRED_MESSAGE } from "@/lib/session";
 
@@ -15,8 +15,8 @@ const searchSchema = z.object({
 
 export const Route = createFileRoute("/login")({
   validateSearch: searchSchema,
-  beforeLoad: ({ search }) => {
-    if (isLoggedIn()) throw redirect({ to: safeRedirect(search.redirect) });
+  beforeLoad: async ({ search }) => {
+    if (await restoreSession()) throw redirect({ to: safeRedirect(search.redirect) });
   },
   component: LoginPage,
 });

@@ -1,11 +1,11 @@
 import { createFileRoute, redirect, useNavigate } from "@tanstack/react-router";
 import { AuthLayout } from "@/features/auth/components/auth-layout";
 import { SignupForm } from "@/features/auth/components/signup-form";
-import { isLoggedIn } from "@/lib/auth-token";
+import { restoreSession } from "@/lib/refresh-session";
 
 export const Route = createFileRoute("/signup")({
-  beforeLoad: () => {
-    if (isLoggedIn()) throw redirect({ to: "/" });
+  beforeLoad: async () => {
+    if (await restoreSession()) throw redirect({ to: "/" });
   },
   component: SignupPage,
 });

@@ -1,11 +1,14 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, useNavigate } from "@tanstack/react-router";
 import { PageHeader } from "@/components/page-header";
 import { AppearanceForm } from "@/components/theme/appearance-form";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { LogoutEverywhere } from "@/features/auth/components/logout-everywhere";
 import { DeleteAccount } from "@/features/users/components/delete-account";
 import { PasswordForm } from "@/features/users/components/password-form";
 import { ProfileForm } from "@/features/users/components/profile-form";
 import { useCurrentUser, useLogout } from "@/lib/auth";
+import { clearToken } from "@/lib/auth-token";
 
 export const Route = createFileRoute("/_layout/settings")({
   component: SettingsPage,
@@ -15,6 +18,7 @@ function SettingsPage() {
   const { data: user } = useCurrentUser();
   const logout = useLogout();
   const navigate = useNavigate();
+  const queryClient = useQueryClient();
   if (!user) return null;
   return (
     <div className="grid max-w-3xl gap-6">
@@ -43,6 +47,22 @@ function SettingsPage() {
       <Card>
         <CardHeader>
           <CardTitle>
+            <h2>Sessions</h2>
+          </CardTitle>
+        </CardHeader>
+        <CardContent>
+          <LogoutEverywhere
+            onLoggedOut={() => {
+              clearToken();
+              queryClient.clear();
+              void navigate({ to: "/login" });
+            }}
+          />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>
             <h2>Appearance</h2>
           </CardTitle>
           <CardDescription>Light, dark, or follow your system.</CardDescription>
@@ -60,8 +80,8 @@ function SettingsPage() {
           </CardHeader>
           <CardContent>
             <DeleteAccount
-              onDeleted={() => {
-                logout();
+              onDeleted={async () => {
+                await logout();
                 void navigate({ to: "/login" });
               }}
             />

@@ -3,6 +3,7 @@ import type { AgentRunRequest, ApprovalDecision } from "@/client";
 import { env } from "@/config/env";
 import { authHeaders } from "@/lib/api-client";
 import { ApiError } from "@/lib/api-error";
+import { tokenForRetry } from "@/lib/refresh-session";
 import { expireSession, isSessionError } from "@/lib/session";
 import type { AgentStreamEvent } from "../types";
 
@@ -63,17 +64,22 @@ export async function* streamAgentRun({
   baseUrl = env.apiUrl,
   fetch: fetchImpl = globalThis.fetch,
 }: StreamAgentRunOptions): AsyncGenerator<LoggedStreamEvent, void, undefined> {
-  const response = await fetchImpl(`${baseUrl}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: {
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      Accept: "text/event-stream",
-      ...authHeaders(),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
+  const send = () =>
+    fetchImpl(`${baseUrl}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: {
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        Accept: "text/event-stream",
+        ...authHeaders(),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  const sentAuthorization = authHeaders().Authorization ?? null;
+  let response = await send();
+  // An expired access token: one refresh through the cookie, one retry (as the API client does).
+  if (response.status === 401 && (await tokenForRetry(sentAuthorization))) response = await send();
   if (!response.ok) {
     const errorBody: unknown = await response.json().catch(() => null);
     const error = new ApiError(response.status, errorBody);

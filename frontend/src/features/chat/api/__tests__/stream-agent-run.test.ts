@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError } from "@/lib/api-error";
-import { setToken } from "@/lib/auth-token";
+import { getToken, setToken } from "@/lib/auth-token";
 import { setSessionExpiredHandler } from "@/lib/session";
 import { chunkedSseFetch, sseMessage } from "@/testing/sse";
 import type { AgentStreamEvent } from "../../types";
@@ -126,7 +126,7 @@ describe("streamAgentRun", () => {
       status: 403,
     });
     expect(expired).toBe(1);
-    expect(localStorage.getItem("access_token")).toBeNull();
+    expect(getToken()).toBeNull();
   });
 });
 
