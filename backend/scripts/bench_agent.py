@@ -193,9 +193,8 @@ def new_database(server: PostgresServer, name: str, env: dict[str, str]) -> dict
 
 def make_users(env: dict[str, str], count: int) -> list[dict[str, str]]:
     """`count` normal users inserted straight into the database (one shared password hash),
-    with access tokens signed by the bench's SECRET_KEY: setting up 1,000 users then costs no
-    Argon2 time in the API (nor its ~64 MB per hash in the API's peak RSS)."""
-    import jwt
+    with a session each and access tokens signed by the bench's SECRET_KEY: setting up 1,000
+    users then costs no Argon2 time in the API (nor its ~64 MB per hash in the API's peak RSS)."""
     import psycopg
 
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
@@ -217,27 +216,36 @@ def make_users(env: dict[str, str], count: int) -> list[dict[str, str]]:
                 (count,),
             )
         ]
-    expires = int(time.time()) + 24 * 3600
-    return [
-        {
-            "Authorization": "Bearer "
-            + jwt.encode({"exp": expires, "sub": user_id}, env["SECRET_KEY"])
-        }
-        for user_id in ids
-    ]
+    return [session_headers(env, user_id) for user_id in ids]
+
+
+def session_headers(env: dict[str, str], user_id: str) -> dict[str, str]:
+    """Bearer headers for a session inserted straight into the database (no login)."""
+    import jwt
+    import psycopg
+
+    url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO refresh_token (id, user_id, family_id, token_hash, created_at, expires_at)"
+            " VALUES (gen_random_uuid(), %s, gen_random_uuid(), md5(random()::text) ||"
+            " md5(random()::text), now(), now() + interval '1 day') RETURNING family_id",
+            (user_id,),
+        ).fetchone()
+    assert row is not None
+    claims = {"exp": int(time.time()) + 24 * 3600, "sub": user_id, "sid": str(row[0])}
+    return {"Authorization": "Bearer " + jwt.encode(claims, env["SECRET_KEY"])}
 
 
 def admin_token(env: dict[str, str]) -> dict[str, str]:
     """Bearer headers for the first superuser (signed here, no login)."""
-    import jwt
     import psycopg
 
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url) as conn:
         row = conn.execute("""SELECT id FROM "user" WHERE email = 'admin@example.com'""").fetchone()
     assert row is not None
-    token = jwt.encode({"exp": int(time.time()) + 24 * 3600, "sub": str(row[0])}, env["SECRET_KEY"])
-    return {"Authorization": f"Bearer {token}"}
+    return session_headers(env, str(row[0]))
 
 
 async def probe(base: str, headers: dict[str, str]) -> None:
