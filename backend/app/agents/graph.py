@@ -11,13 +11,18 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
+    BaseMessage,
+    BaseMessageChunk,
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    message_chunk_to_message,
 )
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -29,6 +34,7 @@ from langgraph.types import interrupt
 
 from app.agents import untrusted
 from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
+from app.agents.guardrails.stream import StreamRedactor
 from app.agents.llm import ChatModels
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
@@ -131,13 +137,36 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     ctx = runtime.context
     prompt = SystemMessage(EXECUTOR_PROMPT.format(plan=state.get("plan") or "Answer directly."))
     model = ctx.models.with_tools(ctx.tools)
-    response = await model.ainvoke([prompt, *_model_history(state)])
+    guard_context = _guard_context(state)
+    redactor = StreamRedactor(ctx.guardrails, "output", guard_context)
+    response = await _stream_model(model, [prompt, *_model_history(state)], redactor, runtime)
     if isinstance(response, AIMessage) and not response.tool_calls and response.text:
         # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
-        redacted = await ctx.guardrails.redact("output", response.text, _guard_context(state))
+        redacted = await ctx.guardrails.redact("output", response.text, guard_context)
         if redacted != response.text:
             response = response.model_copy(update={"content": redacted})
     return {"messages": [response]}
+
+
+async def _stream_model(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    messages: list[AnyMessage],
+    redactor: StreamRedactor,
+    runtime: Runtime[AgentContext],
+) -> BaseMessage:
+    """Stream the model's answer; its text reaches the run's stream (custom `token` events)
+    only after the output rules have redacted it."""
+    message: BaseMessageChunk | None = None
+    async for chunk in model.astream(messages):
+        assert isinstance(chunk, BaseMessageChunk)
+        message = chunk if message is None else message + chunk
+        if chunk.text and (safe := await redactor.feed(chunk.text)):
+            runtime.stream_writer({"token": safe})
+    if rest := await redactor.flush():
+        runtime.stream_writer({"token": rest})
+    if message is None:
+        raise ValueError("The model's stream ended without a message.")
+    return message_chunk_to_message(message)
 
 
 def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -128,16 +128,19 @@ class AgentService:
         )
         # The model is streamed for every run, streamed to a client or not: a provider's
         # streamed and non-streamed answers can differ (a malformed tool call is parsed
-        # differently), and a run must end the same on both endpoints.
+        # differently), and a run must end the same on both endpoints. The executor streams
+        # its model itself; "messages" makes the planner's structured call stream too. Tokens
+        # come from "custom": the executor's text after the output guardrails redacted it.
         modes: list[StreamMode] = ["updates", "messages"]
+        if run.stream_tokens:
+            modes.append("custom")
         # durability="exit": one checkpoint write per run instead of one per step. A run that
         # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
         async for mode, data in self.graph.astream(
             inputs, config, context=context, stream_mode=modes, durability="exit"
         ):
             for event in translate(mode, data, outcome, run.run_id):
-                if run.stream_tokens or not isinstance(event, TokenEvent):
-                    yield event
+                yield event
 
     async def thread_messages(self, thread_id: uuid.UUID) -> list[Any]:
         """The conversation's messages from the latest checkpoint."""
@@ -152,15 +155,12 @@ class AgentService:
 
 def translate(mode: str, data: Any, outcome: GraphOutcome, run_id: uuid.UUID) -> list[StreamEvent]:
     """Translate one LangGraph stream item into our events, updating the outcome."""
+    if mode == "custom":
+        return (
+            [TokenEvent(text=data["token"])] if isinstance(data, dict) and "token" in data else []
+        )
     if mode == "messages":
-        chunk, meta = data
-        if (
-            meta.get("langgraph_node") == "executor"
-            and isinstance(chunk, AIMessageChunk)
-            and chunk.text
-        ):
-            return [TokenEvent(text=chunk.text)]
-        return []
+        return []  # raw model chunks: only the executor's redacted text is sent (custom mode)
     events: list[StreamEvent] = []
     for node, update in (data or {}).items():
         if node == "__interrupt__":

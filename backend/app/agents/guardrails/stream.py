@@ -1,0 +1,58 @@
+"""Redaction of streamed text: a chunk is released only once no later chunk can change it.
+
+    redactor = StreamRedactor(engine, "output", context)
+    for chunk in chunks:
+        send(await redactor.feed(chunk))
+    send(await redactor.flush())
+
+What is released, joined, equals the engine's redaction of the whole text, so the client sees
+the same answer streamed or not and never a piece of a secret that the redaction removes.
+"""
+
+from app.agents.guardrails import GuardContext, GuardrailEngine, Stage
+
+# A secret split over chunks is only recognisable whole: the tail is held back until it is at
+# least this long past the cut, which covers every bounded pattern the rules match (a key, a
+# token, an email address); longer matches are caught by the split check and `settled_until`.
+HOLD_BACK_CHARS = 128
+
+
+class StreamRedactor:
+    """Redacts text arriving in chunks; `feed` and `flush` return what is safe to send."""
+
+    def __init__(
+        self,
+        engine: GuardrailEngine,
+        stage: Stage,
+        context: GuardContext,
+        hold_back: int = HOLD_BACK_CHARS,
+    ) -> None:
+        self.engine = engine
+        self.stage = stage
+        self.context = context
+        self.hold_back = hold_back
+        self._pending = ""
+
+    async def feed(self, chunk: str) -> str:
+        """Add a chunk; return the redacted text that can no longer change (often empty)."""
+        self._pending += chunk
+        pending = self._pending
+        cut = min(len(pending) - self.hold_back, self.engine.settled_until(pending))
+        if cut <= 0:
+            return ""
+        head, tail = pending[:cut], pending[cut:]
+        released = await self._redact(head)
+        # A cut inside a match redacts differently in two parts than in one: wait for more text.
+        if released + await self._redact(tail) != await self._redact(pending):
+            return ""
+        self._pending = tail
+        return released
+
+    async def flush(self) -> str:
+        """The redacted rest, at the end of the stream."""
+        rest, self._pending = self._pending, ""
+        return await self._redact(rest) if rest else ""
+
+    async def _redact(self, text: str) -> str:
+        # Not counted: the whole answer is redacted (and counted) once when it is complete.
+        return (await self.engine.run(self.stage, text, self.context, count=False)).text
