@@ -15,6 +15,9 @@ from app.agents.guardrails import GuardContext, GuardrailEngine, Stage
 # least this long past the cut, which covers every bounded pattern the rules match (a key, a
 # token, an email address); longer matches are caught by the split check and `settled_until`.
 HOLD_BACK_CHARS = 128
+# Release at least this much at a time: each release redacts the held text again, and each
+# token event costs a log write and an SSE frame.
+MIN_RELEASE_CHARS = 16
 
 
 class StreamRedactor:
@@ -26,25 +29,33 @@ class StreamRedactor:
         stage: Stage,
         context: GuardContext,
         hold_back: int = HOLD_BACK_CHARS,
+        min_release: int = MIN_RELEASE_CHARS,
     ) -> None:
         self.engine = engine
         self.stage = stage
         self.context = context
         self.hold_back = hold_back
+        self.min_release = min_release
         self._pending = ""
 
     async def feed(self, chunk: str) -> str:
         """Add a chunk; return the redacted text that can no longer change (often empty)."""
         self._pending += chunk
-        pending = self._pending
+        pending, least = self._pending, max(self.min_release, 1)
+        if len(pending) - self.hold_back < least:
+            return ""
         cut = min(len(pending) - self.hold_back, self.engine.settled_until(pending))
-        if cut <= 0:
+        if cut < least:
             return ""
         head, tail = pending[:cut], pending[cut:]
-        released = await self._redact(head)
-        # A cut inside a match redacts differently in two parts than in one: wait for more text.
-        if released + await self._redact(tail) != await self._redact(pending):
-            return ""
+        whole = await self._redact(pending)
+        if whole == pending:
+            released = head  # nothing to redact: no match can span the cut
+        else:
+            released = await self._redact(head)
+            # A cut inside a match redacts differently in two parts than in one: wait for more.
+            if released + await self._redact(tail) != whole:
+                return ""
         self._pending = tail
         return released
 
