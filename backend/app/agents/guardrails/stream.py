@@ -7,13 +7,14 @@
 
 What is released, joined, equals the engine's redaction of the whole text, so the client sees
 the same answer streamed or not and never a piece of a secret that the redaction removes.
+The last HOLD_BACK_CHARS are always held; a cut is also refused when it would split a match
+(the parts redact differently than the whole) or fall after where a guard's `settled_until`
+says a match may still be growing (an unclosed private key, a token still arriving).
 """
 
 from app.agents.guardrails import GuardContext, GuardrailEngine, Stage
 
-# A secret split over chunks is only recognisable whole: the tail is held back until it is at
-# least this long past the cut, which covers every bounded pattern the rules match (a key, a
-# token, an email address); longer matches are caught by the split check and `settled_until`.
+# Held back: a secret split over chunks is only recognisable whole (every bounded rule is shorter).
 HOLD_BACK_CHARS = 128
 # Release at least this much at a time: each release redacts the held text again, and each
 # token event costs a log write and an SSE frame.
