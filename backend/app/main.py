@@ -25,6 +25,7 @@ from app.core.request_context import RequestContextMiddleware, request_id_from_s
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.spa import mount_frontend
 from app.core.telemetry import init_telemetry, shutdown_telemetry
+from app.core.unhandled_errors import UnhandledErrorMiddleware
 from app.services import evaluation_jobs
 from app.services.runs.runtime import describe, open_runtime
 
@@ -118,6 +119,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(DataError, database_rejected_value)  # type: ignore[arg-type]
     app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)  # type: ignore[arg-type]
     add_error_handlers(app)
+    # Innermost: an unhandled error's 500 passes every middleware below (security headers, CORS).
+    app.add_middleware(UnhandledErrorMiddleware, handler=unhandled_error)
     # Added before CORS so CORS wraps it: a 413 still carries the CORS headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RateLimitHeadersMiddleware)

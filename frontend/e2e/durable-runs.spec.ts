@@ -17,10 +17,14 @@ async function latestResponse(request: APIRequestContext, token: string): Promis
   return data[0]?.response ?? "";
 }
 
-/** Send the long message and wait until part of the answer has streamed in. */
-async function startLongAnswer(page: Page) {
+/**
+ * Send the long message and wait until part of the answer has streamed in (or, with
+ * `shown: false`, only until the run is going: the output guardrails hold back the first
+ * 128 characters, a good part of this answer at the tests' slow model speed).
+ */
+async function startLongAnswer(page: Page, { shown = true } = {}) {
   await sendMessage(page, STORY);
-  await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
+  if (shown) await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
   await expect(page).toHaveURL(/\/chat\?thread=[0-9a-f-]{36}$/);
   await expect(lastAnswer(page)).toHaveAttribute("data-status", "streaming");
 }
@@ -55,7 +59,7 @@ test("a tab that doesn't remember the run replays it from the start, exactly onc
 }) => {
   const user = await chatUser(page, request);
   await page.goto("/chat");
-  await startLongAnswer(page);
+  await startLongAnswer(page, { shown: false });
   // Another tab (its own sessionStorage, same login): the thread detail says the turn is running.
   const other = await page.context().newPage();
   const joined = other.waitForRequest(JOIN_URL);

@@ -11,13 +11,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
+    BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -29,6 +32,7 @@ from langgraph.types import interrupt
 
 from app.agents import untrusted
 from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
+from app.agents.guardrails.stream import StreamRedactor
 from app.agents.llm import ChatModels
 from app.agents.model_call import call_model
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
@@ -133,14 +137,38 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     ctx = runtime.context
     prompt = SystemMessage(EXECUTOR_PROMPT.format(plan=state.get("plan") or "Answer directly."))
     model = ctx.models.with_tools(ctx.tools)
+    guard_context = _guard_context(state)
     history = [prompt, *_model_history(state)]
-    response = await call_model(model, history, stream=ctx.stream_tokens)
+    if ctx.stream_tokens:
+        response = await _stream_model(model, history, guard_context, runtime)
+    else:
+        response = await call_model(model, history)
     if isinstance(response, AIMessage) and not response.tool_calls and response.text:
         # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
-        redacted = await ctx.guardrails.redact("output", response.text, _guard_context(state))
+        redacted = await ctx.guardrails.redact("output", response.text, guard_context)
         if redacted != response.text:
             response = response.model_copy(update={"content": redacted})
     return {"messages": [response]}
+
+
+async def _stream_model(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    messages: list[AnyMessage],
+    guard_context: GuardContext,
+    runtime: Runtime[AgentContext],
+) -> BaseMessage:
+    """Stream the model's answer; its text reaches the run's stream (custom `token` events)
+    only after the output rules have redacted it."""
+    redactor = StreamRedactor(runtime.context.guardrails, "output", guard_context)
+
+    async def emit(text: str) -> None:
+        if safe := await redactor.feed(text):
+            runtime.stream_writer({"token": safe})
+
+    response = await call_model(model, messages, on_text=emit)
+    if rest := await redactor.flush():
+        runtime.stream_writer({"token": rest})
+    return response
 
 
 def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:

@@ -7,7 +7,7 @@ malformed call ends a run the same way on both endpoints.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from langchain_core.language_models import LanguageModelInput
@@ -27,15 +27,18 @@ async def call_model(
     model: Runnable[LanguageModelInput, BaseMessage],
     messages: Sequence[BaseMessage],
     *,
-    stream: bool,
+    on_text: Callable[[str], Awaitable[None]] | None = None,
 ) -> BaseMessage:
-    """The model's answer; its chunks reach the graph's "messages" stream when `stream`."""
-    if not stream:
+    """The model's answer; streamed, with each chunk's text handed to `on_text`, when given."""
+    if on_text is None:
         return await model.ainvoke(list(messages))
     merged: AIMessageChunk | None = None
     async for chunk in model.astream(list(messages)):
-        if isinstance(chunk, AIMessageChunk):
-            merged = chunk if merged is None else merged + chunk
+        if not isinstance(chunk, AIMessageChunk):
+            continue
+        merged = chunk if merged is None else merged + chunk
+        if chunk.text:
+            await on_text(chunk.text)
     if merged is None:
         return AIMessage(content="")
     return strict_tool_calls(merged)

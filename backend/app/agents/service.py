@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StreamMode
 
 from app.agents.graph import AgentContext, build_graph
+from app.agents.guardrails import GuardrailBlockedError
 from app.agents.llm import ChatModels, create_chat_models
 from app.agents.schemas import (
     ApprovalRequest,
@@ -128,15 +129,33 @@ class AgentService:
             }
         )
         # The model is streamed only when a client streams (app.agents.model_call parses both
-        # kinds of answer alike).
-        modes: list[StreamMode] = ["updates", "messages"] if run.stream_tokens else ["updates"]
+        # kinds of answer alike); tokens come from "custom": the executor's text after the
+        # output guardrails redacted it.
+        modes: list[StreamMode] = ["updates", "custom"] if run.stream_tokens else ["updates"]
         # durability="exit": one checkpoint write per run instead of one per step. A run that
         # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
-        async for mode, data in self.graph.astream(
-            inputs, config, context=context, stream_mode=modes, durability="exit"
-        ):
-            for event in translate(mode, data, outcome, run.run_id):
-                yield event
+        try:
+            async for mode, data in self.graph.astream(
+                inputs, config, context=context, stream_mode=modes, durability="exit"
+            ):
+                for event in translate(mode, data, outcome, run.run_id):
+                    yield event
+        except GuardrailBlockedError:
+            await self._drop_message(run)
+            raise
+
+    async def _drop_message(self, run: GraphRun) -> None:
+        """Take a refused message out of the thread: a later turn must not read it (the run
+        record keeps it, and the thread lists it as a blocked turn)."""
+        if self.checkpointer is None:
+            return
+        config: RunnableConfig = {"configurable": {"thread_id": str(run.thread_id)}}
+        state = await self.graph.aget_state(config)
+        messages = state.values.get("messages", []) if state and state.values else []
+        refused = message_id(run.run_id)
+        if any(message.id == refused for message in messages):
+            update = {"messages": [RemoveMessage(id=refused)]}
+            await self.graph.aupdate_state(config, update, as_node="input_guard")
 
     async def thread_messages(self, thread_id: uuid.UUID) -> list[Any]:
         """The conversation's messages from the latest checkpoint."""
@@ -151,15 +170,10 @@ class AgentService:
 
 def translate(mode: str, data: Any, outcome: GraphOutcome, run_id: uuid.UUID) -> list[StreamEvent]:
     """Translate one LangGraph stream item into our events, updating the outcome."""
-    if mode == "messages":
-        chunk, meta = data
-        if (
-            meta.get("langgraph_node") == "executor"
-            and isinstance(chunk, AIMessageChunk)
-            and chunk.text
-        ):
-            return [TokenEvent(text=chunk.text)]
-        return []
+    if mode == "custom":
+        return (
+            [TokenEvent(text=data["token"])] if isinstance(data, dict) and "token" in data else []
+        )
     events: list[StreamEvent] = []
     for node, update in (data or {}).items():
         if node == "__interrupt__":

@@ -7,6 +7,7 @@ in the database is not masked: it is the user's data, which the user can export 
 """
 
 import re
+import string
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
@@ -78,6 +79,25 @@ def _phone(match: re.Match[str]) -> str:
 def find_secrets(text: str) -> list[tuple[str, str]]:
     """(kind, value) of every secret in `text`."""
     return [(kind, m.group()) for kind, rx in SECRET_PATTERNS.items() for m in rx.finditer(text)]
+
+
+_PRIVATE_KEY_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PRIVATE_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
+# What keys, tokens, JWTs and email addresses are made of: a text that ends in a run of these
+# may end in the middle of one.
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "_-.~+/=%@")
+
+
+def unfinished_match_start(text: str) -> int:
+    """Where a secret or email address that later text could still complete may begin:
+    the token-like run `text` ends with, or an unclosed private key block (`len(text)`: none)."""
+    start = len(text)
+    while start > 0 and text[start - 1] in _TOKEN_CHARS:
+        start -= 1
+    begins = list(_PRIVATE_KEY_BEGIN.finditer(text))
+    if begins and not _PRIVATE_KEY_END.search(text, begins[-1].end()):
+        start = min(start, begins[-1].start())
+    return start
 
 
 def redact_secrets(text: str, placeholder: Callable[[str], str]) -> tuple[str, list[str]]:

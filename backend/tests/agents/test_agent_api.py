@@ -41,7 +41,10 @@ async def test_run_is_logged_and_listed(client) -> None:
 
 async def test_stream_events_in_order(client) -> None:
     headers, user = await create_user_and_login(client)
-    await create_item(user.id, title="Yellow kite")
+    # Enough items for an answer longer than the guardrails' stream hold-back (128 characters),
+    # so it arrives in several token events.
+    for title in ("Yellow kite", "Blue bucket", "Red spade"):
+        await create_item(user.id, title=title)
     async with client.stream(
         "POST", f"{API}/agent/run/stream", json={"message": "show my items"}, headers=headers
     ) as response:

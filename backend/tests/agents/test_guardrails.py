@@ -306,3 +306,29 @@ async def test_blocked_input_over_the_api_is_422_and_the_run_is_blocked(
         events = await collect_sse(stream)
     assert [e["type"] for e in events] == ["run_started", "error"]
     assert events[-1]["code"] == "guardrail_blocked"
+
+
+async def test_a_blocked_message_is_not_read_by_later_turns(
+    client, normal_user_token_headers, agent_settings
+) -> None:
+    from tests.utils import API
+
+    agent_settings(AGENT_GUARDRAIL_BLOCKED_PATTERNS=[r"\bdrop\s+table\b"])
+    headers = normal_user_token_headers
+    refused = await client.post(
+        f"{API}/agent/run", json={"message": "please DROP TABLE users"}, headers=headers
+    )
+    assert refused.status_code == 422
+    thread_id = refused.json()["run"]["thread_id"]
+    follow_up = await client.post(
+        f"{API}/agent/run",
+        json={"message": "what did I say earlier?", "thread_id": thread_id},
+        headers=headers,
+    )
+    assert follow_up.status_code == 200, follow_up.text
+    # The offline model quotes the conversation's earlier user message when there is one.
+    assert "DROP TABLE" not in follow_up.json()["response"]
+    thread = (await client.get(f"{API}/agent/threads/{thread_id}", headers=headers)).json()
+    turns = [(m["role"], m["content"], m["run_status"]) for m in thread["messages"]]
+    assert turns[0] == ("user", "please DROP TABLE users", "blocked")  # listed, not read
+    assert turns[1] == ("user", "what did I say earlier?", None)

@@ -110,3 +110,38 @@ def test_origins_must_be_origins(origin: str) -> None:
     with pytest.raises(ValidationError, match="CHAT_IMAGE_ALLOWED_ORIGINS"):
         Settings(CHAT_IMAGE_ALLOWED_ORIGINS=[origin])
     assert Settings(CSP_CONNECT_SRC_ORIGINS=["https://api.example.com:8443"])
+
+
+async def test_an_unhandled_error_500_carries_the_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from app.core.logging import configure_logging
+    from app.main import create_app
+
+    monkeypatch.setattr(settings, "FRONTEND_DIST_DIR", None)  # no SPA catch-all before /boom
+    app = create_app()
+
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    app.add_api_route("/boom", boom)
+    origin = settings.all_cors_origins[0]
+    log = io.StringIO()
+    configure_logging(settings.model_copy(update={"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}), log)
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            response = await http.get(
+                "/boom", headers={"X-Request-ID": "req-500", "Origin": origin}
+            )
+    finally:
+        configure_logging(settings)
+    assert response.status_code == 500, response.text[:300]
+    assert response.json() == {"detail": "Internal server error"}
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert _csp(response)["default-src"] == "'self'"
+    assert response.headers["access-control-allow-origin"] == origin
+    assert response.headers["x-request-id"] == "req-500"
+    logged = [line for line in log.getvalue().splitlines() if "request.unhandled_error" in line]
+    assert len(logged) == 1  # answered once, logged once

@@ -8,6 +8,7 @@ frontend (../frontend/dist) with uvicorn on 127.0.0.1. Logs (JSON lines, includi
 `email.logged` events that carry password-reset links) go to the log file. SIGTERM or SIGINT
 stops uvicorn and PostgreSQL and deletes the data directory. With --echo-port, a loopback echo
 endpoint (allowlisted for the agent's HTTP tools) lets the approval tests run http_post offline.
+A guardrail policy file blocks inputs containing E2E_BLOCKED_PHRASE (rule E2E_BLOCKED_RULE).
 """
 
 import argparse
@@ -28,6 +29,8 @@ from tests.support.postgres import PostgresServer, start_postgres
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 E2E_SUPERUSER = "admin@example.com"
 E2E_SUPERUSER_PASSWORD = "e2e-admin-password"
+E2E_BLOCKED_RULE = "e2e_pod_bay_doors"
+E2E_BLOCKED_PHRASE = "open the pod bay doors"
 # Variables a caller may set to tune the server (e.g. a slow offline model for the Stop test).
 PASSTHROUGH = (
     "OFFLINE_MODEL_TOKENS_PER_SECOND",
@@ -125,6 +128,16 @@ def server_env(database_url: str, port: int, dist: Path, data_dir: Path) -> dict
     return env
 
 
+def write_guardrail_policy(data_dir: Path) -> Path:
+    """A policy file with one named input rule, for the guardrail notice test."""
+    path = data_dir / "guardrails.yaml"
+    path.write_text(
+        "input:\n  blocked_patterns:\n"
+        f"    - name: {E2E_BLOCKED_RULE}\n      pattern: '{E2E_BLOCKED_PHRASE}'\n"
+    )
+    return path
+
+
 def create_database(server: PostgresServer, name: str, timeout: float = 60.0) -> None:
     """CREATE DATABASE, retrying while the server finishes starting (slow on a busy machine)."""
     import psycopg
@@ -151,6 +164,7 @@ def run(args: argparse.Namespace) -> None:
         os.environ.update(
             server_env(server.url("app_e2e"), args.port, args.frontend_dist.resolve(), data_dir)
         )
+        os.environ.setdefault("AGENT_GUARDRAIL_POLICY_FILE", str(write_guardrail_policy(data_dir)))
         if args.echo_port:
             start_echo_server(args.echo_port)
             os.environ.setdefault("AGENT_HTTP_ALLOWED_HOSTS", "127.0.0.1")

@@ -8,11 +8,16 @@ implements `Guardrail` (an LLM judge, an external moderation API) can be added t
 Stages: `input` (the user's message; a guard may block it), `tool_output` (every tool result
 before the model reads it; redaction only) and `output` (the final answer; redaction only).
 A blocked input raises `GuardrailBlockedError` from the graph; the run layer maps it.
+Streamed answer text goes through `stream.StreamRedactor`, which redacts it with the same guards
+before any of it is sent.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+from app.core.pii import EMAIL
 
 if TYPE_CHECKING:
     from app.core.config import Settings
@@ -37,6 +42,11 @@ class GuardContext:
     user_id: str | None = None
     # User messages and tool outputs so far: an email found here was looked up, not leaked.
     seen_text: str = ""
+
+    @cached_property
+    def seen_emails(self) -> frozenset[str]:
+        """The addresses in `seen_text`, lower-cased; once per context (a stream reuses it)."""
+        return frozenset(m.group().lower() for m in EMAIL.finditer(self.seen_text))
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,25 @@ class Guardrail(Protocol):
     async def check(self, stage: Stage, text: str, context: GuardContext) -> GuardResult: ...
 
 
+@runtime_checkable
+class StreamingGuardrail(Protocol):
+    """A guard that can tell where a growing text may still turn into a match (optional)."""
+
+    def settled_until(self, text: str) -> int:
+        """The length of the prefix of `text` that no later characters can pull into a match."""
+        ...
+
+
 @dataclass
 class GuardrailEngine:
     """Runs guards in order; the text flows through each; the first block wins."""
 
     guards: Sequence[Guardrail] = field(default_factory=list)
 
-    async def run(self, stage: Stage, text: str, context: GuardContext) -> GuardResult:
+    async def run(
+        self, stage: Stage, text: str, context: GuardContext, *, count: bool = True
+    ) -> GuardResult:
+        """Every guard in turn; `count=False` for trial runs that mustn't touch the metric."""
         findings: list[Finding] = []
         for guard in self.guards:
             result = await guard.check(stage, text, context)
@@ -82,9 +104,11 @@ class GuardrailEngine:
             if result.blocked is not None and stage == "input":
                 if result.blocked not in findings:
                     findings.append(result.blocked)
-                _count(findings)
+                if count:
+                    _count(findings)
                 return GuardResult(text, tuple(findings), result.blocked)
-        _count(findings)
+        if count:
+            _count(findings)
         return GuardResult(text, tuple(findings))
 
     async def check_input(self, text: str, context: GuardContext) -> None:
@@ -96,6 +120,15 @@ class GuardrailEngine:
     async def redact(self, stage: Stage, text: str, context: GuardContext) -> str:
         """The text with whatever the guards redact at this stage."""
         return (await self.run(stage, text, context)).text
+
+    def settled_until(self, text: str) -> int:
+        """The prefix of a growing text that no guard expects later text to change."""
+        return min([len(text), *(guard.settled_until(text) for guard in self._streaming)])
+
+    @cached_property
+    def _streaming(self) -> list[StreamingGuardrail]:
+        # Once: a protocol isinstance check costs more than the rules it selects.
+        return [guard for guard in self.guards if isinstance(guard, StreamingGuardrail)]
 
 
 def _count(findings: list[Finding]) -> None:
@@ -136,5 +169,6 @@ __all__ = [
     "GuardrailBlockedError",
     "GuardrailEngine",
     "Stage",
+    "StreamingGuardrail",
     "build_guardrails",
 ]

@@ -4,7 +4,7 @@ import re
 
 from app.agents.guardrails import Finding, GuardContext, GuardResult, Stage
 from app.agents.guardrails.policy import GuardrailPolicy
-from app.core.pii import EMAIL, redact_secrets
+from app.core.pii import EMAIL, redact_secrets, unfinished_match_start
 
 INPUT_TOO_LONG = "input_too_long"
 SECRET = "secret"
@@ -30,6 +30,7 @@ class RuleGuardrail:
             (p.name, re.compile(p.pattern, re.IGNORECASE)) for p in policy.input.blocked_patterns
         ]
         terms = [*policy.output.blocked_terms, *(blocked_terms or [])]
+        self.longest_term = max((len(t) for t in terms), default=0)
         self.terms = (
             re.compile("|".join(re.escape(t) for t in terms if t), re.IGNORECASE)
             if any(terms)
@@ -42,6 +43,13 @@ class RuleGuardrail:
         if stage == "input":
             return self._check_input(text)
         return self._redact(stage, text, context)
+
+    def settled_until(self, text: str) -> int:
+        """The prefix of a growing answer that no later text can pull into a redaction."""
+        end = len(text) - max(self.longest_term - 1, 0)
+        if self.redact_secrets or self.redact_unseen_emails:
+            end = min(end, unfinished_match_start(text))
+        return max(end, 0)
 
     def _check_input(self, text: str) -> GuardResult:
         if self.max_input_chars is not None and len(text) > self.max_input_chars:
@@ -63,7 +71,7 @@ class RuleGuardrail:
             text, kinds = redact_secrets(text, lambda kind: f"[redacted:{kind}]")
             findings += [Finding(SECRET, stage, kind) for kind in kinds]
         if self.redact_unseen_emails and stage == "output":
-            seen = {m.group().lower() for m in EMAIL.finditer(context.seen_text)}
+            seen = context.seen_emails
 
             def email(match: re.Match[str]) -> str:
                 if match.group().lower() in seen:

@@ -3,6 +3,7 @@ import { Badge } from "@/components/ui/badge";
 const VARIANTS: Record<string, "success" | "destructive" | "secondary" | "outline" | "default"> = {
   success: "success",
   error: "destructive",
+  blocked: "destructive",
   cancelled: "secondary",
   interrupted: "secondary",
   running: "outline",

@@ -1,5 +1,5 @@
 import { SendIcon, SquareIcon } from "lucide-react";
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Textarea } from "@/components/ui/textarea";
 import { cn } from "@/lib/utils";
@@ -10,12 +10,19 @@ type ChatInputProps = {
   streaming: boolean;
   maxChars?: number;
   disabled?: boolean;
+  /** Text to put back in the box (e.g. a message a guardrail refused); applied once per `id`. */
+  draft?: { id: string; text: string };
 };
 
 /** The message box: Enter sends, Shift+Enter adds a line; shows the length against the limit. */
-export function ChatInput({ onSend, onStop, streaming, maxChars, disabled }: ChatInputProps) {
+export function ChatInput({ onSend, onStop, streaming, maxChars, disabled, draft }: ChatInputProps) {
   const [value, setValue] = useState("");
   const id = useId();
+  const draftId = draft?.id;
+  const draftText = draft?.text;
+  useEffect(() => {
+    if (draftId !== undefined && draftText !== undefined) setValue(draftText);
+  }, [draftId, draftText]);
   const length = value.length;
   const tooLong = maxChars !== undefined && length > maxChars;
   const canSend = !streaming && !disabled && value.trim().length > 0 && !tooLong;

@@ -1,14 +1,14 @@
 import { Link } from "@tanstack/react-router";
-import { BotIcon, ExternalLinkIcon, RotateCcwIcon, UserIcon } from "lucide-react";
+import { BotIcon, ExternalLinkIcon, RotateCcwIcon, ShieldAlertIcon, UserIcon } from "lucide-react";
 import type { ApprovalDecision } from "@/client";
 import { formatLatency } from "@/components/agent/format";
 import { PlanView } from "@/components/agent/plan-view";
 import { RunStatusBadge } from "@/components/agent/run-status-badge";
 import { ToolCallCard } from "@/components/agent/tool-call-card";
 import { Markdown } from "@/components/markdown";
-import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import type { AssistantTurn, UserTurn } from "../utils/turns";
+import { type AssistantTurn, BLOCKED_STATUS, guardrailNotice, type UserTurn } from "../utils/turns";
 import { ApprovalCard } from "./approval-card";
 
 export function UserMessage({ turn }: { turn: UserTurn }) {
@@ -23,6 +23,30 @@ export function UserMessage({ turn }: { turn: UserTurn }) {
       </div>
       <UserIcon className="mt-2 size-4 shrink-0 text-muted-foreground" aria-label="You" />
     </div>
+  );
+}
+
+/** A message an input guardrail refused: which rule and why, and what to do instead of a Retry. */
+function BlockedNotice({ message }: { message?: string }) {
+  const { rule, reason } = guardrailNotice(message);
+  return (
+    <Alert variant="destructive" data-testid="guardrail-notice">
+      <ShieldAlertIcon aria-hidden />
+      <AlertTitle>Message blocked</AlertTitle>
+      <AlertDescription>
+        <p>
+          {rule ? (
+            <>
+              Your message was blocked by the <code className="font-semibold">{rule}</code> guardrail
+              {reason ? `: ${reason}` : "."}
+            </>
+          ) : (
+            reason || "Your message was blocked by a guardrail."
+          )}
+        </p>
+        <p>The agent did not read it. Edit your message and send it again.</p>
+      </AlertDescription>
+    </Alert>
   );
 }
 
@@ -64,7 +88,9 @@ export function AssistantMessage({
             <span className="size-2 animate-bounce rounded-full bg-muted-foreground" />
           </div>
         ) : null}
-        {turn.error && turn.status !== "success" ? (
+        {turn.status === BLOCKED_STATUS ? (
+          <BlockedNotice message={turn.error?.message} />
+        ) : turn.error && turn.status !== "success" ? (
           <Alert
             variant={turn.status === "cancelled" || turn.status === "interrupted" ? "default" : "destructive"}
             data-testid="turn-status"

@@ -4,7 +4,7 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Skeleton } from "@/components/ui/skeleton";
 import { useAgentConfig } from "../api/get-agent-config";
 import type { useAgentChat } from "../hooks/use-agent-chat";
-import { FAILED_STATUSES } from "../utils/turns";
+import { BLOCKED_STATUS, FAILED_STATUSES } from "../utils/turns";
 import { ChatInput } from "./chat-input";
 import { AssistantMessage, UserMessage } from "./chat-message";
 
@@ -28,6 +28,12 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
   const retryable =
     lastTurn?.kind === "assistant" && FAILED_STATUSES.includes(lastTurn.status) && !chat.streaming
       ? lastTurn
+      : undefined;
+
+  // A refused message goes back into the box to be edited (a Retry would be refused again).
+  const blocked =
+    lastTurn?.kind === "assistant" && lastTurn.status === BLOCKED_STATUS && !chat.streaming
+      ? { id: lastTurn.id, text: lastTurn.prompt }
       : undefined;
 
   // Follow the answer as it grows.
@@ -99,6 +105,7 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
           onStop={chat.stop}
           streaming={chat.streaming}
           maxChars={config.data?.max_input_chars}
+          draft={blocked}
           disabled={loading || Boolean(loadError)}
         />
       </div>

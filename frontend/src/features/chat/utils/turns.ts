@@ -74,6 +74,21 @@ export const FAILED_STATUSES: readonly string[] = ["interrupted", "error", "canc
 /** Run statuses of a turn still being answered: the chat rejoins its stream. */
 export const LIVE_STATUSES: readonly string[] = ["pending", "running"];
 
+/** A run refused by an input guardrail: no Retry (it would be refused again); the text is edited. */
+export const BLOCKED_STATUS = "blocked";
+
+export type GuardrailNotice = { rule: string | null; reason: string };
+
+// The backend words a refusal "Blocked by the <rule> guardrail: <reason>" (services/runs/worker.py).
+const BLOCKED_MESSAGE = /^Blocked by the (\S+) guardrail:\s*([\s\S]*)$/;
+
+/** The rule and reason of a guardrail refusal, from the run's error message (pure; unit-tested). */
+export function guardrailNotice(message?: string | null): GuardrailNotice {
+  const match = message ? BLOCKED_MESSAGE.exec(message.trim()) : null;
+  if (!match) return { rule: null, reason: message?.trim() ?? "" };
+  return { rule: match[1] ?? null, reason: match[2]?.trim() ?? "" };
+}
+
 /** What the user reads on a turn that ended without an answer. */
 export function failedTurnMessage(status: string, detail?: string | null): string {
   if (status === "interrupted") return "Interrupted — the server stopped during this answer.";
@@ -188,7 +203,12 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
     case "error":
       return {
         ...turn,
-        status: event.code === "cancelled" || event.code === "interrupted" ? event.code : "error",
+        status:
+          event.code === "cancelled" || event.code === "interrupted"
+            ? event.code
+            : event.code === "guardrail_blocked"
+              ? BLOCKED_STATUS
+              : "error",
         runId: event.run_id ?? turn.runId,
         error: {
           code: event.code,
@@ -279,8 +299,9 @@ export function threadToTurns(
   // A turn paused before any answer (awaiting approval) or ended without one still gets its turn.
   const closeQuestion = (last: boolean) => {
     if (!question || answer) return;
-    const failed = Boolean(question.runStatus && FAILED_STATUSES.includes(question.runStatus));
-    if (!failed && !last) return;
+    const status = question.runStatus ?? "";
+    const unanswered = FAILED_STATUSES.includes(status) || status === BLOCKED_STATUS;
+    if (!unanswered && !last) return;
     const trailing = newAnswer(question.text);
     if (trailing.runId) turns.push(trailing);
   };

@@ -51,4 +51,18 @@ describe("ChatInput", () => {
     await user.click(screen.getByRole("button", { name: "Stop" }));
     expect(onStop).toHaveBeenCalledOnce();
   });
+
+  it("puts a draft back in the box once per draft id", async () => {
+    const onSend = vi.fn();
+    const props = { onSend, onStop: vi.fn(), streaming: false };
+    const { rerender } = render(<ChatInput {...props} draft={{ id: "a1", text: "open the doors" }} />);
+    const input = screen.getByLabelText("Message the agent");
+    expect(input).toHaveValue("open the doors");
+    const user = userEvent.setup();
+    await user.type(input, " please");
+    rerender(<ChatInput {...props} draft={{ id: "a1", text: "open the doors" }} />);
+    expect(input).toHaveValue("open the doors please");
+    rerender(<ChatInput {...props} draft={{ id: "a2", text: "something else" }} />);
+    expect(input).toHaveValue("something else");
+  });
 });

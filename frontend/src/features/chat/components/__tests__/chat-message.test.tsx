@@ -92,4 +92,29 @@ describe("AssistantMessage", () => {
     await user.click(screen.getByRole("button", { name: "Retry" }));
     expect(onRetry).toHaveBeenCalledOnce();
   });
+
+  it("shows a blocked message as a guardrail notice naming the rule, with no Retry", async () => {
+    await renderWithRouter(
+      <AssistantMessage
+        turn={turn({
+          status: "blocked",
+          runId: RUN,
+          error: {
+            code: "guardrail_blocked",
+            message: "Blocked by the no_pod_bay guardrail: The message was blocked by the content policy.",
+          },
+        })}
+        onRetry={vi.fn()}
+      />,
+    );
+    const notice = await screen.findByTestId("guardrail-notice");
+    expect(notice).toHaveTextContent("Message blocked");
+    expect(notice).toHaveTextContent(
+      "Your message was blocked by the no_pod_bay guardrail: The message was blocked by the content policy.",
+    );
+    expect(notice).toHaveTextContent("Edit your message and send it again.");
+    expect(screen.queryByRole("button", { name: "Retry" })).toBeNull();
+    expect(screen.queryByTestId("turn-status")).toBeNull();
+    expect(screen.getByTestId("run-stats")).toHaveTextContent("blocked");
+  });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { AgentRunPublic, ThreadMessage } from "@/client";
 import type { AgentStreamEvent } from "../../types";
-import { type AssistantTurn, applyStreamEvent, newAssistantTurn, threadToTurns } from "../turns";
+import {
+  type AssistantTurn,
+  applyStreamEvent,
+  guardrailNotice,
+  newAssistantTurn,
+  threadToTurns,
+} from "../turns";
 
 const RUN = "11111111-1111-4111-8111-111111111111";
 const THREAD = "22222222-2222-4222-8222-222222222222";
@@ -249,5 +255,63 @@ describe("turns that did not complete", () => {
   it("an `interrupted` error event ends a live answer as interrupted", () => {
     const turn = fold([{ type: "error", code: "interrupted", message: "lease expired", run_id: RUN }]);
     expect(turn).toMatchObject({ status: "interrupted", error: { code: "interrupted" } });
+  });
+});
+
+describe("guardrail refusals", () => {
+  const R1 = "66666666-6666-4666-8666-666666666666";
+  const R2 = "77777777-7777-4777-8777-777777777777";
+  const MESSAGE = "Blocked by the no_pod_bay guardrail: The message was blocked by the content policy.";
+
+  it("reads the rule and the reason from the run's error", () => {
+    expect(guardrailNotice(MESSAGE)).toEqual({
+      rule: "no_pod_bay",
+      reason: "The message was blocked by the content policy.",
+    });
+    expect(
+      guardrailNotice("Blocked by the input_too_long guardrail: The message is longer than 5 characters."),
+    ).toEqual({
+      rule: "input_too_long",
+      reason: "The message is longer than 5 characters.",
+    });
+  });
+
+  it("keeps a message in another shape as the reason, without a rule", () => {
+    expect(guardrailNotice("Refused by moderation")).toEqual({ rule: null, reason: "Refused by moderation" });
+    expect(guardrailNotice(undefined)).toEqual({ rule: null, reason: "" });
+  });
+
+  it("a guardrail_blocked error event ends the answer as blocked, not as a retryable error", () => {
+    const turn = fold([
+      { type: "run_started", run_id: R1, thread_id: THREAD },
+      { type: "error", code: "guardrail_blocked", message: MESSAGE, run_id: R1 },
+    ]);
+    expect(turn).toMatchObject({
+      status: "blocked",
+      runId: R1,
+      error: { code: "guardrail_blocked", message: MESSAGE },
+    });
+  });
+
+  it("the history shows a blocked turn with its answer slot, also when later turns follow", () => {
+    const messages: ThreadMessage[] = [
+      { role: "user", content: "open the pod bay doors", run_id: R1, run_status: "blocked" },
+      { role: "user", content: "show my items", run_id: R2, run_status: null },
+      { role: "assistant", content: "You have no items." },
+    ];
+    const runs = [
+      {
+        id: R1,
+        input: "open the pod bay doors",
+        status: "blocked",
+        error: MESSAGE,
+        created_at: "2026-01-01T00:00:01Z",
+      },
+      { id: R2, input: "show my items", status: "success", created_at: "2026-01-01T00:00:02Z" },
+    ] as AgentRunPublic[];
+    const turns = threadToTurns(messages, runs);
+    expect(turns.map((t) => t.kind)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(turns[1]).toMatchObject({ status: "blocked", runId: R1, text: "", error: { message: MESSAGE } });
+    expect(turns[3]).toMatchObject({ status: "success", runId: R2 });
   });
 });
