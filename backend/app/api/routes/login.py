@@ -3,10 +3,11 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SessionDep
+from app.api.errors import authenticated_responses, error_responses
 from app.core import security
 from app.core.config import settings
 from app.core.email import (
@@ -18,11 +19,16 @@ from app.core.email import (
 from app.core.rate_limit import login_rate_limit, password_rate_limit
 from app.crud import user as crud_user
 from app.models import Message, NewPassword, Token, UserPublic
+from app.models.storable import StorableText
 
 router = APIRouter(tags=["login"])
 
 
-@router.post("/login/access-token", dependencies=[Depends(login_rate_limit)])
+@router.post(
+    "/login/access-token",
+    dependencies=[Depends(login_rate_limit)],
+    responses=error_responses(400, 429),
+)
 async def login_access_token(
     session: SessionDep, form_data: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
@@ -38,14 +44,20 @@ async def login_access_token(
     return Token(access_token=security.create_access_token(user.id, expires_delta=expires))
 
 
-@router.post("/login/test-token", response_model=UserPublic)
+@router.post("/login/test-token", response_model=UserPublic, responses=authenticated_responses())
 async def test_token(current_user: CurrentUser) -> Any:
     """Test an access token."""
     return current_user
 
 
-@router.post("/password-recovery/{email}", dependencies=[Depends(password_rate_limit)])
-async def recover_password(email: str, session: SessionDep) -> Message:
+@router.post(
+    "/password-recovery/{email}",
+    dependencies=[Depends(password_rate_limit)],
+    responses=error_responses(404, 429),
+)
+async def recover_password(
+    email: Annotated[StorableText, Path(max_length=255)], session: SessionDep
+) -> Message:
     """Send a password-recovery email; the answer is the same whether or not the account exists."""
     user = await crud_user.get_user_by_email(session=session, email=email)
     if user:
@@ -54,7 +66,11 @@ async def recover_password(email: str, session: SessionDep) -> Message:
     return Message(message="If that email is registered, we sent a password recovery link")
 
 
-@router.post("/reset-password/", dependencies=[Depends(password_rate_limit)])
+@router.post(
+    "/reset-password/",
+    dependencies=[Depends(password_rate_limit)],
+    responses=error_responses(400, 429),
+)
 async def reset_password(session: SessionDep, body: NewPassword) -> Message:
     """Reset a password with the token from the recovery email."""
     email = verify_password_reset_token(token=body.token)
