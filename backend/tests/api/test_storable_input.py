@@ -7,6 +7,7 @@ written or changed anywhere.
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,11 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from app.core import security
+from app.core.config import settings
 from app.core.db import SessionMaker
+from app.crud import user as crud_user
+from app.models import User
 from app.models.storable import MAX_JSON_DEPTH
 from tests.utils import API, create_item, create_user_and_login, random_email
 
@@ -138,15 +143,30 @@ def fill(value: Any, bad: str) -> Any:
     return value
 
 
+def bearer(user_id: uuid.UUID) -> dict[str, str]:
+    """Headers with a token minted directly (no Argon2 login per case: 54 cases)."""
+    token = security.create_access_token(user_id, expires_delta=timedelta(minutes=5))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+async def password_hash() -> str:
+    """PASSWORD hashed once for the module."""
+    return await security.hash_password_async(PASSWORD)
+
+
 @pytest.fixture
-async def callers(
-    client: httpx.AsyncClient, superuser_token_headers: dict[str, str]
-) -> dict[str, Any]:
-    user_headers, user = await create_user_and_login(client, password=PASSWORD)
-    _, other = await create_user_and_login(client)
+async def callers(password_hash: str) -> dict[str, Any]:
+    async with SessionMaker() as session:
+        user = User(email=random_email(), hashed_password=password_hash)
+        other = User(email=random_email(), hashed_password="not-a-hash")
+        session.add_all([user, other])
+        await session.commit()
+        admin = await crud_user.get_user_by_email(session=session, email=settings.FIRST_SUPERUSER)
+    assert admin is not None
     item = await create_item(user.id)
     return {
-        "headers": {"user": user_headers, "admin": superuser_token_headers, "anon": {}},
+        "headers": {"user": bearer(user.id), "admin": bearer(admin.id), "anon": {}},
         "paths": {"{item}": str(item.id), "{user}": str(other.id), "{id}": str(uuid.uuid4())},
     }
 
