@@ -13,6 +13,7 @@ timeout.
 """
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,35 +89,33 @@ def fuzz_redis() -> Iterator[RedisServer]:
     server.close()
 
 
-def _serve(
-    tmp_path_factory: pytest.TempPathFactory, name: str, env: dict[str, str]
-) -> Iterator[str]:
-    log_path = tmp_path_factory.mktemp(f"fuzz-{name}") / "server.log"
-    port = free_port()
-    process = start_api(port, {**os.environ, "LOG_LEVEL": "WARNING", **env}, log_path)
-    try:
-        wait_healthy(process, port, log_path)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop([process])
-        errors = server_errors(log_path)
-        if errors:
-            # Surfaces the tracebacks behind any 500 in the test output.
-            print(f"--- {name} server log errors ({log_path}) ---\n{errors}")
-
-
 @pytest.fixture(scope="module")
-def server_limits_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`uvicorn app.main:app` on a free loopback port, rate limits off (the test default)."""
-    yield from _serve(tmp_path_factory, "limits-off", {"RATE_LIMIT_ENABLED": "false"})
-
-
-@pytest.fixture(scope="module")
-def server_limits_on(
+def servers(
     tmp_path_factory: pytest.TempPathFactory, fuzz_redis: RedisServer
-) -> Iterator[str]:
-    """The same app with small rate limits shared through Redis."""
-    yield from _serve(tmp_path_factory, "limits-on", {**LIMITED_ENV, "REDIS_URL": fuzz_redis.url})
+) -> Iterator[dict[str, str]]:
+    """Two `uvicorn app.main:app` processes on loopback: limits off (the test default), and
+    small limits shared through Redis. Started one after the other: each gets the whole start-up
+    deadline on a busy machine.
+    """
+    envs = {
+        "limits-off": {"RATE_LIMIT_ENABLED": "false"},
+        "limits-on": {**LIMITED_ENV, "REDIS_URL": fuzz_redis.url},
+    }
+    started: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
+    try:
+        for name, env in envs.items():
+            log_path = tmp_path_factory.mktemp(f"fuzz-{name}") / "server.log"
+            port = free_port()
+            process = start_api(port, {**os.environ, "LOG_LEVEL": "WARNING", **env}, log_path)
+            started[name] = (process, port, log_path)
+            wait_healthy(process, port, log_path)
+        yield {name: f"http://127.0.0.1:{port}" for name, (_, port, _) in started.items()}
+    finally:
+        stop([process for process, _, _ in started.values()])
+        for name, (_, _, log_path) in started.items():
+            if errors := server_errors(log_path):
+                # Surfaces the tracebacks behind any 500 in the test output.
+                print(f"--- {name} server log errors ({log_path}) ---\n{errors}")
 
 
 def server_errors(log: Path) -> str:
@@ -150,7 +149,7 @@ def fuzz_headers(server_limits_off: str, fuzz_user: tuple[str, str]) -> dict[str
     """Bearer headers by role (the token is valid on both servers)."""
     email, password = fuzz_user
     response = httpx.post(
-        f"{server_limits_off}{API}/login/access-token",
+        f"{servers['limits-off']}{API}/login/access-token",
         data={"username": email, "password": password},
         timeout=REQUEST_TIMEOUT,
     )
@@ -192,12 +191,11 @@ def test_api_answers_as_documented(
     case: schemathesis.Case,
     role: str,
     limits: str,
-    request: pytest.FixtureRequest,
+    servers: dict[str, str],
     fuzz_headers: dict[str, dict[str, str]],
 ) -> None:
-    base_url = request.getfixturevalue(f"server_{limits.replace('-', '_')}")
     case.call_and_validate(
-        base_url=base_url,
+        base_url=servers[limits],
         headers=fuzz_headers[role],
         checks=[
             not_a_server_error,

@@ -684,6 +684,26 @@ export type DataFlowItem = {
 };
 
 /**
+ * ErrorBody
+ *
+ * An error answer: a message for people and a stable code for programs.
+ */
+export type ErrorBody = {
+    /**
+     * Detail
+     *
+     * What went wrong, fit to show to the user.
+     */
+    detail: string;
+    /**
+     * Code
+     *
+     * A stable machine-readable code, e.g. `not_found`.
+     */
+    code: string;
+};
+
+/**
  * ErrorEvent
  *
  * The run failed or was refused.
@@ -900,6 +920,24 @@ export type HttpValidationError = {
 };
 
 /**
+ * HealthPublic
+ *
+ * Readiness: `ok`, `degraded` (Redis down) or `error`, with each dependency's check.
+ */
+export type HealthPublic = {
+    /**
+     * Status
+     */
+    status: 'ok' | 'degraded' | 'error';
+    /**
+     * Checks
+     */
+    checks: {
+        [key: string]: string;
+    };
+};
+
+/**
  * ItemCreate
  *
  * What a user sends to create an item.
@@ -1110,6 +1148,27 @@ export type RunCompletedEvent = {
      * Type
      */
     type?: 'run_completed';
+};
+
+/**
+ * RunErrorBody
+ *
+ * A run that ended in error: the code and the run as recorded.
+ */
+export type RunErrorBody = {
+    /**
+     * Detail
+     *
+     * What went wrong, fit to show to the user.
+     */
+    detail: string;
+    /**
+     * Code
+     *
+     * A stable machine-readable code, e.g. `not_found`.
+     */
+    code: string;
+    run: AgentRunResult;
 };
 
 /**
@@ -1553,6 +1612,38 @@ export type ValidationError = {
     };
 };
 
+/**
+ * ValidationErrorBody
+ *
+ * FastAPI's `HTTPValidationError`, for operations that document their 422 themselves.
+ */
+export type ValidationErrorBody = {
+    /**
+     * Detail
+     */
+    detail: Array<ValidationErrorItem>;
+};
+
+/**
+ * ValidationErrorItem
+ *
+ * One validation error (FastAPI's `ValidationError`).
+ */
+export type ValidationErrorItem = {
+    /**
+     * Loc
+     */
+    loc: Array<string | number>;
+    /**
+     * Msg
+     */
+    msg: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
 export type LoginLoginAccessTokenData = {
     body: BodyLoginLoginAccessToken;
     path?: never;
@@ -1562,9 +1653,29 @@ export type LoginLoginAccessTokenData = {
 
 export type LoginLoginAccessTokenErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginLoginAccessTokenError = LoginLoginAccessTokenErrors[keyof LoginLoginAccessTokenErrors];
@@ -1584,6 +1695,39 @@ export type LoginTestTokenData = {
     query?: never;
     url: '/api/v1/login/test-token';
 };
+
+export type LoginTestTokenErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type LoginTestTokenError = LoginTestTokenErrors[keyof LoginTestTokenErrors];
 
 export type LoginTestTokenResponses = {
     /**
@@ -1608,9 +1752,29 @@ export type LoginRecoverPasswordData = {
 
 export type LoginRecoverPasswordErrors = {
     /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginRecoverPasswordError = LoginRecoverPasswordErrors[keyof LoginRecoverPasswordErrors];
@@ -1633,9 +1797,29 @@ export type LoginResetPasswordData = {
 
 export type LoginResetPasswordErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginResetPasswordError = LoginResetPasswordErrors[keyof LoginResetPasswordErrors];
@@ -1667,9 +1851,37 @@ export type UsersReadUsersData = {
 
 export type UsersReadUsersErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersReadUsersError = UsersReadUsersErrors[keyof UsersReadUsersErrors];
@@ -1692,9 +1904,41 @@ export type UsersCreateUserData = {
 
 export type UsersCreateUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersCreateUserError = UsersCreateUserErrors[keyof UsersCreateUserErrors];
@@ -1715,6 +1959,39 @@ export type UsersDeleteUserMeData = {
     url: '/api/v1/users/me';
 };
 
+export type UsersDeleteUserMeErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UsersDeleteUserMeError = UsersDeleteUserMeErrors[keyof UsersDeleteUserMeErrors];
+
 export type UsersDeleteUserMeResponses = {
     /**
      * Successful Response
@@ -1730,6 +2007,39 @@ export type UsersReadUserMeData = {
     query?: never;
     url: '/api/v1/users/me';
 };
+
+export type UsersReadUserMeErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UsersReadUserMeError = UsersReadUserMeErrors[keyof UsersReadUserMeErrors];
 
 export type UsersReadUserMeResponses = {
     /**
@@ -1749,9 +2059,41 @@ export type UsersUpdateUserMeData = {
 
 export type UsersUpdateUserMeErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdateUserMeError = UsersUpdateUserMeErrors[keyof UsersUpdateUserMeErrors];
@@ -1774,9 +2116,37 @@ export type UsersUpdatePasswordMeData = {
 
 export type UsersUpdatePasswordMeErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdatePasswordMeError = UsersUpdatePasswordMeErrors[keyof UsersUpdatePasswordMeErrors];
@@ -1799,9 +2169,45 @@ export type UsersRegisterUserData = {
 
 export type UsersRegisterUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersRegisterUserError = UsersRegisterUserErrors[keyof UsersRegisterUserErrors];
@@ -1829,9 +2235,37 @@ export type UsersDeleteUserData = {
 
 export type UsersDeleteUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersDeleteUserError = UsersDeleteUserErrors[keyof UsersDeleteUserErrors];
@@ -1859,9 +2293,37 @@ export type UsersReadUserByIdData = {
 
 export type UsersReadUserByIdErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersReadUserByIdError = UsersReadUserByIdErrors[keyof UsersReadUserByIdErrors];
@@ -1889,9 +2351,41 @@ export type UsersUpdateUserData = {
 
 export type UsersUpdateUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdateUserError = UsersUpdateUserErrors[keyof UsersUpdateUserErrors];
@@ -1912,6 +2406,23 @@ export type UtilsClientConfigData = {
     url: '/api/v1/utils/client-config/';
 };
 
+export type UtilsClientConfigErrors = {
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UtilsClientConfigError = UtilsClientConfigErrors[keyof UtilsClientConfigErrors];
+
 export type UtilsClientConfigResponses = {
     /**
      * Successful Response
@@ -1928,12 +2439,31 @@ export type UtilsHealthCheckData = {
     url: '/api/v1/utils/health-check/';
 };
 
+export type UtilsHealthCheckErrors = {
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * The database is down
+     */
+    503: HealthPublic;
+};
+
+export type UtilsHealthCheckError = UtilsHealthCheckErrors[keyof UtilsHealthCheckErrors];
+
 export type UtilsHealthCheckResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: HealthPublic;
 };
+
+export type UtilsHealthCheckResponse = UtilsHealthCheckResponses[keyof UtilsHealthCheckResponses];
 
 export type ItemsReadItemsData = {
     body?: never;
@@ -1953,9 +2483,37 @@ export type ItemsReadItemsData = {
 
 export type ItemsReadItemsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsReadItemsError = ItemsReadItemsErrors[keyof ItemsReadItemsErrors];
@@ -1978,9 +2536,37 @@ export type ItemsCreateItemData = {
 
 export type ItemsCreateItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsCreateItemError = ItemsCreateItemErrors[keyof ItemsCreateItemErrors];
@@ -2008,9 +2594,37 @@ export type ItemsDeleteItemData = {
 
 export type ItemsDeleteItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsDeleteItemError = ItemsDeleteItemErrors[keyof ItemsDeleteItemErrors];
@@ -2038,9 +2652,37 @@ export type ItemsReadItemData = {
 
 export type ItemsReadItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsReadItemError = ItemsReadItemErrors[keyof ItemsReadItemErrors];
@@ -2068,9 +2710,37 @@ export type ItemsUpdateItemData = {
 
 export type ItemsUpdateItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsUpdateItemError = ItemsUpdateItemErrors[keyof ItemsUpdateItemErrors];
@@ -2093,29 +2763,57 @@ export type AgentRunAgentData = {
 
 export type AgentRunAgentErrors = {
     /**
-     * Thread not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Validation Error
+     * Not authenticated
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Response 422 Agent-Run Agent
+     *
+     * Invalid input, or the run was refused by a guardrail or budget
+     */
+    422: ValidationErrorBody | RunErrorBody;
     /**
      * Rate limit or budget exceeded (see Retry-After)
      */
-    429: unknown;
+    429: ErrorBody;
     /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Response 502 Agent-Run Agent
+     *
      * The model failed
      */
-    502: unknown;
+    502: RunErrorBody | ErrorBody;
     /**
-     * The queue is unavailable or the run was interrupted
+     * Response 503 Agent-Run Agent
+     *
+     * Temporarily unavailable (see Retry-After)
      */
-    503: unknown;
+    503: RunErrorBody | ErrorBody;
     /**
+     * Response 504 Agent-Run Agent
+     *
      * The model timed out
      */
-    504: unknown;
+    504: RunErrorBody | ErrorBody;
 };
 
 export type AgentRunAgentError = AgentRunAgentErrors[keyof AgentRunAgentErrors];
@@ -2138,9 +2836,25 @@ export type AgentRunAgentStreamData = {
 
 export type AgentRunAgentStreamErrors = {
     /**
-     * Thread not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
@@ -2148,11 +2862,15 @@ export type AgentRunAgentStreamErrors = {
     /**
      * Rate limit or budget exceeded (see Retry-After)
      */
-    429: unknown;
+    429: ErrorBody;
     /**
-     * The queue is unavailable (see Retry-After)
+     * Internal server error
      */
-    503: unknown;
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentRunAgentStreamError = AgentRunAgentStreamErrors[keyof AgentRunAgentStreamErrors];
@@ -2195,15 +2913,35 @@ export type AgentJoinRunStreamErrors = {
     /**
      * Last-Event-ID is not an event id of this run
      */
-    400: unknown;
+    400: ErrorBody;
     /**
-     * Run not found
+     * Not authenticated
      */
-    404: unknown;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentJoinRunStreamError = AgentJoinRunStreamErrors[keyof AgentJoinRunStreamErrors];
@@ -2231,9 +2969,41 @@ export type AgentCancelRunData = {
 
 export type AgentCancelRunErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentCancelRunError = AgentCancelRunErrors[keyof AgentCancelRunErrors];
@@ -2273,9 +3043,37 @@ export type AgentListRunsData = {
 
 export type AgentListRunsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListRunsError = AgentListRunsErrors[keyof AgentListRunsErrors];
@@ -2303,9 +3101,37 @@ export type AgentReadRunData = {
 
 export type AgentReadRunErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentReadRunError = AgentReadRunErrors[keyof AgentReadRunErrors];
@@ -2337,9 +3163,37 @@ export type AgentListThreadsData = {
 
 export type AgentListThreadsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListThreadsError = AgentListThreadsErrors[keyof AgentListThreadsErrors];
@@ -2367,9 +3221,37 @@ export type AgentDeleteThreadData = {
 
 export type AgentDeleteThreadErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentDeleteThreadError = AgentDeleteThreadErrors[keyof AgentDeleteThreadErrors];
@@ -2397,9 +3279,37 @@ export type AgentReadThreadData = {
 
 export type AgentReadThreadErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentReadThreadError = AgentReadThreadErrors[keyof AgentReadThreadErrors];
@@ -2419,6 +3329,39 @@ export type AgentAgentConfigData = {
     query?: never;
     url: '/api/v1/agent/config';
 };
+
+export type AgentAgentConfigErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type AgentAgentConfigError = AgentAgentConfigErrors[keyof AgentAgentConfigErrors];
 
 export type AgentAgentConfigResponses = {
     /**
@@ -2447,17 +3390,61 @@ export type AgentDecideApprovalData = {
 
 export type AgentDecideApprovalErrors = {
     /**
-     * Approval not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Already decided, superseded or expired
+     * Not authenticated
      */
-    409: unknown;
+    401: ErrorBody;
     /**
-     * Validation Error
+     * Not allowed (invalid credentials or not enough privileges)
      */
-    422: HttpValidationError;
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Response 422 Agent-Decide Approval
+     *
+     * Invalid input, or the run was refused by a guardrail or budget
+     */
+    422: ValidationErrorBody | RunErrorBody;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Response 502 Agent-Decide Approval
+     *
+     * The model failed
+     */
+    502: RunErrorBody | ErrorBody;
+    /**
+     * Response 503 Agent-Decide Approval
+     *
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: RunErrorBody | ErrorBody;
+    /**
+     * Response 504 Agent-Decide Approval
+     *
+     * The model timed out
+     */
+    504: RunErrorBody | ErrorBody;
 };
 
 export type AgentDecideApprovalError = AgentDecideApprovalErrors[keyof AgentDecideApprovalErrors];
@@ -2489,17 +3476,45 @@ export type AgentDecideApprovalStreamData = {
 
 export type AgentDecideApprovalStreamErrors = {
     /**
-     * Approval not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Already decided, superseded or expired
+     * Not authenticated
      */
-    409: unknown;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentDecideApprovalStreamError = AgentDecideApprovalStreamErrors[keyof AgentDecideApprovalStreamErrors];
@@ -2535,9 +3550,37 @@ export type AgentListApprovalsData = {
 
 export type AgentListApprovalsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListApprovalsError = AgentListApprovalsErrors[keyof AgentListApprovalsErrors];
@@ -2565,9 +3608,37 @@ export type FeedbackDeleteFeedbackData = {
 
 export type FeedbackDeleteFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackDeleteFeedbackError = FeedbackDeleteFeedbackErrors[keyof FeedbackDeleteFeedbackErrors];
@@ -2595,9 +3666,37 @@ export type FeedbackReadFeedbackData = {
 
 export type FeedbackReadFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackReadFeedbackError = FeedbackReadFeedbackErrors[keyof FeedbackReadFeedbackErrors];
@@ -2627,9 +3726,37 @@ export type FeedbackSubmitFeedbackData = {
 
 export type FeedbackSubmitFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackSubmitFeedbackError = FeedbackSubmitFeedbackErrors[keyof FeedbackSubmitFeedbackErrors];
@@ -2661,9 +3788,37 @@ export type EvaluationsListEvaluationsData = {
 
 export type EvaluationsListEvaluationsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsListEvaluationsError = EvaluationsListEvaluationsErrors[keyof EvaluationsListEvaluationsErrors];
@@ -2686,9 +3841,45 @@ export type EvaluationsStartEvaluationData = {
 
 export type EvaluationsStartEvaluationErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsStartEvaluationError = EvaluationsStartEvaluationErrors[keyof EvaluationsStartEvaluationErrors];
@@ -2716,9 +3907,37 @@ export type EvaluationsReadEvaluationData = {
 
 export type EvaluationsReadEvaluationErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsReadEvaluationError = EvaluationsReadEvaluationErrors[keyof EvaluationsReadEvaluationErrors];
