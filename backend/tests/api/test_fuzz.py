@@ -145,7 +145,7 @@ async def fuzz_user() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_headers(server_limits_off: str, fuzz_user: tuple[str, str]) -> dict[str, dict[str, str]]:
+def fuzz_headers(servers: dict[str, str], fuzz_user: tuple[str, str]) -> dict[str, dict[str, str]]:
     """Bearer headers by role (the token is valid on both servers)."""
     email, password = fuzz_user
     response = httpx.post(
