@@ -6,6 +6,7 @@ committed, and the database's constraint has to decide.
 """
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
+from app.core.config import settings
 from app.core.db import SessionMaker
 from app.crud.errors import AlreadyExistsError, MissingReferenceError, from_integrity_error
 from app.models import AgentFeedback, Item, User
@@ -22,6 +24,10 @@ from tests.evaluation.helpers import create_run
 from tests.utils import API, create_user, create_user_and_login, random_email, random_lower_string
 
 CONCURRENCY = 8
+# SQLite's foreign-key error names no constraint, so the message is the generic one there.
+MISSING_USER = (
+    "User not found" if settings.is_postgres else "A record this refers to does not exist"
+)
 
 
 async def users_with_email(email: str) -> int:
@@ -127,7 +133,7 @@ async def test_constraint_violations_are_classified() -> None:
     assert taken.message == "The user with this email already exists"
     missing = from_integrity_error(foreign.value)
     assert isinstance(missing, MissingReferenceError)
-    assert (missing.message, missing.code) == ("User not found", "not_found")
+    assert (missing.message, missing.code) == (MISSING_USER, "not_found")
 
 
 async def test_an_insert_for_a_deleted_user_is_404(client: httpx.AsyncClient) -> None:
@@ -140,4 +146,4 @@ async def test_an_insert_for_a_deleted_user_is_404(client: httpx.AsyncClient) ->
             await session.commit()
     response = await store_error(None, foreign.value)  # type: ignore[arg-type]
     assert response.status_code == 404
-    assert response.body == b'{"detail":"User not found","code":"not_found"}'
+    assert json.loads(response.body) == {"detail": MISSING_USER, "code": "not_found"}
