@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.agents.schemas import AgentRunResult
 from app.core.request_context import request_id_from_scope
 from app.crud.errors import AlreadyExistsError, StoreError, from_integrity_error
+from app.models.storable import ERROR_TYPE as UNSTORABLE
 from app.models.storable import printable_key
 from app.services.evaluation_jobs import InvalidOptionError, JobAlreadyRunning
 from app.services.runs.errors import (
@@ -158,7 +159,8 @@ def validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
     items = []
     for err in errors:
         ctx = err.get("ctx") or {}
-        loc = [*err.get("loc", ()), *ctx.get("path", ())]
+        inner = ctx.get("path", ()) if err.get("type") == UNSTORABLE else ()
+        loc = [*err.get("loc", ()), *inner]
         items.append(
             {
                 "type": err.get("type", "value_error"),
