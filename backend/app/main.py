@@ -4,15 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import DataError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.middleware.cors import CORSMiddleware
 
-from app.api.errors import add_error_handlers
+from app.api.errors import add_error_handlers, unhandled_error
 from app.api.main import api_router
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
@@ -21,7 +17,7 @@ from app.core.metrics import init_metrics, shutdown_metrics
 from app.core.metrics import router as metrics_router
 from app.core.rate_limit import RateLimitHeadersMiddleware
 from app.core.redis import close_redis, open_redis
-from app.core.request_context import RequestContextMiddleware, request_id_from_scope
+from app.core.request_context import RequestContextMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.spa import mount_frontend
 from app.core.telemetry import init_telemetry, shutdown_telemetry
@@ -61,50 +57,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await engine.dispose()
 
 
-async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
-    """Last resort: log the error and answer a JSON 500 without internals."""
-    request_id = request_id_from_scope(request.scope)
-    logger.exception(
-        "request.unhandled_error",
-        path=request.url.path,
-        error_type=type(exc).__name__,
-        request_id=request_id,
-    )
-    headers = {"X-Request-ID": request_id} if request_id else None
-    return JSONResponse(
-        status_code=500, content={"detail": "Internal server error"}, headers=headers
-    )
-
-
-async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    """422 with a JSON-safe `detail` (input values that can't be serialised are dropped)."""
-    errors = [{k: v for k, v in err.items() if k in ("type", "loc", "msg")} for err in exc.errors()]
-    return JSONResponse(status_code=422, content={"detail": errors})
-
-
-async def database_rejected_value(request: Request, exc: DataError) -> JSONResponse:
-    """422 when the database refuses a value validation let through (a NUL character in text)."""
-    logger.warning(
-        "request.database_rejected_value",
-        path=request.url.path,
-        error_type=type(exc.orig).__name__,
-        request_id=request_id_from_scope(request.scope),
-    )
-    return JSONResponse(
-        status_code=422, content={"detail": "The request contains a value that can't be stored"}
-    )
-
-
-async def database_busy(request: Request, _exc: SQLAlchemyTimeoutError) -> JSONResponse:
-    """503 with Retry-After when every database connection is in use (not a 500)."""
-    logger.warning("request.database_pool_exhausted", path=request.url.path)
-    return JSONResponse(
-        status_code=503,
-        content={"detail": "The service is busy, please retry shortly"},
-        headers={"Retry-After": "2"},
-    )
-
-
 def create_app() -> FastAPI:
     """Build the application."""
     configure_logging(settings)
@@ -114,10 +66,6 @@ def create_app() -> FastAPI:
         generate_unique_id_function=custom_generate_unique_id,
         lifespan=lifespan,
     )
-    app.add_exception_handler(Exception, unhandled_error)
-    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DataError, database_rejected_value)  # type: ignore[arg-type]
-    app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)  # type: ignore[arg-type]
     add_error_handlers(app)
     # Innermost: an unhandled error's 500 passes every middleware below (security headers, CORS).
     app.add_middleware(UnhandledErrorMiddleware, handler=unhandled_error)

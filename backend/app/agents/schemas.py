@@ -4,9 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.config import settings
+from app.models.storable import StorableJson, StorableText, json_limited
+
+MAX_METADATA_CHARS = 4000
 
 
 class PlanStep(BaseModel):
@@ -34,9 +37,11 @@ class Plan(BaseModel):
 class AgentRunRequest(BaseModel):
     """A message for the agent, optionally continuing a thread."""
 
-    message: str = Field(min_length=1, description="The user's message.")
+    message: StorableText = Field(min_length=1, description="The user's message.")
     thread_id: uuid.UUID | None = Field(default=None, description="Continue this conversation.")
-    metadata: dict[str, Any] | None = Field(default=None, description="Custom trace metadata.")
+    metadata: Annotated[StorableJson, json_limited(MAX_METADATA_CHARS)] | None = Field(
+        default=None, description="Custom trace metadata."
+    )
     on_disconnect: Literal["cancel", "continue"] = Field(
         default="cancel",
         description="Streaming only: cancel the run when the client disconnects, or let it go "
@@ -52,13 +57,6 @@ class AgentRunRequest(BaseModel):
             raise ValueError(
                 f"message is longer than AGENT_MAX_INPUT_CHARS ({settings.AGENT_MAX_INPUT_CHARS})"
             )
-        return value
-
-    @field_validator("metadata")
-    @classmethod
-    def _check_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(str(value)) > 4000:
-            raise ValueError("metadata is too large (max 4000 characters)")
         return value
 
 
@@ -332,8 +330,14 @@ class ApprovalDecision(BaseModel):
     """The owner's decision on a paused tool call."""
 
     decision: Literal["approve", "reject", "edit"]
-    args: dict[str, Any] | None = Field(default=None, description="Edited arguments (edit only).")
-    comment: str | None = Field(default=None, max_length=2000)
+    args: StorableJson | None = Field(default=None, description="Edited arguments (edit only).")
+    comment: StorableText | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _args_only_with_edit(self) -> "ApprovalDecision":
+        if self.decision != "edit" and self.args is not None:
+            raise ValueError("args are only accepted with decision=edit")
+        return self
 
 
 class ApprovalPublic(BaseModel):

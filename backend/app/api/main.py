@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
+from app.api.errors import common_responses
 from app.api.routes import agent, approvals, evaluations, feedback, items, login, users, utils
 
-api_router = APIRouter()
+api_router = APIRouter(responses=common_responses())
 api_router.include_router(login.router)
 api_router.include_router(users.router)
 api_router.include_router(utils.router)

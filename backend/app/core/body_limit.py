@@ -80,7 +80,8 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _reply(scope: Scope, send: Send, status_code: int, detail: str) -> None:
-    response = JSONResponse(status_code=status_code, content={"detail": detail})
+    code = "body_too_large" if status_code == 413 else "bad_request"
+    response = JSONResponse(status_code=status_code, content={"detail": detail, "code": code})
     await response(scope, _no_receive, send)
 
 

@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,26 +34,35 @@ async def get_feedback(
 async def upsert_feedback(
     *, session: AsyncSession, run_id: uuid.UUID, user_id: uuid.UUID, data: AgentFeedbackCreate
 ) -> AgentFeedback:
-    """Create or update the one feedback row for (run, user).
+    """Create or update the one feedback row for (run, user) in one atomic statement.
 
-    Two concurrent first submissions race on the unique constraint: the loser updates instead.
+    `INSERT ... ON CONFLICT DO UPDATE`: concurrent first submissions can't both insert, and no
+    rollback is needed (a rollback would expire every object the request holds).
     """
-    for _ in range(2):
-        feedback = await get_feedback(session=session, run_id=run_id, user_id=user_id)
-        if feedback is None:
-            feedback = AgentFeedback(run_id=run_id, user_id=user_id, score=data.score)
-        feedback.score = data.score
-        feedback.comment = data.comment
-        feedback.updated_at = utcnow()
-        session.add(feedback)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            continue
-        await session.refresh(feedback)
-        return feedback
-    raise RuntimeError("feedback upsert kept conflicting")
+    now = utcnow()
+    dialect = session.bind.dialect.name if session.bind else "postgresql"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(AgentFeedback).values(
+        id=uuid.uuid4(),
+        run_id=run_id,
+        user_id=user_id,
+        score=data.score,
+        comment=data.comment,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["run_id", "user_id"],
+        set_={"score": data.score, "comment": data.comment, "updated_at": now},
+    )
+    await session.exec(statement)
+    await session.commit()
+    row = await session.exec(
+        select(AgentFeedback)
+        .where(AgentFeedback.run_id == run_id, AgentFeedback.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    return row.one()
 
 
 async def delete_feedback(*, session: AsyncSession, feedback: AgentFeedback) -> None:

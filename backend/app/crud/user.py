@@ -7,12 +7,23 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.security import DUMMY_HASH, hash_password_async, verify_password_async
+from app.crud.errors import UNIQUE_MESSAGES, AlreadyExistsError
 from app.crud.refresh_token import revoke_user
-from app.models import User, UserCreate, UserUpdate
+from app.models import User, UserCreate, UserUpdate, UserUpdateMe
+
+
+async def _check_email_free(
+    session: AsyncSession, email: str, user_id: uuid.UUID | None = None
+) -> None:
+    """Emails are unique regardless of case; the unique index decides a race between two writes."""
+    existing = await get_user_by_email(session=session, email=email)
+    if existing is not None and existing.id != user_id:
+        raise AlreadyExistsError(UNIQUE_MESSAGES["ix_user_email"])
 
 
 async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User:
-    """Insert a user with a hashed password."""
+    """Insert a user with a hashed password (AlreadyExistsError when the email is taken)."""
+    await _check_email_free(session, user_create.email)
     hashed = await hash_password_async(user_create.password)
     db_obj = User.model_validate(user_create, update={"hashed_password": hashed})
     session.add(db_obj)
@@ -21,12 +32,16 @@ async def create_user(*, session: AsyncSession, user_create: UserCreate) -> User
     return db_obj
 
 
-async def update_user(*, session: AsyncSession, db_user: User, user_in: UserUpdate) -> User:
+async def update_user(
+    *, session: AsyncSession, db_user: User, user_in: UserUpdate | UserUpdateMe
+) -> User:
     """Apply a partial update, re-hashing the password when one is given.
 
     A new password or a deactivation revokes every session of the user.
     """
     user_data = user_in.model_dump(exclude_unset=True)
+    if user_data.get("email"):
+        await _check_email_free(session, user_data["email"], db_user.id)
     extra_data: dict[str, Any] = {}
     if password := user_data.pop("password", None):
         extra_data["hashed_password"] = await hash_password_async(password)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.config import settings
+from app.models.storable import StorableText
 
 JudgeKind = Literal["auto", "llm", "offline"]
 SourceKind = Literal["auto", "langfuse", "db"]
@@ -134,11 +135,11 @@ class EvaluationOptions(BaseModel):
     )
     since: datetime | None = None
     until: datetime | None = None
-    tags: list[str] = Field(default_factory=list, max_length=20)
-    name: str | None = Field(default=None, max_length=200)
-    user: str | None = Field(default=None, max_length=320)
+    tags: list[StorableText] = Field(default_factory=list, max_length=20)
+    name: StorableText | None = Field(default=None, max_length=200)
+    user: StorableText | None = Field(default=None, max_length=320)
     limit: int | None = Field(default=None, ge=1, le=1_000_000)
-    metrics: list[str] = Field(default_factory=list, max_length=50)
+    metrics: list[StorableText] = Field(default_factory=list, max_length=50)
     rescore: bool = False
     judge: JudgeKind = Field(default_factory=lambda: settings.EVALUATION_JUDGE)
     source: SourceKind = "auto"

@@ -9,7 +9,7 @@ from app.models.agent_models import (
     ThreadStatus,
 )
 from app.models.approval_models import AgentApproval, ApprovalStatus
-from app.models.auth_models import AuthErrorPublic, LoginThrottle, RefreshToken
+from app.models.auth_models import LoginThrottle, RefreshToken
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
 from app.models.evaluation_models import (
     AgentFeedback,
@@ -42,7 +42,6 @@ __all__ = [
     "AgentRun",
     "AgentThread",
     "ApprovalStatus",
-    "AuthErrorPublic",
     "EvaluationJob",
     "EvaluationJobPublic",
     "EvaluationJobStatus",

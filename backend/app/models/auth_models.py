@@ -36,10 +36,3 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     last_attempt_at: datetime = created_at_field()
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class AuthErrorPublic(SQLModel):
-    """A refused sign-in, refresh or CSRF check: a message and a stable code."""
-
-    detail: str
-    code: str

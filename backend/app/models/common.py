@@ -9,6 +9,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from app.models.storable import StorableText
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware datetime on every backend (SQLite stores naive values: read them as UTC)."""
@@ -67,5 +69,5 @@ class TokenPayload(SQLModel):
 class NewPassword(SQLModel):
     """A password reset request."""
 
-    token: str
-    new_password: str = Field(min_length=8, max_length=128)
+    token: StorableText
+    new_password: StorableText = Field(min_length=8, max_length=128)

@@ -9,13 +9,14 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, created_at_field
+from app.models.storable import StorableText
 
 
 class AgentFeedbackCreate(SQLModel):
     """A thumbs up (1) or down (-1) on a run, with an optional comment."""
 
     score: Literal[1, -1]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: StorableText | None = Field(default=None, max_length=2000)
 
 
 class AgentFeedback(SQLModel, table=True):

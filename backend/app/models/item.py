@@ -8,6 +8,7 @@ from pydantic import field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.common import created_at_field, reject_null
+from app.models.storable import StorableText
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 class ItemBase(SQLModel):
     """Fields shared by every item shape."""
 
-    title: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=255)
+    title: StorableText = Field(min_length=1, max_length=255)
+    description: StorableText | None = Field(default=None, max_length=255)
 
 
 class ItemCreate(ItemBase):
@@ -27,7 +28,7 @@ class ItemCreate(ItemBase):
 class ItemUpdate(ItemBase):
     """What a user sends to change an item (all optional)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
+    title: StorableText | None = Field(default=None, min_length=1, max_length=255)  # type: ignore[assignment]
 
     _title_not_null = field_validator("title")(reject_null)
 

@@ -8,6 +8,7 @@ from pydantic import EmailStr, field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.common import created_at_field, reject_null
+from app.models.storable import StorableText
 
 if TYPE_CHECKING:
     from app.models.item import Item
@@ -19,28 +20,28 @@ class UserBase(SQLModel):
     email: EmailStr = Field(unique=True, index=True, max_length=255)
     is_active: bool = True
     is_superuser: bool = False
-    full_name: str | None = Field(default=None, max_length=255)
+    full_name: StorableText | None = Field(default=None, max_length=255)
 
 
 class UserCreate(UserBase):
     """What a superuser sends to create a user."""
 
-    password: str = Field(min_length=8, max_length=128)
+    password: StorableText = Field(min_length=8, max_length=128)
 
 
 class UserRegister(SQLModel):
     """What anyone sends to sign up."""
 
     email: EmailStr = Field(max_length=255)
-    password: str = Field(min_length=8, max_length=128)
-    full_name: str | None = Field(default=None, max_length=255)
+    password: StorableText = Field(min_length=8, max_length=128)
+    full_name: StorableText | None = Field(default=None, max_length=255)
 
 
 class UserUpdate(UserBase):
     """What a superuser sends to change a user (all optional)."""
 
     email: EmailStr | None = Field(default=None, max_length=255)  # type: ignore[assignment]
-    password: str | None = Field(default=None, min_length=8, max_length=128)
+    password: StorableText | None = Field(default=None, min_length=8, max_length=128)
 
     _email_not_null = field_validator("email")(reject_null)
 
@@ -48,7 +49,7 @@ class UserUpdate(UserBase):
 class UserUpdateMe(SQLModel):
     """What a user sends to change their own profile."""
 
-    full_name: str | None = Field(default=None, max_length=255)
+    full_name: StorableText | None = Field(default=None, max_length=255)
     email: EmailStr | None = Field(default=None, max_length=255)
 
     _email_not_null = field_validator("email")(reject_null)
@@ -57,8 +58,8 @@ class UserUpdateMe(SQLModel):
 class UpdatePassword(SQLModel):
     """What a user sends to change their own password."""
 
-    current_password: str = Field(min_length=8, max_length=128)
-    new_password: str = Field(min_length=8, max_length=128)
+    current_password: StorableText = Field(min_length=8, max_length=128)
+    new_password: StorableText = Field(min_length=8, max_length=128)
 
 
 class User(UserBase, table=True):

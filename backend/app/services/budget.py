@@ -31,6 +31,8 @@ CONCURRENT_RETRY_AFTER_S = 5
 class BudgetExceededError(HTTPException):
     """429 naming the budget and when it resets; an HTTPException so any route answers it as is."""
 
+    code = "budget_exceeded"
+
     def __init__(
         self, budget: BudgetName, message: str, retry_after_s: int, resets_at: datetime | None
     ) -> None:

@@ -120,13 +120,24 @@ async def _run_job(job_id: uuid.UUID, options: EvaluationJobCreate) -> None:
         heartbeat.cancel()
 
 
+class InvalidOptionError(ValueError):
+    """An option that can't run, naming the field (answered like a validation error)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def check_options(options: EvaluationJobCreate) -> None:
-    """Reject options that cannot run: unknown metrics (`MetricError` is a ValueError), or
-    Langfuse as the source when it is not configured."""
-    select_metrics(load_metrics(), options.metrics)
+    """Reject options that cannot run: unknown metrics, or Langfuse as the source when it is
+    not configured."""
+    try:
+        select_metrics(load_metrics(), options.metrics)
+    except ValueError as exc:
+        raise InvalidOptionError("metrics", str(exc)) from exc
     if options.source == "langfuse" and get_langfuse() is None:
-        raise ValueError(
-            "Langfuse is not configured (LANGFUSE_PUBLIC_KEY/SECRET_KEY); use source=db"
+        raise InvalidOptionError(
+            "source", "Langfuse is not configured (LANGFUSE_PUBLIC_KEY/SECRET_KEY); use source=db"
         )
 
 

@@ -1,15 +1,19 @@
-"""API fuzzing with schemathesis: generated requests from our OpenAPI never get a 5xx.
+"""API fuzzing with schemathesis: every answer is documented in our OpenAPI, and none is a 5xx.
 
-The app runs as a real uvicorn process on loopback (its own event loop and connection pools), on
-the harness's database; schemathesis sends examples, property-based fuzzing (valid and invalid
-data) and boundary-value cases to every operation, as a normal user. Every response must be
-below 500, and every 4xx must carry a JSON `detail` (rule 4 of the developers' guide).
+The app runs as real uvicorn processes on loopback (their own event loops and connection pools),
+on the harness's database: one with rate limits off, one with small limits kept in a real Redis
+(so 429s and their bodies are exercised too). schemathesis sends explicit examples and generated
+valid and invalid data to every operation, as a normal user, and checks each response: not a
+server error, a status code the operation documents, its documented content type, a body that
+matches the documented schema (validation errors: FastAPI's array; every other error:
+`{detail, code}`), and that every error is a JSON object with a `detail`.
 
-Bounded: 15 generated examples per operation (plus schemathesis' explicit examples and boundary
-cases), no shrinking, a 30 s request timeout, and pytest-timeout's limit on each operation.
+Bounded: MAX_EXAMPLES generated examples per operation and server, no shrinking, a 30 s request
+timeout.
 """
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +22,26 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.support.postgres import free_port
 from tests.support.processes import start_api, stop, wait_healthy
+from tests.support.redis import RedisServer, start_redis
 from tests.utils import API, create_user, random_lower_string
 
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 8
 REQUEST_TIMEOUT = 30
+# The second server: limits small enough that the fuzzer runs into them on every limited route.
+LIMITED_ENV = {
+    "RATE_LIMIT_ENABLED": "true",
+    "RATE_LIMIT_PER_MINUTE": "3",
+    "AUTH_RATE_LIMIT_PER_MINUTE": "3",
+}
 
 # Excluded operations, each with its reason:
 EXCLUDED = [
@@ -42,12 +58,12 @@ EXCLUDED = [
 
 
 class ClientErrorWithoutDetail(AssertionError):
-    """A 4xx whose body isn't a JSON object with `detail`."""
+    """An error whose body isn't a JSON object with `detail` (and `code` unless a 422 list)."""
 
 
 def client_error_has_json_detail(ctx: Any, response: Any, case: schemathesis.Case) -> None:
-    """Every 4xx answers JSON with a `detail` key."""
-    if not 400 <= response.status_code < 500:
+    """Every 4xx/5xx answers JSON with `detail`: a validation list, or a message and a `code`."""
+    if response.status_code < 400:
         return
     content_type = (response.headers.get("content-type") or [""])[0]
     try:
@@ -63,25 +79,54 @@ def client_error_has_json_detail(ctx: Any, response: Any, case: schemathesis.Cas
         raise ClientErrorWithoutDetail(
             f"{case.method} {case.formatted_path}: {response.status_code} has no `detail`: {body}"
         )
+    if not isinstance(body["detail"], list) and not isinstance(body.get("code"), str):
+        raise ClientErrorWithoutDetail(
+            f"{case.method} {case.formatted_path}: {response.status_code} has no `code`: {body}"
+        )
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`uvicorn app.main:app` on a free loopback port, against the harness's database."""
-    log_path = tmp_path_factory.mktemp("fuzz") / "server.log"
-    port = free_port()
-    # One token serves the whole module: it must outlive the run (default lifetime: 15 min).
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_EXPIRE_MINUTES": "240"}
-    process = start_api(port, env, log_path)
+def fuzz_redis() -> Iterator[RedisServer]:
+    """A redis-server for the limited server's rate-limit buckets (and its run layer)."""
+    server = start_redis()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    tmp_path_factory: pytest.TempPathFactory, fuzz_redis: RedisServer
+) -> Iterator[dict[str, str]]:
+    """Two `uvicorn app.main:app` processes on loopback: limits off (the test default), and
+    small limits shared through Redis. Started one after the other: each gets the whole start-up
+    deadline on a busy machine.
+    """
+    envs = {
+        "limits-off": {"RATE_LIMIT_ENABLED": "false"},
+        "limits-on": {**LIMITED_ENV, "REDIS_URL": fuzz_redis.url},
+    }
+    started: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
     try:
-        wait_healthy(process, port, log_path)
-        yield f"http://127.0.0.1:{port}"
+        for name, env in envs.items():
+            log_path = tmp_path_factory.mktemp(f"fuzz-{name}") / "server.log"
+            port = free_port()
+            # One token serves the whole module: it must outlive the run (default: 15 min).
+            env = {
+                **os.environ,
+                "LOG_LEVEL": "WARNING",
+                "ACCESS_TOKEN_EXPIRE_MINUTES": "240",
+                **env,
+            }
+            process = start_api(port, env, log_path)
+            started[name] = (process, port, log_path)
+            wait_healthy(process, port, log_path)
+        yield {name: f"http://127.0.0.1:{port}" for name, (_, port, _) in started.items()}
     finally:
-        stop([process])
-        errors = server_errors(log_path)
-        if errors:
-            # Surfaces the tracebacks behind any 500 in the test output.
-            print(f"--- server log errors ({log_path}) ---\n{errors}")
+        stop([process for process, _, _ in started.values()])
+        for name, (_, _, log_path) in started.items():
+            if errors := server_errors(log_path):
+                # Surfaces the tracebacks behind any 500 in the test output.
+                print(f"--- {name} server log errors ({log_path}) ---\n{errors}")
 
 
 def server_errors(log: Path) -> str:
@@ -111,11 +156,11 @@ async def fuzz_user() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def fuzz_headers(live_server: str, fuzz_user: tuple[str, str]) -> dict[str, dict[str, str]]:
-    """Bearer headers by role, with tokens from the live server."""
+def fuzz_headers(servers: dict[str, str], fuzz_user: tuple[str, str]) -> dict[str, dict[str, str]]:
+    """Bearer headers by role (the token is valid on both servers)."""
     email, password = fuzz_user
     response = httpx.post(
-        f"{live_server}{API}/login/access-token",
+        f"{servers['limits-off']}{API}/login/access-token",
         data={"username": email, "password": password},
         timeout=REQUEST_TIMEOUT,
     )
@@ -140,8 +185,10 @@ def load_schema() -> schemathesis.BaseSchema:
 schema = load_schema()
 
 
-# The role is a real parameter (whose token the requests carry) and it also gives each operation
-# its own node id: on pytest 9.2 schemathesis' eager items otherwise all share one id.
+# The role is a real parameter (whose token the requests carry) and, with the server, it also
+# gives each operation its own node id: on pytest 9.2 schemathesis' eager items otherwise all
+# share one id.
+@pytest.mark.parametrize("limits", ["limits-off", "limits-on"])
 @pytest.mark.parametrize("role", ["normal-user"])
 @schema.parametrize()
 @settings(
@@ -151,13 +198,23 @@ schema = load_schema()
     suppress_health_check=list(HealthCheck),
     database=None,
 )
-def test_api_never_answers_5xx(
-    case: schemathesis.Case, role: str, live_server: str, fuzz_headers: dict[str, dict[str, str]]
+def test_api_answers_as_documented(
+    case: schemathesis.Case,
+    role: str,
+    limits: str,
+    servers: dict[str, str],
+    fuzz_headers: dict[str, dict[str, str]],
 ) -> None:
     case.call_and_validate(
-        base_url=live_server,
+        base_url=servers[limits],
         headers=fuzz_headers[role],
-        checks=[not_a_server_error, client_error_has_json_detail],
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            client_error_has_json_detail,
+        ],
         timeout=REQUEST_TIMEOUT,
     )
 
@@ -186,7 +243,9 @@ class FakeResponse:
 @pytest.mark.parametrize(
     ("status", "body", "content_type", "fails"),
     [
-        (404, '{"detail": "Item not found"}', "application/json", False),
+        (404, '{"detail": "Item not found", "code": "not_found"}', "application/json", False),
+        (404, '{"detail": "Item not found"}', "application/json", True),
+        (503, '{"detail": "busy"}', "application/json", True),
         (422, '{"detail": [{"loc": ["body"]}]}', "application/json", False),
         (200, "plain", "text/plain", False),
         (404, "Not Found", "text/plain", True),
@@ -197,7 +256,7 @@ class FakeResponse:
 def test_client_error_check_can_fail(
     status: int, body: str, content_type: str, fails: bool
 ) -> None:
-    """The custom check rejects 4xx answers without a JSON `detail`, and only those."""
+    """The custom check rejects errors without a JSON `detail` (and `code`), and only those."""
 
     class Case:
         method = "GET"

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.config import settings
 from app.core.security_headers import content_security_policy
-from tests.utils import API
+from tests.utils import API, create_user_and_login
 
 
 @asynccontextmanager
@@ -35,20 +35,46 @@ def _csp(response: httpx.Response) -> dict[str, str]:
     return {p.split(" ", 1)[0]: p.split(" ", 1)[1] if " " in p else "" for p in parts}
 
 
+def assert_app_policy(response: httpx.Response) -> None:
+    """The strict policy: no sniffing, no referrer, no framing, scripts only from this origin."""
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    csp = _csp(response)
+    assert csp["default-src"] == "'self'" and csp["frame-ancestors"] == "'none'"
+    assert csp["script-src"] == "'self'" and csp["object-src"] == "'none'"
+    assert csp["base-uri"] == "'self'" and csp["form-action"] == "'self'"
+
+
 async def test_api_and_errors_carry_the_headers(client) -> None:
     for response in (
         await client.get(f"{API}/utils/health-check/"),
         await client.get(f"{API}/users/me"),  # 401
         await client.get(f"{API}/no-such-route"),  # 404
     ):
-        assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["x-frame-options"] == "DENY"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert_app_policy(response)
         csp = _csp(response)
-        assert csp["default-src"] == "'self'" and csp["frame-ancestors"] == "'none'"
-        assert csp["script-src"] == "'self'" and csp["object-src"] == "'none'"
         assert csp["img-src"].split() == ["'self'", "data:", "blob:"]
         assert csp["connect-src"] == "'self'"
+
+
+async def test_every_kind_of_api_answer_carries_the_headers(client) -> None:
+    """Validation errors, conflicts, bodies refused by the size middleware and event streams."""
+    headers, user = await create_user_and_login(client)
+    run = await client.post(f"{API}/agent/run", headers=headers, json={"message": "hello"})
+    assert run.status_code == 200, run.text
+    stream = await client.get(f"{API}/agent/runs/{run.json()['run_id']}/stream", headers=headers)
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    invalid = await client.post(f"{API}/items/", headers=headers, json={"title": ""})
+    taken = await client.patch(f"{API}/users/me", headers=headers, json={"email": user.email})
+    too_large = await client.post(
+        f"{API}/items/",
+        headers={**headers, "Content-Type": "application/json"},
+        content=b"x" * (settings.MAX_REQUEST_BODY_BYTES + 1),
+    )
+    assert [invalid.status_code, too_large.status_code] == [422, 413]
+    for response in (run, stream, invalid, taken, too_large):
+        assert_app_policy(response)
 
 
 async def test_docs_get_a_policy_that_lets_swagger_load(client) -> None:
@@ -88,7 +114,7 @@ async def test_the_spa_and_its_assets_carry_the_headers(
             response = await client.get(path)
             assert response.status_code == 200
             assert "https://img.example.com" in _csp(response)["img-src"]
-            assert response.headers["x-frame-options"] == "DENY"
+            assert_app_policy(response)
         config = (await client.get(f"{API}/utils/client-config/")).json()
     assert config == {"chat_image_allowed_origins": ["https://img.example.com"]}
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.api.errors import add_error_handlers
 from app.core.spa import mount_frontend
 
 
@@ -43,10 +44,11 @@ async def test_routes_assets_and_fallback(dist: Path) -> None:
 @pytest.mark.parametrize("path", ["/api/v1/unknown", "/metrics", "/docs"])
 async def test_api_paths_are_not_swallowed(dist: Path, path: str) -> None:
     app = FastAPI(docs_url=None, redoc_url=None)  # so /docs reaches the fallback route
+    add_error_handlers(app)
     mount_frontend(app, dist, "/api/v1")
     response = await get(app, path)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not Found"}
+    assert response.json() == {"detail": "Not Found", "code": "not_found"}
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ async def test_error_and_not_found_responses_carry_the_id(client: Any) -> None:
 
 
 async def test_unhandled_error_is_a_json_500_with_the_id(json_log: io.StringIO) -> None:
-    from app.main import unhandled_error
+    from app.api.errors import unhandled_error
 
     app = FastAPI()
     app.add_exception_handler(Exception, unhandled_error)
@@ -79,7 +79,7 @@ async def test_unhandled_error_is_a_json_500_with_the_id(json_log: io.StringIO) 
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         response = await http.get("/boom", headers={"X-Request-ID": "req-500"})
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal"}
     assert response.headers["x-request-id"] == "req-500"
     errors = [line for line in lines(json_log) if line["event"] == "request.unhandled_error"]
     assert len(errors) == 1 and errors[0]["request_id"] == "req-500"

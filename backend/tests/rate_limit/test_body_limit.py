@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI, Request
 
+from app.api.errors import add_error_handlers
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
 from tests.utils import API
@@ -29,7 +30,10 @@ async def test_declared_length_over_the_limit_is_refused(client, normal_user_tok
         headers={**normal_user_token_headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 413
-    assert response.json() == {"detail": f"Request body too large: the limit is {LIMIT} bytes."}
+    assert response.json() == {
+        "detail": f"Request body too large: the limit is {LIMIT} bytes.",
+        "code": "body_too_large",
+    }
 
 
 async def test_streamed_body_over_the_limit_is_refused(client) -> None:
@@ -74,6 +78,7 @@ async def test_invalid_content_length_is_a_400(app) -> None:
 async def test_limit_counts_bytes_the_app_reads_itself() -> None:
     """A route reading `request.stream()` directly still gets cut off with a 413."""
     inner = FastAPI()
+    add_error_handlers(inner)
     seen: list[int] = []
 
     @inner.post("/upload")
@@ -92,5 +97,8 @@ async def test_limit_counts_bytes_the_app_reads_itself() -> None:
         seen.clear()
         refused = await http.post("/upload", content=chunks(150_000, 10_000))
     assert refused.status_code == 413
-    assert refused.json() == {"detail": "Request body too large: the limit is 100000 bytes."}
+    assert refused.json() == {
+        "detail": "Request body too large: the limit is 100000 bytes.",
+        "code": "body_too_large",
+    }
     assert max(seen) <= 100_000

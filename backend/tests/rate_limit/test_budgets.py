@@ -63,7 +63,7 @@ async def test_daily_token_budget_counts_todays_runs(client, monkeypatch) -> Non
     # The stream is refused the same way, before any event is sent.
     stream = await run(client, headers_a, "/agent/run/stream")
     assert stream.status_code == 429
-    assert stream.json()["detail"] == detail
+    assert stream.json() == {"detail": detail, "code": "budget_exceeded"}
 
     # B is under budget; the run's own tokens then push B over it.
     allowed = await run(client, headers_b)

@@ -111,7 +111,7 @@ async def test_unknown_and_known_accounts_answer_alike(
         return response.status_code, re.sub(r"\d+", "N", body["detail"]), body.get("code")
 
     assert [shape(r) for r in known] == [shape(r) for r in unknown]
-    assert known[0].json() == {"detail": "Incorrect email or password"}
+    assert known[0].json() == {"detail": "Incorrect email or password", "code": "bad_request"}
     assert known[-1].status_code == 429
 
 

@@ -45,6 +45,7 @@ async def test_agent_limit_is_per_user_with_headers(client, redis_limits) -> Non
     refused = await run(client, headers_a)
     assert refused.status_code == 429
     assert "Rate limit exceeded" in refused.json()["detail"]
+    assert refused.json()["code"] == "rate_limited"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.headers["X-RateLimit-Remaining"] == "0"
     assert rejections("agent") == before + 1

@@ -99,7 +99,10 @@ async def test_bad_event_ids_and_foreign_runs(client, normal_user_token_headers)
     cancel = await client.post(f"{API}/agent/runs/{done['run_id']}/cancel", headers=other)
     assert cancel.status_code == 404
     missing = await client.get(f"{API}/agent/runs/{uuid.uuid4()}/stream", headers=headers)
-    assert missing.status_code == 404 and missing.json() == {"detail": "Run not found"}
+    assert missing.status_code == 404 and missing.json() == {
+        "detail": "Run not found",
+        "code": "not_found",
+    }
     finished = await client.post(f"{API}/agent/runs/{done['run_id']}/cancel", headers=headers)
     assert finished.status_code == 409
 
@@ -109,7 +112,10 @@ async def test_threads_are_records_owned_by_one_user(client, normal_user_token_h
     unknown = await client.post(
         f"{API}/agent/run", json={"message": "hi", "thread_id": str(uuid.uuid4())}, headers=headers
     )
-    assert unknown.status_code == 404 and unknown.json() == {"detail": "Thread not found"}
+    assert unknown.status_code == 404 and unknown.json() == {
+        "detail": "Thread not found",
+        "code": "not_found",
+    }
     done = (
         await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
     ).json()

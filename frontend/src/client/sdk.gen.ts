@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AgentAgentConfigData, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckResponses } from './types.gen';
+import type { AgentAgentConfigData, AgentAgentConfigErrors, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllErrors, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutErrors, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenErrors, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeErrors, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeErrors, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigErrors, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckErrors, UtilsHealthCheckResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -50,7 +50,7 @@ export const loginRefreshAccessToken = <ThrowOnError extends boolean = true>(opt
  *
  * Log out this device: its session ends and its access tokens stop working.
  */
-export const loginLogout = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutResponses, unknown, ThrowOnError, 'data'>({
+export const loginLogout = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutResponses, LoginLogoutErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/logout',
@@ -62,7 +62,7 @@ export const loginLogout = <ThrowOnError extends boolean = true>(options?: Optio
  *
  * Log out everywhere: every session of the current user ends.
  */
-export const loginLogoutAll = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutAllData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutAllResponses, unknown, ThrowOnError, 'data'>({
+export const loginLogoutAll = <ThrowOnError extends boolean = true>(options?: Options<LoginLogoutAllData, ThrowOnError>) => (options?.client ?? client).post<LoginLogoutAllResponses, LoginLogoutAllErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/logout/all',
@@ -74,7 +74,7 @@ export const loginLogoutAll = <ThrowOnError extends boolean = true>(options?: Op
  *
  * Test an access token.
  */
-export const loginTestToken = <ThrowOnError extends boolean = true>(options?: Options<LoginTestTokenData, ThrowOnError>) => (options?.client ?? client).post<LoginTestTokenResponses, unknown, ThrowOnError, 'data'>({
+export const loginTestToken = <ThrowOnError extends boolean = true>(options?: Options<LoginTestTokenData, ThrowOnError>) => (options?.client ?? client).post<LoginTestTokenResponses, LoginTestTokenErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/login/test-token',
@@ -140,7 +140,7 @@ export const usersCreateUser = <ThrowOnError extends boolean = true>(options: Op
  *
  * Delete own user, with their threads, checkpoints and runs.
  */
-export const usersDeleteUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersDeleteUserMeData, ThrowOnError>) => (options?.client ?? client).delete<UsersDeleteUserMeResponses, unknown, ThrowOnError, 'data'>({
+export const usersDeleteUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersDeleteUserMeData, ThrowOnError>) => (options?.client ?? client).delete<UsersDeleteUserMeResponses, UsersDeleteUserMeErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me',
@@ -152,7 +152,7 @@ export const usersDeleteUserMe = <ThrowOnError extends boolean = true>(options?:
  *
  * Get current user.
  */
-export const usersReadUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersReadUserMeData, ThrowOnError>) => (options?.client ?? client).get<UsersReadUserMeResponses, unknown, ThrowOnError, 'data'>({
+export const usersReadUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersReadUserMeData, ThrowOnError>) => (options?.client ?? client).get<UsersReadUserMeResponses, UsersReadUserMeErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/users/me',
@@ -251,7 +251,7 @@ export const usersUpdateUser = <ThrowOnError extends boolean = true>(options: Op
  *
  * Public UI settings: which origins chat answers may show images from.
  */
-export const utilsClientConfig = <ThrowOnError extends boolean = true>(options?: Options<UtilsClientConfigData, ThrowOnError>) => (options?.client ?? client).get<UtilsClientConfigResponses, unknown, ThrowOnError, 'data'>({
+export const utilsClientConfig = <ThrowOnError extends boolean = true>(options?: Options<UtilsClientConfigData, ThrowOnError>) => (options?.client ?? client).get<UtilsClientConfigResponses, UtilsClientConfigErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     url: '/api/v1/utils/client-config/',
     ...options
@@ -262,7 +262,7 @@ export const utilsClientConfig = <ThrowOnError extends boolean = true>(options?:
  *
  * Readiness: 503 when the database is down; Redis is reported (ok/error/disabled).
  */
-export const utilsHealthCheck = <ThrowOnError extends boolean = true>(options?: Options<UtilsHealthCheckData, ThrowOnError>) => (options?.client ?? client).get<UtilsHealthCheckResponses, unknown, ThrowOnError, 'data'>({
+export const utilsHealthCheck = <ThrowOnError extends boolean = true>(options?: Options<UtilsHealthCheckData, ThrowOnError>) => (options?.client ?? client).get<UtilsHealthCheckResponses, UtilsHealthCheckErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     url: '/api/v1/utils/health-check/',
     ...options
@@ -457,7 +457,7 @@ export const agentReadThread = <ThrowOnError extends boolean = true>(options: Op
  *
  * What the chat UI needs: input limit, model and whether tracing is on.
  */
-export const agentAgentConfig = <ThrowOnError extends boolean = true>(options?: Options<AgentAgentConfigData, ThrowOnError>) => (options?.client ?? client).get<AgentAgentConfigResponses, unknown, ThrowOnError, 'data'>({
+export const agentAgentConfig = <ThrowOnError extends boolean = true>(options?: Options<AgentAgentConfigData, ThrowOnError>) => (options?.client ?? client).get<AgentAgentConfigResponses, AgentAgentConfigErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/agent/config',

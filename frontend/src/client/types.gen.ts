@@ -592,22 +592,6 @@ export type ApprovalsPublic = {
 };
 
 /**
- * AuthErrorPublic
- *
- * A refused sign-in, refresh or CSRF check: a message and a stable code.
- */
-export type AuthErrorPublic = {
-    /**
-     * Detail
-     */
-    detail: string;
-    /**
-     * Code
-     */
-    code: string;
-};
-
-/**
  * Body_login-login_access_token
  */
 export type BodyLoginLoginAccessToken = {
@@ -697,6 +681,26 @@ export type DataFlowItem = {
      * The value (or part of it) appears in the user's messages or app data.
      */
     from_conversation: boolean;
+};
+
+/**
+ * ErrorBody
+ *
+ * An error answer: a message for people and a stable code for programs.
+ */
+export type ErrorBody = {
+    /**
+     * Detail
+     *
+     * What went wrong, fit to show to the user.
+     */
+    detail: string;
+    /**
+     * Code
+     *
+     * A stable machine-readable code, e.g. `not_found`.
+     */
+    code: string;
 };
 
 /**
@@ -916,6 +920,24 @@ export type HttpValidationError = {
 };
 
 /**
+ * HealthPublic
+ *
+ * Readiness: `ok`, `degraded` (Redis down) or `error`, with each dependency's check.
+ */
+export type HealthPublic = {
+    /**
+     * Status
+     */
+    status: 'ok' | 'degraded' | 'error';
+    /**
+     * Checks
+     */
+    checks: {
+        [key: string]: string;
+    };
+};
+
+/**
  * ItemCreate
  *
  * What a user sends to create an item.
@@ -1126,6 +1148,27 @@ export type RunCompletedEvent = {
      * Type
      */
     type?: 'run_completed';
+};
+
+/**
+ * RunErrorBody
+ *
+ * A run that ended in error: the code and the run as recorded.
+ */
+export type RunErrorBody = {
+    /**
+     * Detail
+     *
+     * What went wrong, fit to show to the user.
+     */
+    detail: string;
+    /**
+     * Code
+     *
+     * A stable machine-readable code, e.g. `not_found`.
+     */
+    code: string;
+    run: AgentRunResult;
 };
 
 /**
@@ -1569,6 +1612,38 @@ export type ValidationError = {
     };
 };
 
+/**
+ * ValidationErrorBody
+ *
+ * FastAPI's `HTTPValidationError`, for operations that document their 422 themselves.
+ */
+export type ValidationErrorBody = {
+    /**
+     * Detail
+     */
+    detail: Array<ValidationErrorItem>;
+};
+
+/**
+ * ValidationErrorItem
+ *
+ * One validation error (FastAPI's `ValidationError`).
+ */
+export type ValidationErrorItem = {
+    /**
+     * Loc
+     */
+    loc: Array<string | number>;
+    /**
+     * Msg
+     */
+    msg: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
 export type LoginLoginAccessTokenData = {
     body: BodyLoginLoginAccessToken;
     path?: never;
@@ -1578,13 +1653,29 @@ export type LoginLoginAccessTokenData = {
 
 export type LoginLoginAccessTokenErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
     /**
-     * Too many failed logins
+     * Rate limit or budget exceeded (see Retry-After)
      */
-    429: AuthErrorPublic;
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginLoginAccessTokenError = LoginLoginAccessTokenErrors[keyof LoginLoginAccessTokenErrors];
@@ -1607,13 +1698,25 @@ export type LoginRefreshAccessTokenData = {
 
 export type LoginRefreshAccessTokenErrors = {
     /**
-     * No live session
+     * Not authenticated
      */
-    401: AuthErrorPublic;
+    401: ErrorBody;
     /**
-     * Missing or wrong X-CSRF-Token
+     * Not allowed (invalid credentials or not enough privileges)
      */
-    403: AuthErrorPublic;
+    403: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginRefreshAccessTokenError = LoginRefreshAccessTokenErrors[keyof LoginRefreshAccessTokenErrors];
@@ -1634,6 +1737,39 @@ export type LoginLogoutData = {
     url: '/api/v1/logout';
 };
 
+export type LoginLogoutErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type LoginLogoutError = LoginLogoutErrors[keyof LoginLogoutErrors];
+
 export type LoginLogoutResponses = {
     /**
      * Successful Response
@@ -1650,6 +1786,39 @@ export type LoginLogoutAllData = {
     url: '/api/v1/logout/all';
 };
 
+export type LoginLogoutAllErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type LoginLogoutAllError = LoginLogoutAllErrors[keyof LoginLogoutAllErrors];
+
 export type LoginLogoutAllResponses = {
     /**
      * Successful Response
@@ -1665,6 +1834,39 @@ export type LoginTestTokenData = {
     query?: never;
     url: '/api/v1/login/test-token';
 };
+
+export type LoginTestTokenErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type LoginTestTokenError = LoginTestTokenErrors[keyof LoginTestTokenErrors];
 
 export type LoginTestTokenResponses = {
     /**
@@ -1689,9 +1891,29 @@ export type LoginRecoverPasswordData = {
 
 export type LoginRecoverPasswordErrors = {
     /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginRecoverPasswordError = LoginRecoverPasswordErrors[keyof LoginRecoverPasswordErrors];
@@ -1714,9 +1936,29 @@ export type LoginResetPasswordData = {
 
 export type LoginResetPasswordErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type LoginResetPasswordError = LoginResetPasswordErrors[keyof LoginResetPasswordErrors];
@@ -1748,9 +1990,37 @@ export type UsersReadUsersData = {
 
 export type UsersReadUsersErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersReadUsersError = UsersReadUsersErrors[keyof UsersReadUsersErrors];
@@ -1773,9 +2043,41 @@ export type UsersCreateUserData = {
 
 export type UsersCreateUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersCreateUserError = UsersCreateUserErrors[keyof UsersCreateUserErrors];
@@ -1796,6 +2098,39 @@ export type UsersDeleteUserMeData = {
     url: '/api/v1/users/me';
 };
 
+export type UsersDeleteUserMeErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UsersDeleteUserMeError = UsersDeleteUserMeErrors[keyof UsersDeleteUserMeErrors];
+
 export type UsersDeleteUserMeResponses = {
     /**
      * Successful Response
@@ -1811,6 +2146,39 @@ export type UsersReadUserMeData = {
     query?: never;
     url: '/api/v1/users/me';
 };
+
+export type UsersReadUserMeErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UsersReadUserMeError = UsersReadUserMeErrors[keyof UsersReadUserMeErrors];
 
 export type UsersReadUserMeResponses = {
     /**
@@ -1830,9 +2198,41 @@ export type UsersUpdateUserMeData = {
 
 export type UsersUpdateUserMeErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdateUserMeError = UsersUpdateUserMeErrors[keyof UsersUpdateUserMeErrors];
@@ -1855,9 +2255,37 @@ export type UsersUpdatePasswordMeData = {
 
 export type UsersUpdatePasswordMeErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdatePasswordMeError = UsersUpdatePasswordMeErrors[keyof UsersUpdatePasswordMeErrors];
@@ -1880,9 +2308,45 @@ export type UsersRegisterUserData = {
 
 export type UsersRegisterUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersRegisterUserError = UsersRegisterUserErrors[keyof UsersRegisterUserErrors];
@@ -1910,9 +2374,37 @@ export type UsersDeleteUserData = {
 
 export type UsersDeleteUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersDeleteUserError = UsersDeleteUserErrors[keyof UsersDeleteUserErrors];
@@ -1940,9 +2432,37 @@ export type UsersReadUserByIdData = {
 
 export type UsersReadUserByIdErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersReadUserByIdError = UsersReadUserByIdErrors[keyof UsersReadUserByIdErrors];
@@ -1970,9 +2490,41 @@ export type UsersUpdateUserData = {
 
 export type UsersUpdateUserErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type UsersUpdateUserError = UsersUpdateUserErrors[keyof UsersUpdateUserErrors];
@@ -1993,6 +2545,23 @@ export type UtilsClientConfigData = {
     url: '/api/v1/utils/client-config/';
 };
 
+export type UtilsClientConfigErrors = {
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UtilsClientConfigError = UtilsClientConfigErrors[keyof UtilsClientConfigErrors];
+
 export type UtilsClientConfigResponses = {
     /**
      * Successful Response
@@ -2009,12 +2578,31 @@ export type UtilsHealthCheckData = {
     url: '/api/v1/utils/health-check/';
 };
 
+export type UtilsHealthCheckErrors = {
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * The database is down
+     */
+    503: HealthPublic;
+};
+
+export type UtilsHealthCheckError = UtilsHealthCheckErrors[keyof UtilsHealthCheckErrors];
+
 export type UtilsHealthCheckResponses = {
     /**
      * Successful Response
      */
-    200: unknown;
+    200: HealthPublic;
 };
+
+export type UtilsHealthCheckResponse = UtilsHealthCheckResponses[keyof UtilsHealthCheckResponses];
 
 export type ItemsReadItemsData = {
     body?: never;
@@ -2034,9 +2622,37 @@ export type ItemsReadItemsData = {
 
 export type ItemsReadItemsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsReadItemsError = ItemsReadItemsErrors[keyof ItemsReadItemsErrors];
@@ -2059,9 +2675,37 @@ export type ItemsCreateItemData = {
 
 export type ItemsCreateItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsCreateItemError = ItemsCreateItemErrors[keyof ItemsCreateItemErrors];
@@ -2089,9 +2733,37 @@ export type ItemsDeleteItemData = {
 
 export type ItemsDeleteItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsDeleteItemError = ItemsDeleteItemErrors[keyof ItemsDeleteItemErrors];
@@ -2119,9 +2791,37 @@ export type ItemsReadItemData = {
 
 export type ItemsReadItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsReadItemError = ItemsReadItemErrors[keyof ItemsReadItemErrors];
@@ -2149,9 +2849,37 @@ export type ItemsUpdateItemData = {
 
 export type ItemsUpdateItemErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type ItemsUpdateItemError = ItemsUpdateItemErrors[keyof ItemsUpdateItemErrors];
@@ -2174,29 +2902,57 @@ export type AgentRunAgentData = {
 
 export type AgentRunAgentErrors = {
     /**
-     * Thread not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Validation Error
+     * Not authenticated
      */
-    422: HttpValidationError;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Response 422 Agent-Run Agent
+     *
+     * Invalid input, or the run was refused by a guardrail or budget
+     */
+    422: ValidationErrorBody | RunErrorBody;
     /**
      * Rate limit or budget exceeded (see Retry-After)
      */
-    429: unknown;
+    429: ErrorBody;
     /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Response 502 Agent-Run Agent
+     *
      * The model failed
      */
-    502: unknown;
+    502: RunErrorBody | ErrorBody;
     /**
-     * The queue is unavailable or the run was interrupted
+     * Response 503 Agent-Run Agent
+     *
+     * Temporarily unavailable (see Retry-After)
      */
-    503: unknown;
+    503: RunErrorBody | ErrorBody;
     /**
+     * Response 504 Agent-Run Agent
+     *
      * The model timed out
      */
-    504: unknown;
+    504: RunErrorBody | ErrorBody;
 };
 
 export type AgentRunAgentError = AgentRunAgentErrors[keyof AgentRunAgentErrors];
@@ -2219,9 +2975,25 @@ export type AgentRunAgentStreamData = {
 
 export type AgentRunAgentStreamErrors = {
     /**
-     * Thread not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
@@ -2229,11 +3001,15 @@ export type AgentRunAgentStreamErrors = {
     /**
      * Rate limit or budget exceeded (see Retry-After)
      */
-    429: unknown;
+    429: ErrorBody;
     /**
-     * The queue is unavailable (see Retry-After)
+     * Internal server error
      */
-    503: unknown;
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentRunAgentStreamError = AgentRunAgentStreamErrors[keyof AgentRunAgentStreamErrors];
@@ -2276,15 +3052,35 @@ export type AgentJoinRunStreamErrors = {
     /**
      * Last-Event-ID is not an event id of this run
      */
-    400: unknown;
+    400: ErrorBody;
     /**
-     * Run not found
+     * Not authenticated
      */
-    404: unknown;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentJoinRunStreamError = AgentJoinRunStreamErrors[keyof AgentJoinRunStreamErrors];
@@ -2312,9 +3108,41 @@ export type AgentCancelRunData = {
 
 export type AgentCancelRunErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentCancelRunError = AgentCancelRunErrors[keyof AgentCancelRunErrors];
@@ -2354,9 +3182,37 @@ export type AgentListRunsData = {
 
 export type AgentListRunsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListRunsError = AgentListRunsErrors[keyof AgentListRunsErrors];
@@ -2384,9 +3240,37 @@ export type AgentReadRunData = {
 
 export type AgentReadRunErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentReadRunError = AgentReadRunErrors[keyof AgentReadRunErrors];
@@ -2418,9 +3302,37 @@ export type AgentListThreadsData = {
 
 export type AgentListThreadsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListThreadsError = AgentListThreadsErrors[keyof AgentListThreadsErrors];
@@ -2448,9 +3360,37 @@ export type AgentDeleteThreadData = {
 
 export type AgentDeleteThreadErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentDeleteThreadError = AgentDeleteThreadErrors[keyof AgentDeleteThreadErrors];
@@ -2478,9 +3418,37 @@ export type AgentReadThreadData = {
 
 export type AgentReadThreadErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentReadThreadError = AgentReadThreadErrors[keyof AgentReadThreadErrors];
@@ -2500,6 +3468,39 @@ export type AgentAgentConfigData = {
     query?: never;
     url: '/api/v1/agent/config';
 };
+
+export type AgentAgentConfigErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type AgentAgentConfigError = AgentAgentConfigErrors[keyof AgentAgentConfigErrors];
 
 export type AgentAgentConfigResponses = {
     /**
@@ -2528,17 +3529,61 @@ export type AgentDecideApprovalData = {
 
 export type AgentDecideApprovalErrors = {
     /**
-     * Approval not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Already decided, superseded or expired
+     * Not authenticated
      */
-    409: unknown;
+    401: ErrorBody;
     /**
-     * Validation Error
+     * Not allowed (invalid credentials or not enough privileges)
      */
-    422: HttpValidationError;
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Response 422 Agent-Decide Approval
+     *
+     * Invalid input, or the run was refused by a guardrail or budget
+     */
+    422: ValidationErrorBody | RunErrorBody;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Response 502 Agent-Decide Approval
+     *
+     * The model failed
+     */
+    502: RunErrorBody | ErrorBody;
+    /**
+     * Response 503 Agent-Decide Approval
+     *
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: RunErrorBody | ErrorBody;
+    /**
+     * Response 504 Agent-Decide Approval
+     *
+     * The model timed out
+     */
+    504: RunErrorBody | ErrorBody;
 };
 
 export type AgentDecideApprovalError = AgentDecideApprovalErrors[keyof AgentDecideApprovalErrors];
@@ -2570,17 +3615,45 @@ export type AgentDecideApprovalStreamData = {
 
 export type AgentDecideApprovalStreamErrors = {
     /**
-     * Approval not found
+     * Bad request
      */
-    404: unknown;
+    400: ErrorBody;
     /**
-     * Already decided, superseded or expired
+     * Not authenticated
      */
-    409: unknown;
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
     /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentDecideApprovalStreamError = AgentDecideApprovalStreamErrors[keyof AgentDecideApprovalStreamErrors];
@@ -2616,9 +3689,37 @@ export type AgentListApprovalsData = {
 
 export type AgentListApprovalsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type AgentListApprovalsError = AgentListApprovalsErrors[keyof AgentListApprovalsErrors];
@@ -2646,9 +3747,37 @@ export type FeedbackDeleteFeedbackData = {
 
 export type FeedbackDeleteFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackDeleteFeedbackError = FeedbackDeleteFeedbackErrors[keyof FeedbackDeleteFeedbackErrors];
@@ -2676,9 +3805,37 @@ export type FeedbackReadFeedbackData = {
 
 export type FeedbackReadFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackReadFeedbackError = FeedbackReadFeedbackErrors[keyof FeedbackReadFeedbackErrors];
@@ -2708,9 +3865,37 @@ export type FeedbackSubmitFeedbackData = {
 
 export type FeedbackSubmitFeedbackErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type FeedbackSubmitFeedbackError = FeedbackSubmitFeedbackErrors[keyof FeedbackSubmitFeedbackErrors];
@@ -2742,9 +3927,37 @@ export type EvaluationsListEvaluationsData = {
 
 export type EvaluationsListEvaluationsErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsListEvaluationsError = EvaluationsListEvaluationsErrors[keyof EvaluationsListEvaluationsErrors];
@@ -2767,9 +3980,45 @@ export type EvaluationsStartEvaluationData = {
 
 export type EvaluationsStartEvaluationErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsStartEvaluationError = EvaluationsStartEvaluationErrors[keyof EvaluationsStartEvaluationErrors];
@@ -2797,9 +4046,37 @@ export type EvaluationsReadEvaluationData = {
 
 export type EvaluationsReadEvaluationErrors = {
     /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
      * Validation Error
      */
     422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
 };
 
 export type EvaluationsReadEvaluationError = EvaluationsReadEvaluationErrors[keyof EvaluationsReadEvaluationErrors];

@@ -1,13 +1,19 @@
-/** An error answer from the API: HTTP status plus FastAPI's `detail` (a string or a 422 list). */
+/** An error answer from the API: HTTP status, `detail` (a string or a 422 list) and `code`. */
 export class ApiError extends Error {
   readonly status: number;
   readonly detail: unknown;
+  /** The API's stable error code (`not_found`, `already_exists`, ...); null for 422 lists. */
+  readonly code: string | null;
 
   constructor(status: number, body: unknown) {
     super(detailMessage(body) ?? `Request failed (${status || "network error"})`);
     this.name = "ApiError";
     this.status = status;
     this.detail = typeof body === "object" && body !== null && "detail" in body ? body.detail : body;
+    this.code =
+      typeof body === "object" && body !== null && "code" in body && typeof body.code === "string"
+        ? body.code
+        : null;
   }
 }
 

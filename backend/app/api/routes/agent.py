@@ -17,6 +17,12 @@ from app.agents.schemas import (
     ThreadsPublic,
 )
 from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
+from app.api.errors import (
+    ErrorBody,
+    authenticated_responses,
+    error_responses,
+    run_error_responses,
+)
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.core.config import settings
 from app.core.rate_limit import agent_rate_limit
@@ -27,20 +33,14 @@ from app.services import agent_runs
 from app.services.runs import cancel, prepare, streams, threads
 from app.services.runs.errors import RunNotFoundError
 
-router = APIRouter(prefix="/agent", tags=["agent"])
+router = APIRouter(prefix="/agent", tags=["agent"], responses=authenticated_responses())
 
 
 @router.post(
     "/run",
     response_model=AgentRunResult,
     dependencies=[Depends(agent_rate_limit)],
-    responses={
-        404: {"description": "Thread not found"},
-        429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
-        502: {"description": "The model failed"},
-        503: {"description": "The queue is unavailable or the run was interrupted"},
-        504: {"description": "The model timed out"},
-    },
+    responses={**error_responses(429), **run_error_responses(422, 502, 503, 504)},
 )
 async def run_agent(body: AgentRunRequest, current_user: CurrentUser, runtime: RuntimeDep) -> Any:
     """Run the agent and wait for its answer (disconnecting cancels the run)."""
@@ -54,9 +54,7 @@ async def run_agent(body: AgentRunRequest, current_user: CurrentUser, runtime: R
     dependencies=[Depends(agent_rate_limit)],
     responses={
         **SSE_RESPONSES,
-        404: {"description": "Thread not found"},
-        429: {"description": "Rate limit or budget exceeded (see Retry-After)"},
-        503: {"description": "The queue is unavailable (see Retry-After)"},
+        **error_responses(429),
     },
 )
 async def run_agent_stream(
@@ -74,8 +72,7 @@ async def run_agent_stream(
     response_class=EventSourceResponse,
     responses={
         **SSE_RESPONSES,
-        400: {"description": "Last-Event-ID is not an event id of this run"},
-        404: {"description": "Run not found"},
+        400: {"model": ErrorBody, "description": "Last-Event-ID is not an event id of this run"},
     },
 )
 async def join_run_stream(
@@ -94,7 +91,7 @@ async def join_run_stream(
     return event_stream(runtime, run_id, cursor, cancel_on_disconnect=False, joining=True)
 
 
-@router.post("/runs/{run_id}/cancel", response_model=AgentRunPublic)
+@router.post("/runs/{run_id}/cancel", response_model=AgentRunPublic, responses=error_responses(409))
 async def cancel_run(
     run_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Any:

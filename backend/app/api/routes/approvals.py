@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
 from app.agents.schemas import (
@@ -12,7 +12,8 @@ from app.agents.schemas import (
     ApprovalPublic,
     ApprovalsPublic,
 )
-from app.api.deps import CurrentUser, RuntimeDep, SessionDep
+from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
+from app.api.errors import authenticated_responses, error_responses, run_error_responses
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.crud import crud_approval
 from app.models import ApprovalStatus, User
@@ -20,7 +21,7 @@ from app.services.runs import approvals
 from app.services.runs.prepare import QueuedRun
 from app.services.runs.runtime import RunRuntime
 
-router = APIRouter(prefix="/agent", tags=["agent"])
+router = APIRouter(prefix="/agent", tags=["agent"], responses=authenticated_responses())
 
 
 async def _decide(
@@ -32,8 +33,6 @@ async def _decide(
     *,
     stream_tokens: bool,
 ) -> QueuedRun:
-    if body.decision != "edit" and body.args is not None:
-        raise HTTPException(status_code=422, detail="args are only accepted with decision=edit")
     return await approvals.decide(
         runtime, user, thread_id, approval_id, body, decided_by=user.id, stream_tokens=stream_tokens
     )
@@ -42,10 +41,7 @@ async def _decide(
 @router.post(
     "/threads/{thread_id}/approvals/{approval_id}",
     response_model=AgentRunResult,
-    responses={
-        404: {"description": "Approval not found"},
-        409: {"description": "Already decided, superseded or expired"},
-    },
+    responses={**error_responses(409, 429), **run_error_responses(422, 502, 503, 504)},
 )
 async def decide_approval(
     thread_id: uuid.UUID,
@@ -64,8 +60,7 @@ async def decide_approval(
     response_class=EventSourceResponse,
     responses={
         **SSE_RESPONSES,
-        404: {"description": "Approval not found"},
-        409: {"description": "Already decided, superseded or expired"},
+        **error_responses(409, 429),
     },
 )
 async def decide_approval_stream(
@@ -85,7 +80,7 @@ async def list_approvals(
     session: SessionDep,
     current_user: CurrentUser,
     status: ApprovalStatus | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
     """The current user's approvals (e.g. `?status=pending`), newest first."""

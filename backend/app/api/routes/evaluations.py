@@ -6,32 +6,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from app.api.deps import CurrentSuperuser, SessionDep, SkipQuery
+from app.api.errors import authenticated_responses, error_responses
 from app.core.rate_limit import evaluation_rate_limit
 from app.evaluation.schemas import EvaluationJobCreate
 from app.models import EvaluationJobPublic, EvaluationJobsPublic
 from app.services import evaluation_jobs
 
-router = APIRouter(prefix="/agent/evaluations", tags=["evaluations"])
+router = APIRouter(
+    prefix="/agent/evaluations", tags=["evaluations"], responses=authenticated_responses()
+)
 
 
 @router.post(
     "",
     response_model=EvaluationJobPublic,
     status_code=202,
+    responses=error_responses(409, 429),
     dependencies=[Depends(evaluation_rate_limit)],
 )
 async def start_evaluation(
     session: SessionDep, current_user: CurrentSuperuser, job_in: EvaluationJobCreate
 ) -> Any:
     """Start an evaluation job with the CLI's options; poll it with GET /agent/evaluations/{id}."""
-    try:
-        evaluation_jobs.check_options(job_in)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
-    try:
-        return await evaluation_jobs.start_job(session, current_user, job_in)
-    except evaluation_jobs.JobAlreadyRunning as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    evaluation_jobs.check_options(job_in)
+    return await evaluation_jobs.start_job(session, current_user, job_in)
 
 
 @router.get("", response_model=EvaluationJobsPublic)

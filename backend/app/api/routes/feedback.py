@@ -6,10 +6,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurrentUser, SessionDep
+from app.api.errors import authenticated_responses
 from app.models import AgentFeedbackCreate, AgentFeedbackPublic, Message
 from app.services import feedback as feedback_service
 
-router = APIRouter(prefix="/agent", tags=["feedback"])
+router = APIRouter(prefix="/agent", tags=["feedback"], responses=authenticated_responses())
 RUN_NOT_FOUND = "Run not found"
 
 

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from app.api.deps import CurrentUser, SessionDep, SkipQuery
+from app.api.errors import authenticated_responses
 from app.crud import item as crud_item
 from app.models import ItemCreate, ItemPublic, ItemsPublic, ItemUpdate, Message
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], responses=authenticated_responses())
 NOT_FOUND = "Item not found"
 
 

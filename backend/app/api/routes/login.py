@@ -7,12 +7,13 @@ which API clients simply ignore. So the SPA and API clients share one login endp
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from starlette.background import BackgroundTask
 
 from app.api.deps import CurrentUser, SessionDep, SessionIdDep
+from app.api.errors import authenticated_responses, error_responses
 from app.api.session_cookies import (
     REFRESH_COOKIE,
     check_csrf,
@@ -29,7 +30,8 @@ from app.core.email import (
 )
 from app.core.rate_limit import login_rate_limit, password_rate_limit
 from app.crud import user as crud_user
-from app.models import AuthErrorPublic, Message, NewPassword, Token, UserPublic
+from app.models import Message, NewPassword, Token, UserPublic
+from app.models.storable import StorableText
 from app.services.auth import sessions, throttle
 
 router = APIRouter(tags=["login"])
@@ -41,7 +43,7 @@ LOGIN_FAILED = "Incorrect email or password"
     "/login/access-token",
     response_model=Token,
     dependencies=[Depends(login_rate_limit)],
-    responses={429: {"model": AuthErrorPublic, "description": "Too many failed logins"}},
+    responses=error_responses(400, 429),
 )
 async def login_access_token(
     session: SessionDep,
@@ -61,7 +63,11 @@ async def login_access_token(
             else None
         )
         # One message for an unknown email and a wrong password (timing: see authenticate).
-        return JSONResponse(status_code=400, content={"detail": LOGIN_FAILED}, background=notify)
+        return JSONResponse(
+            status_code=400,
+            content={"detail": LOGIN_FAILED, "code": "bad_request"},
+            background=notify,
+        )
     await throttle.forget_attempts(session, email)
     if not user.is_active:
         await session.commit()
@@ -73,10 +79,7 @@ async def login_access_token(
 
 @router.post(
     "/login/refresh",
-    responses={
-        401: {"model": AuthErrorPublic, "description": "No live session"},
-        403: {"model": AuthErrorPublic, "description": "Missing or wrong X-CSRF-Token"},
-    },
+    responses=error_responses(401, 403),
 )
 async def refresh_access_token(session: SessionDep, request: Request, response: Response) -> Token:
     """Exchange the refresh cookie for a new access token; the refresh token rotates."""
@@ -86,7 +89,7 @@ async def refresh_access_token(session: SessionDep, request: Request, response: 
     return Token(access_token=issued.access_token)
 
 
-@router.post("/logout")
+@router.post("/logout", responses=authenticated_responses())
 async def logout(session: SessionDep, sid: SessionIdDep, response: Response) -> Message:
     """Log out this device: its session ends and its access tokens stop working."""
     await sessions.end_session(session, sid)
@@ -94,7 +97,7 @@ async def logout(session: SessionDep, sid: SessionIdDep, response: Response) -> 
     return Message(message="Logged out")
 
 
-@router.post("/logout/all")
+@router.post("/logout/all", responses=authenticated_responses())
 async def logout_all(session: SessionDep, current_user: CurrentUser, response: Response) -> Message:
     """Log out everywhere: every session of the current user ends."""
     await sessions.end_all_sessions(session, current_user.id)
@@ -103,14 +106,20 @@ async def logout_all(session: SessionDep, current_user: CurrentUser, response: R
     return Message(message="Logged out of every session")
 
 
-@router.post("/login/test-token", response_model=UserPublic)
+@router.post("/login/test-token", response_model=UserPublic, responses=authenticated_responses())
 async def test_token(current_user: CurrentUser) -> Any:
     """Test an access token."""
     return current_user
 
 
-@router.post("/password-recovery/{email}", dependencies=[Depends(password_rate_limit)])
-async def recover_password(email: str, session: SessionDep) -> Message:
+@router.post(
+    "/password-recovery/{email}",
+    dependencies=[Depends(password_rate_limit)],
+    responses=error_responses(404, 429),
+)
+async def recover_password(
+    email: Annotated[StorableText, Path(max_length=255)], session: SessionDep
+) -> Message:
     """Send a password-recovery email; the answer is the same whether or not the account exists."""
     user = await crud_user.get_user_by_email(session=session, email=email)
     if user:
@@ -119,7 +128,11 @@ async def recover_password(email: str, session: SessionDep) -> Message:
     return Message(message="If that email is registered, we sent a password recovery link")
 
 
-@router.post("/reset-password/", dependencies=[Depends(password_rate_limit)])
+@router.post(
+    "/reset-password/",
+    dependencies=[Depends(password_rate_limit)],
+    responses=error_responses(400, 429),
+)
 async def reset_password(session: SessionDep, body: NewPassword) -> Message:
     """Reset a password with the token from the recovery email; every session ends."""
     email = verify_password_reset_token(token=body.token)

@@ -13,6 +13,7 @@ from app.api.deps import (
     SkipQuery,
     get_current_active_superuser,
 )
+from app.api.errors import authenticated_responses, error_responses
 from app.api.session_cookies import set_session_cookies
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
@@ -33,7 +34,7 @@ from app.models import (
 from app.services.auth import sessions
 from app.services.runs.threads import erase_user_threads
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], responses=authenticated_responses())
 
 
 @router.get("/", dependencies=[Depends(get_current_active_superuser)], response_model=UsersPublic)
@@ -47,32 +48,22 @@ async def read_users(
     return UsersPublic(data=[UserPublic.model_validate(u) for u in users], count=count)
 
 
-@router.post("/", response_model=UserPublic)
+@router.post("/", response_model=UserPublic, responses=error_responses(409))
 async def create_user(
     *, session: SessionDep, user_in: UserCreate, _superuser: CurrentSuperuser
 ) -> Any:
     """Create a new user."""
-    if await crud_user.get_user_by_email(session=session, email=user_in.email):
-        raise HTTPException(status_code=400, detail="The user with this email already exists")
     user = await crud_user.create_user(session=session, user_create=user_in)
     await send_email(email_to=user.email, data=generate_new_account_email(user.email, user.email))
     return user
 
 
-@router.patch("/me", response_model=UserPublic)
+@router.patch("/me", response_model=UserPublic, responses=error_responses(409))
 async def update_user_me(
     *, session: SessionDep, user_in: UserUpdateMe, current_user: CurrentUser
 ) -> Any:
     """Update own user."""
-    if user_in.email:
-        existing = await crud_user.get_user_by_email(session=session, email=user_in.email)
-        if existing and existing.id != current_user.id:
-            raise HTTPException(status_code=409, detail="User with this email already exists")
-    current_user.sqlmodel_update(user_in.model_dump(exclude_unset=True))
-    session.add(current_user)
-    await session.commit()
-    await session.refresh(current_user)
-    return current_user
+    return await crud_user.update_user(session=session, db_user=current_user, user_in=user_in)
 
 
 @router.patch("/me/password")
@@ -118,13 +109,16 @@ async def delete_user_me(
     return Message(message="User deleted successfully")
 
 
-@router.post("/signup", response_model=UserPublic, dependencies=[Depends(signup_rate_limit)])
+@router.post(
+    "/signup",
+    response_model=UserPublic,
+    dependencies=[Depends(signup_rate_limit)],
+    responses=error_responses(409, 429),
+)
 async def register_user(session: SessionDep, user_in: UserRegister) -> Any:
     """Create a new user without the need to be logged in."""
     if not settings.USERS_OPEN_REGISTRATION:
         raise HTTPException(status_code=403, detail="Open user registration is disabled")
-    if await crud_user.get_user_by_email(session=session, email=user_in.email):
-        raise HTTPException(status_code=400, detail="The user with this email already exists")
     user_create = UserCreate.model_validate(user_in)
     return await crud_user.create_user(session=session, user_create=user_create)
 
@@ -144,7 +138,7 @@ async def read_user_by_id(
     return user
 
 
-@router.patch("/{user_id}", response_model=UserPublic)
+@router.patch("/{user_id}", response_model=UserPublic, responses=error_responses(409))
 async def update_user(
     *, session: SessionDep, user_id: uuid.UUID, user_in: UserUpdate, _superuser: CurrentSuperuser
 ) -> Any:
@@ -152,10 +146,6 @@ async def update_user(
     db_user = await session.get(User, user_id)
     if not db_user:
         raise HTTPException(status_code=404, detail="The user with this id does not exist")
-    if user_in.email:
-        existing = await crud_user.get_user_by_email(session=session, email=user_in.email)
-        if existing and existing.id != user_id:
-            raise HTTPException(status_code=409, detail="User with this email already exists")
     return await crud_user.update_user(session=session, db_user=db_user, user_in=user_in)
 
 

@@ -1,6 +1,6 @@
 """Operational endpoints: health check, the browser's public configuration."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -28,7 +28,18 @@ async def client_config() -> ClientConfig:
     return ClientConfig(chat_image_allowed_origins=[o.rstrip("/") for o in items if o.strip()])
 
 
-@router.get("/health-check/")
+class HealthPublic(BaseModel):
+    """Readiness: `ok`, `degraded` (Redis down) or `error`, with each dependency's check."""
+
+    status: Literal["ok", "degraded", "error"]
+    checks: dict[str, str]
+
+
+@router.get(
+    "/health-check/",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "The database is down"}},
+)
 async def health_check(session: SessionDep) -> JSONResponse:
     """Readiness: 503 when the database is down; Redis is reported (ok/error/disabled)."""
     checks: dict[str, Any] = {}

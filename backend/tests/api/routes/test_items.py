@@ -5,7 +5,6 @@ import uuid
 import httpx
 import pytest
 
-from app.core.config import settings
 from tests.utils import API, create_item, create_user, create_user_and_login
 
 ITEMS = f"{API}/items"
@@ -55,7 +54,7 @@ async def test_create_item_invalid_is_422(client: httpx.AsyncClient, payload: di
 async def test_create_item_requires_login(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{ITEMS}/", json={"title": "Foo"})
     assert response.status_code == 401
-    assert response.json() == {"detail": "Not authenticated"}
+    assert response.json() == {"detail": "Not authenticated", "code": "not_authenticated"}
 
 
 async def test_read_item(client: httpx.AsyncClient) -> None:
@@ -71,7 +70,7 @@ async def test_read_item_not_found(client: httpx.AsyncClient) -> None:
     headers, _ = await create_user_and_login(client)
     response = await client.get(f"{ITEMS}/{uuid.uuid4()}", headers=headers)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Item not found"}
+    assert response.json() == {"detail": "Item not found", "code": "not_found"}
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
@@ -98,7 +97,7 @@ async def test_another_users_item_is_404_for_read_update_delete(
     delete = await client.delete(f"{ITEMS}/{item.id}", headers=intruder_headers)
     for response in (read, update, delete):
         assert response.status_code == 404
-        assert response.json() == {"detail": "Item not found"}
+        assert response.json() == {"detail": "Item not found", "code": "not_found"}
         assert "private" not in response.text
     # Indistinguishable from an item that doesn't exist at all.
     missing = await client.get(f"{ITEMS}/{uuid.uuid4()}", headers=intruder_headers)
@@ -208,7 +207,7 @@ async def test_update_item_not_found(client: httpx.AsyncClient) -> None:
     headers, _ = await create_user_and_login(client)
     response = await client.put(f"{ITEMS}/{uuid.uuid4()}", headers=headers, json={"title": "x"})
     assert response.status_code == 404
-    assert response.json() == {"detail": "Item not found"}
+    assert response.json() == {"detail": "Item not found", "code": "not_found"}
 
 
 async def test_delete_item(client: httpx.AsyncClient) -> None:
@@ -225,16 +224,13 @@ async def test_delete_item_not_found(client: httpx.AsyncClient) -> None:
     headers, _ = await create_user_and_login(client)
     response = await client.delete(f"{ITEMS}/{uuid.uuid4()}", headers=headers)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Item not found"}
+    assert response.json() == {"detail": "Item not found", "code": "not_found"}
 
 
 async def test_text_the_database_cannot_store_is_4xx(client: httpx.AsyncClient) -> None:
-    """A NUL character is valid JSON but PostgreSQL text can't hold it: 422, never a 500."""
+    """A NUL character is valid JSON but no database text should hold it: 422 on the field."""
     headers, _ = await create_user_and_login(client)
     response = await client.post(f"{ITEMS}/", headers=headers, json={"title": "a\x00b"})
-    if settings.is_postgres:
-        assert response.status_code == 422, response.text
-        assert response.json() == {"detail": "The request contains a value that can't be stored"}
-    else:  # SQLite stores it as is
-        assert response.status_code == 200, response.text
-        assert response.json()["title"] == "a\x00b"
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "title"] and error["type"] == "unstorable_value"

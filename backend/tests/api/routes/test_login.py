@@ -72,7 +72,7 @@ async def test_get_access_token_incorrect_password(client: httpx.AsyncClient) ->
     user, _ = await create_user()
     response = await login(client, user.email, "incorrect-password")
     assert response.status_code == 400
-    assert response.json() == {"detail": "Incorrect email or password"}
+    assert response.json() == {"detail": "Incorrect email or password", "code": "bad_request"}
 
 
 async def test_unknown_email_gets_the_same_answer(client: httpx.AsyncClient) -> None:
@@ -93,7 +93,7 @@ async def test_login_inactive_user(
     assert deactivate.status_code == 200
     response = await login(client, user.email, password)
     assert response.status_code == 400
-    assert response.json() == {"detail": "Inactive user"}
+    assert response.json() == {"detail": "Inactive user", "code": "bad_request"}
 
 
 async def test_login_without_form_fields_is_422(client: httpx.AsyncClient) -> None:
@@ -115,7 +115,7 @@ async def test_use_access_token(client: httpx.AsyncClient) -> None:
 async def test_missing_token_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{API}/login/test-token")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Not authenticated"}
+    assert response.json() == {"detail": "Not authenticated", "code": "not_authenticated"}
 
 
 async def test_tampered_token_is_rejected(client: httpx.AsyncClient) -> None:
@@ -200,7 +200,7 @@ async def test_token_of_deleted_user(
     assert deleted.status_code == 200
     response = await client.get(f"{API}/users/me", headers=headers)
     assert response.status_code == 404
-    assert response.json() == {"detail": "User not found"}
+    assert response.json() == {"detail": "User not found", "code": "not_found"}
 
 
 async def test_token_of_deactivated_user(
@@ -213,7 +213,7 @@ async def test_token_of_deactivated_user(
     assert deactivate.status_code == 200
     response = await client.get(f"{API}/users/me", headers=headers)
     assert response.status_code == 400
-    assert response.json() == {"detail": "Inactive user"}
+    assert response.json() == {"detail": "Inactive user", "code": "bad_request"}
 
 
 async def test_reset_token_is_not_an_access_token(client: httpx.AsyncClient) -> None:
@@ -267,7 +267,7 @@ async def test_reset_password_invalid_token(client: httpx.AsyncClient) -> None:
         f"{API}/reset-password/", json={"token": "invalid", "new_password": "a-new-password"}
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Invalid or expired token"}
+    assert response.json() == {"detail": "Invalid or expired token", "code": "bad_request"}
 
 
 async def test_reset_password_expired_token(client: httpx.AsyncClient) -> None:
@@ -309,7 +309,7 @@ async def test_reset_token_for_a_deleted_user(
         f"{API}/reset-password/", json={"token": token, "new_password": "a-new-password"}
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Invalid or expired token"}
+    assert response.json() == {"detail": "Invalid or expired token", "code": "bad_request"}
 
 
 async def test_reset_password_for_an_inactive_user(
@@ -324,7 +324,7 @@ async def test_reset_password_for_an_inactive_user(
         f"{API}/reset-password/", json={"token": token, "new_password": "a-new-password"}
     )
     assert response.status_code == 400
-    assert response.json() == {"detail": "Inactive user"}
+    assert response.json() == {"detail": "Inactive user", "code": "bad_request"}
 
 
 async def test_reset_password_too_short_is_422(client: httpx.AsyncClient) -> None:

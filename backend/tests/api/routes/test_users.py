@@ -33,6 +33,8 @@ def assert_detail(response: httpx.Response, status: int, detail: str | None = No
     assert response.status_code == status, response.text
     body = response.json()
     assert "detail" in body
+    if status != 422:
+        assert isinstance(body["detail"], str) and isinstance(body["code"], str)
     if detail is not None:
         assert body["detail"] == detail
 
@@ -72,7 +74,7 @@ async def test_register_user_already_exists(client: httpx.AsyncClient) -> None:
         response = await client.post(
             f"{USERS}/signup", json={"email": email, "password": random_lower_string(16)}
         )
-        assert_detail(response, 400, "The user with this email already exists")
+        assert_detail(response, 409, "The user with this email already exists")
 
 
 async def test_register_disabled(
@@ -146,7 +148,7 @@ async def test_update_user_me_email_exists(client: httpx.AsyncClient) -> None:
     headers, _ = await create_user_and_login(client)
     other, _ = await create_user()
     response = await client.patch(f"{USERS}/me", headers=headers, json={"email": other.email})
-    assert_detail(response, 409, "User with this email already exists")
+    assert_detail(response, 409, "The user with this email already exists")
 
 
 async def test_update_user_me_keeps_own_email(client: httpx.AsyncClient) -> None:
@@ -298,7 +300,7 @@ async def test_create_user_existing_email(
         headers=superuser_token_headers,
         json={"email": user.email, "password": random_lower_string(16)},
     )
-    assert_detail(response, 400, "The user with this email already exists")
+    assert_detail(response, 409, "The user with this email already exists")
 
 
 async def test_read_users_pagination(
@@ -407,7 +409,7 @@ async def test_update_user_email_exists_is_409(
     response = await client.patch(
         f"{USERS}/{user.id}", headers=superuser_token_headers, json={"email": other.email}
     )
-    assert_detail(response, 409, "User with this email already exists")
+    assert_detail(response, 409, "The user with this email already exists")
 
 
 async def test_update_user_null_email_is_422(

@@ -8,6 +8,16 @@ describe("ApiError", () => {
     const error = new ApiError(400, { detail: "Incorrect email or password" });
     expect(error.message).toBe("Incorrect email or password");
     expect(error.status).toBe(400);
+    expect(error.code).toBeNull();
+  });
+
+  it("keeps the API's error code beside the detail", () => {
+    const error = new ApiError(409, {
+      detail: "The user with this email already exists",
+      code: "already_exists",
+    });
+    expect(error.message).toBe("The user with this email already exists");
+    expect(error.code).toBe("already_exists");
   });
 
   it("joins 422 validation errors with their field", () => {
