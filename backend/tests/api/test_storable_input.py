@@ -7,7 +7,6 @@ written or changed anywhere.
 
 import json
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from app.core.db import SessionMaker
 from app.crud import user as crud_user
 from app.models import User
 from app.models.storable import MAX_JSON_DEPTH
+from app.services.auth import sessions
 from tests.utils import API, create_item, create_user_and_login, random_email
 
 NUL = "a\x00b"
@@ -143,10 +143,11 @@ def fill(value: Any, bad: str) -> Any:
     return value
 
 
-def bearer(user_id: uuid.UUID) -> dict[str, str]:
-    """Headers with a token minted directly (no Argon2 login per case: 54 cases)."""
-    token = security.create_access_token(user_id, expires_delta=timedelta(minutes=5))
-    return {"Authorization": f"Bearer {token}"}
+async def bearer(user_id: uuid.UUID) -> dict[str, str]:
+    """Headers with a session started directly (no Argon2 login per case: 54 cases)."""
+    async with SessionMaker() as session:
+        issued = await sessions.start_session(session, user_id)
+    return {"Authorization": f"Bearer {issued.access_token}"}
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +167,7 @@ async def callers(password_hash: str) -> dict[str, Any]:
     assert admin is not None
     item = await create_item(user.id)
     return {
-        "headers": {"user": bearer(user.id), "admin": bearer(admin.id), "anon": {}},
+        "headers": {"user": await bearer(user.id), "admin": await bearer(admin.id), "anon": {}},
         "paths": {"{item}": str(item.id), "{user}": str(other.id), "{id}": str(uuid.uuid4())},
     }
 

@@ -163,7 +163,7 @@ async def test_an_unhandled_error_500_carries_the_headers(monkeypatch: pytest.Mo
     finally:
         configure_logging(settings)
     assert response.status_code == 500, response.text[:300]
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal"}
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
     assert _csp(response)["default-src"] == "'self'"
