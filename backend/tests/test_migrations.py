@@ -290,3 +290,63 @@ def test_threads_are_back_filled_from_the_run_log(fresh_database_url: str) -> No
     finally:
         engine.dispose()
     assert threads == [(live, owner, "first message of the thread", "interrupted")]
+
+
+def _insert_users(url: str, emails: list[str]) -> None:
+    import sqlalchemy as sa
+
+    from app.models.common import UTCDateTime
+
+    user = sa.table(
+        "user",
+        sa.column("id", sa.Uuid()),
+        *(sa.column(n, sa.String()) for n in ("email", "hashed_password")),
+        *(sa.column(n, sa.Boolean()) for n in ("is_active", "is_superuser")),
+        sa.column("created_at", UTCDateTime()),
+    )
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            for email in emails:
+                connection.execute(
+                    user.insert().values(
+                        id=uuid.uuid4(),
+                        email=email,
+                        hashed_password="x",
+                        is_active=True,
+                        is_superuser=False,
+                        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+                    )
+                )
+    finally:
+        engine.dispose()
+
+
+def _emails(url: str) -> list[str]:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql('SELECT email FROM "user" ORDER BY email').all()
+    finally:
+        engine.dispose()
+    return [row[0] for row in rows]
+
+
+def test_emails_are_lower_cased(fresh_database_url: str) -> None:
+    """0006 stores every email lower-case (the unique index then ignores case)."""
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0005")
+    _insert_users(fresh_database_url, ["Ada@Example.COM", "bob@example.com"])
+    command.upgrade(config, "head")
+    assert _emails(fresh_database_url) == ["ada@example.com", "bob@example.com"]
+
+
+def test_emails_differing_only_by_case_stop_the_migration(fresh_database_url: str) -> None:
+    """Two accounts that differ only by case: 0006 refuses, names the fix and changes nothing."""
+    config = alembic_config(fresh_database_url)
+    command.upgrade(config, "0005")
+    _insert_users(fresh_database_url, ["Ada@example.com", "ada@example.com", "Bob@example.com"])
+    with pytest.raises(RuntimeError, match="1 email address"):
+        command.upgrade(config, "head")
+    assert current_revision(fresh_database_url) == "0005"
+    assert _emails(fresh_database_url) == ["Ada@example.com", "Bob@example.com", "ada@example.com"]

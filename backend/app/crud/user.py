@@ -55,8 +55,8 @@ async def update_user(
 
 
 async def get_user_by_email(*, session: AsyncSession, email: str) -> User | None:
-    """Find a user by email (case-insensitive)."""
-    statement = select(User).where(func.lower(col(User.email)) == email.lower())
+    """Find a user by email (case-insensitive: emails are stored lower-case; uses the index)."""
+    statement = select(User).where(col(User.email) == email.lower())
     return (await session.exec(statement)).first()
 
 

@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import EmailStr, field_validator
+from pydantic import AfterValidator, EmailStr, field_validator
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.common import created_at_field, reject_null
@@ -13,11 +13,14 @@ from app.models.storable import StorableText
 if TYPE_CHECKING:
     from app.models.item import Item
 
+# Stored lower-case: the unique index then makes emails unique regardless of case (migration 0006).
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+
 
 class UserBase(SQLModel):
     """Fields shared by every user shape."""
 
-    email: EmailStr = Field(unique=True, index=True, max_length=255)
+    email: Email = Field(unique=True, index=True, max_length=255)
     is_active: bool = True
     is_superuser: bool = False
     full_name: StorableText | None = Field(default=None, max_length=255)
@@ -32,7 +35,7 @@ class UserCreate(UserBase):
 class UserRegister(SQLModel):
     """What anyone sends to sign up."""
 
-    email: EmailStr = Field(max_length=255)
+    email: Email = Field(max_length=255)
     password: StorableText = Field(min_length=8, max_length=128)
     full_name: StorableText | None = Field(default=None, max_length=255)
 
@@ -40,7 +43,7 @@ class UserRegister(SQLModel):
 class UserUpdate(UserBase):
     """What a superuser sends to change a user (all optional)."""
 
-    email: EmailStr | None = Field(default=None, max_length=255)  # type: ignore[assignment]
+    email: Email | None = Field(default=None, max_length=255)  # type: ignore[assignment]
     password: StorableText | None = Field(default=None, min_length=8, max_length=128)
 
     _email_not_null = field_validator("email")(reject_null)
@@ -50,7 +53,7 @@ class UserUpdateMe(SQLModel):
     """What a user sends to change their own profile."""
 
     full_name: StorableText | None = Field(default=None, max_length=255)
-    email: EmailStr | None = Field(default=None, max_length=255)
+    email: Email | None = Field(default=None, max_length=255)
 
     _email_not_null = field_validator("email")(reject_null)
 

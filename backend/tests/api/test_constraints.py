@@ -96,6 +96,27 @@ async def test_an_email_differing_only_in_case_is_taken(client: httpx.AsyncClien
     assert response.json()["code"] == "already_exists"
 
 
+async def test_concurrent_sign_ups_with_one_email_in_different_cases(
+    client: httpx.AsyncClient,
+) -> None:
+    """Emails are stored lower-case, so the unique index settles a race between case variants."""
+    local, domain = random_email().split("@")
+    variants = [local.upper() + "@" + domain, local + "@" + domain.upper(), f"{local}@{domain}"]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"{API}/users/signup",
+                json={"email": variants[i % len(variants)], "password": random_lower_string(16)},
+            )
+            for i in range(CONCURRENCY)
+        )
+    )
+    assert_one_winner(list(responses))
+    winner = next(r for r in responses if r.status_code == 200)
+    assert winner.json()["email"] == f"{local}@{domain}".lower()
+    assert await users_with_email(f"{local}@{domain}".lower()) == 1
+
+
 async def test_concurrent_first_feedback_keeps_one_row(client: httpx.AsyncClient) -> None:
     """uq_agent_feedback_run_user: simultaneous first submissions end as one row, no error."""
     headers, user = await create_user_and_login(client)
