@@ -216,25 +216,33 @@ def make_users(env: dict[str, str], count: int) -> list[dict[str, str]]:
                 (count,),
             )
         ]
-    return [session_headers(env, user_id) for user_id in ids]
+    return sessions_for(env, ids)
 
 
-def session_headers(env: dict[str, str], user_id: str) -> dict[str, str]:
-    """Bearer headers for a session inserted straight into the database (no login)."""
+def sessions_for(env: dict[str, str], user_ids: list[str]) -> list[dict[str, str]]:
+    """Bearer headers for sessions inserted straight into the database (no login), one
+    statement for all users."""
     import jwt
     import psycopg
 
     url = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
+        rows = conn.execute(
             "INSERT INTO refresh_token (id, user_id, family_id, token_hash, created_at, expires_at)"
-            " VALUES (gen_random_uuid(), %s, gen_random_uuid(), md5(random()::text) ||"
-            " md5(random()::text), now(), now() + interval '1 day') RETURNING family_id",
-            (user_id,),
-        ).fetchone()
-    assert row is not None
-    claims = {"exp": int(time.time()) + 24 * 3600, "sub": user_id, "sid": str(row[0])}
-    return {"Authorization": "Bearer " + jwt.encode(claims, env["SECRET_KEY"])}
+            " SELECT gen_random_uuid(), u, gen_random_uuid(), md5(random()::text) ||"
+            " md5(random()::text), now(), now() + interval '1 day' FROM unnest(%s::uuid[]) AS u"
+            " RETURNING user_id, family_id",
+            (user_ids,),
+        ).fetchall()
+    sid = {str(user_id): str(family_id) for user_id, family_id in rows}
+    expires = int(time.time()) + 24 * 3600
+    return [
+        {
+            "Authorization": "Bearer "
+            + jwt.encode({"exp": expires, "sub": u, "sid": sid[u]}, env["SECRET_KEY"])
+        }
+        for u in user_ids
+    ]
 
 
 def admin_token(env: dict[str, str]) -> dict[str, str]:
@@ -245,7 +253,7 @@ def admin_token(env: dict[str, str]) -> dict[str, str]:
     with psycopg.connect(url) as conn:
         row = conn.execute("""SELECT id FROM "user" WHERE email = 'admin@example.com'""").fetchone()
     assert row is not None
-    return session_headers(env, str(row[0]))
+    return sessions_for(env, [str(row[0])])[0]
 
 
 async def probe(base: str, headers: dict[str, str]) -> None:
