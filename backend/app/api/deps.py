@@ -83,14 +83,17 @@ SessionIdDep = Annotated[uuid.UUID, Depends(get_session_id)]
 
 async def get_current_user(session: SessionDep, claims: TokenClaimsDep, sid: SessionIdDep) -> User:
     """The active user the bearer token belongs to, while its session is live."""
-    user = await session.get(User, uuid.UUID(str(claims.sub)))
-    if not user:
+    # The session is checked per request (read with the user, one round trip) rather than a
+    # per-user `sessions_valid_after`: that alone could not end one device's session on logout.
+    found = await sessions.user_for_session(
+        session, user_id=uuid.UUID(str(claims.sub)), session_id=sid
+    )
+    if found is None:
         raise HTTPException(status_code=404, detail="User not found")
+    user, live = found
     if not user.is_active:
         raise HTTPException(status_code=400, detail="Inactive user")
-    # Checked per request against the session row (one indexed lookup) rather than a per-user
-    # `sessions_valid_after`: that alone could not end one device's session on logout.
-    if not await sessions.session_is_live(session, session_id=sid, user_id=user.id):
+    if not live:
         raise CREDENTIALS_ERROR
     bind_log_context(user_id=user.id)
     # End the read transaction so the connection goes back to the pool: agent requests can

@@ -7,7 +7,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import RefreshToken, utcnow
+from app.models import RefreshToken, User, utcnow
 
 
 def add_token(
@@ -42,20 +42,21 @@ async def mark_used(*, session: AsyncSession, token_id: uuid.UUID) -> bool:
     return bool(result.rowcount)
 
 
-async def family_is_live(
-    *, session: AsyncSession, family_id: uuid.UUID, user_id: uuid.UUID
-) -> bool:
-    """True while the user's session family has not been revoked (one indexed lookup)."""
-    statement = (
+async def user_with_session(
+    *, session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID
+) -> tuple[User, bool] | None:
+    """The user and whether their session family is still live, in one round trip."""
+    live = (
         select(col(RefreshToken.id))
         .where(
             col(RefreshToken.family_id) == family_id,
             col(RefreshToken.user_id) == user_id,
             col(RefreshToken.revoked_at).is_(None),
         )
-        .limit(1)
+        .exists()
     )
-    return (await session.exec(statement)).first() is not None
+    row = (await session.exec(select(User, live).where(col(User.id) == user_id))).first()
+    return None if row is None else (row[0], bool(row[1]))
 
 
 async def revoke_family(*, session: AsyncSession, family_id: uuid.UUID) -> None:

@@ -14,7 +14,7 @@ from app.core import security
 from app.core.config import settings
 from app.crud import refresh_token as crud_refresh
 from app.crud import user as crud_user
-from app.models import utcnow
+from app.models import User, utcnow
 from app.services.auth.errors import RefreshRejectedError
 
 
@@ -93,8 +93,10 @@ async def end_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
     await crud_refresh.revoke_user(session=session, user_id=user_id)
 
 
-async def session_is_live(
-    session: AsyncSession, *, session_id: uuid.UUID, user_id: uuid.UUID
-) -> bool:
-    """True while the session an access token names has not been revoked."""
-    return await crud_refresh.family_is_live(session=session, family_id=session_id, user_id=user_id)
+async def user_for_session(
+    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> tuple[User, bool] | None:
+    """The token's user (None: gone) and whether the session it names is still live."""
+    return await crud_refresh.user_with_session(
+        session=session, user_id=user_id, family_id=session_id
+    )
