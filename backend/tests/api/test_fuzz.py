@@ -107,7 +107,7 @@ def servers(
     }
     started: dict[str, tuple[subprocess.Popen[bytes], int, Path]] = {}
     try:
-        for name, env in envs.items():
+        for name, overrides in envs.items():
             log_path = tmp_path_factory.mktemp(f"fuzz-{name}") / "server.log"
             port = free_port()
             # One token serves the whole module: it must outlive the run (default: 15 min).
@@ -115,7 +115,7 @@ def servers(
                 **os.environ,
                 "LOG_LEVEL": "WARNING",
                 "ACCESS_TOKEN_EXPIRE_MINUTES": "240",
-                **env,
+                **overrides,
             }
             process = start_api(port, env, log_path)
             started[name] = (process, port, log_path)
