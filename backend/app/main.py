@@ -10,8 +10,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.api.errors import add_error_handlers, unhandled_error
 from app.api.main import api_router
+from app.api.routes.agent_protocol import router as agent_protocol_router
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
+from app.core.json_body import JsonBodyAsTextMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import init_metrics, shutdown_metrics
 from app.core.metrics import router as metrics_router
@@ -72,6 +74,8 @@ def create_app() -> FastAPI:
     # Added before CORS so CORS wraps it: a 413 still carries the CORS headers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_REQUEST_BODY_BYTES)
     app.add_middleware(RateLimitHeadersMiddleware)
+    # agent-chat-ui's proxy sends JSON bodies as text/plain: read them as JSON on the protocol.
+    app.add_middleware(JsonBodyAsTextMiddleware, path_prefix=settings.AGENT_PROTOCOL_PATH)
     if settings.all_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -84,6 +88,7 @@ def create_app() -> FastAPI:
                 "Retry-After",
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
+                "Content-Location",  # Agent Protocol clients read the run id from it
             ],
         )
     if settings.SECURITY_HEADERS_ENABLED:
@@ -92,10 +97,13 @@ def create_app() -> FastAPI:
     # Outermost of our middleware: every response, CORS preflights included, gets the id.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router, prefix=settings.API_V1_STR)
+    app.include_router(agent_protocol_router, prefix=settings.AGENT_PROTOCOL_PATH)
     if settings.METRICS_ENABLED:
         app.include_router(metrics_router)
     if settings.FRONTEND_DIST_DIR:
-        mount_frontend(app, settings.FRONTEND_DIST_DIR, settings.API_V1_STR)
+        mount_frontend(
+            app, settings.FRONTEND_DIST_DIR, (settings.API_V1_STR, settings.AGENT_PROTOCOL_PATH)
+        )
     return app
 
 

@@ -9,7 +9,7 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any
 
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
@@ -29,6 +29,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from typing_extensions import TypedDict  # pydantic builds JSON Schemas only from this one on 3.11
 
 from app.agents import untrusted
 from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
@@ -160,15 +161,17 @@ async def _stream_model(
     """Stream the model's answer; its text reaches the run's stream (custom `token` events)
     only after the output rules have redacted it."""
     redactor = StreamRedactor(runtime.context.guardrails, "output", guard_context)
+    # The message's id is fixed up front so each token names the message it belongs to.
+    answer_id = f"ai-{uuid.uuid4()}"
 
     async def emit(text: str) -> None:
         if safe := await redactor.feed(text):
-            runtime.stream_writer({"token": safe})
+            runtime.stream_writer({"token": safe, "message_id": answer_id})
 
     response = await call_model(model, messages, on_text=emit)
     if rest := await redactor.flush():
-        runtime.stream_writer({"token": rest})
-    return response
+        runtime.stream_writer({"token": rest, "message_id": answer_id})
+    return response.model_copy(update={"id": answer_id})
 
 
 def approval_id_for(thread_id: str, tool_call_id: str) -> uuid.UUID:
@@ -203,7 +206,7 @@ def _approval_request(
         "reason": f"{call['name']} acts outside this app, so it needs your approval.",
     }
     if url_arg is None:
-        return request
+        return with_review_shape(request)
     conversation = untrusted.conversation_text(state["messages"], untrusted_ids)
     flow = untrusted.data_flow(str(url), call["args"], url_arg, conversation)
     request["data_flow"] = flow.model_dump(mode="json")
@@ -214,7 +217,21 @@ def _approval_request(
             f"{flow.host or 'an unknown host'}, which is not in AGENT_HTTP_ALLOWED_HOSTS: "
             "check the data it carries before approving."
         )
-    return request
+    return with_review_shape(request)
+
+
+def with_review_shape(request: dict[str, Any]) -> dict[str, Any]:
+    """The request plus the human-in-the-loop shape agent-chat-ui's inbox renders (Agent
+    Protocol clients decide with `command.resume = {"decisions": [...]}`)."""
+    return {
+        **request,
+        "action_requests": [
+            {"name": request["tool"], "args": request["args"], "description": request["reason"]}
+        ],
+        "review_configs": [
+            {"action_name": request["tool"], "allowed_decisions": ["approve", "edit", "reject"]}
+        ],
+    }
 
 
 async def approval(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

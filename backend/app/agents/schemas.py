@@ -148,6 +148,7 @@ class TokenEvent(BaseModel):
 
     type: Literal["token"] = "token"
     text: str
+    message_id: str | None = Field(default=None, description="The answer message it belongs to.")
 
 
 class ToolCallEvent(BaseModel):
@@ -214,6 +215,19 @@ StreamEvent = (
     | ErrorEvent
 )
 AgentStreamEvent = Annotated[StreamEvent, Field(discriminator="type")]
+
+
+class StateEvent(BaseModel):
+    """The graph's state after a step (`values`) or a node's update (`updates`), logged only
+    for runs whose Agent Protocol client asked for those stream modes; never sent on
+    `/agent/run/stream`."""
+
+    type: Literal["state"] = "state"
+    mode: Literal["values", "updates"]
+    data: dict[str, Any]
+
+
+LoggedStreamEvent = StreamEvent | StateEvent
 
 
 class AgentStreamEnvelope(BaseModel):

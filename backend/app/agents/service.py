@@ -14,7 +14,8 @@ from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, Tool
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, StreamMode
+from langgraph.types import Command, Durability, StateSnapshot, StreamMode
+from pydantic_core import to_jsonable_python
 
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError
@@ -22,8 +23,10 @@ from app.agents.llm import ChatModels, create_chat_models
 from app.agents.schemas import (
     ApprovalRequest,
     ApprovalRequiredEvent,
+    LoggedStreamEvent,
     PlanEvent,
     PlanStep,
+    StateEvent,
     StreamEvent,
     TokenEvent,
     ToolCallEvent,
@@ -48,6 +51,16 @@ class GraphRun:
     callbacks: list[BaseCallbackHandler] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     stream_tokens: bool = True
+    # Agent Protocol runs (app.services.protocol):
+    checkpoint_id: str | None = None  # run from this checkpoint of the thread (a branch)
+    has_input: bool = True  # False: continue from the checkpoint with no new message
+    command: dict[str, Any] | None = None  # `update` and/or `goto`
+    state_modes: frozenset[str] = frozenset()  # "values"/"updates": logged as StateEvents
+    # Write the new message as a checkpoint of its own before the graph runs: with
+    # durability="exit" that gives each turn the point that edit-and-branch and regenerate
+    # start from (two checkpoint writes per turn instead of one per step).
+    input_checkpoint: bool = False
+    durability: Durability = "exit"
 
 
 @dataclass
@@ -93,13 +106,16 @@ class AgentService:
         self.checkpointer = checkpointer
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(checkpointer)
 
-    async def run(self, run: GraphRun, outcome: GraphOutcome) -> AsyncIterator[StreamEvent]:
+    async def run(self, run: GraphRun, outcome: GraphOutcome) -> AsyncIterator[LoggedStreamEvent]:
         """Execute the graph, yield events as they happen and fill `outcome`.
 
         Raises what the graph raises (model errors, timeouts, GraphRecursionError, cancellation).
         """
+        configurable = {"thread_id": str(run.thread_id)}
+        if run.checkpoint_id is not None:
+            configurable["checkpoint_id"] = run.checkpoint_id
         config: RunnableConfig = {
-            "configurable": {"thread_id": str(run.thread_id)},
+            "configurable": configurable,
             "recursion_limit": self.settings.AGENT_RECURSION_LIMIT,
             "callbacks": [outcome.usage, *run.callbacks],
             "metadata": run.metadata,
@@ -120,29 +136,55 @@ class AgentService:
             approval_tools=approval_required_tools(tools, self.settings),
             stream_tokens=run.stream_tokens,
         )
-        inputs: Any = (
-            Command(resume=run.resume)
-            if run.resume is not None
-            else {
-                "messages": [HumanMessage(run.message, id=message_id(run.run_id))],
-                "user_id": str(run.user_id),
-            }
-        )
+        inputs = await self._inputs(run, configurable)
         # The model is streamed only when a client streams (app.agents.model_call parses both
         # kinds of answer alike); tokens come from "custom": the executor's text after the
         # output guardrails redacted it.
         modes: list[StreamMode] = ["updates", "custom"] if run.stream_tokens else ["updates"]
+        if "values" in run.state_modes:
+            modes.append("values")
+        values: dict[str, Any] = {}
         # durability="exit": one checkpoint write per run instead of one per step. A run that
         # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
         try:
             async for mode, data in self.graph.astream(
-                inputs, config, context=context, stream_mode=modes, durability="exit"
+                inputs, config, context=context, stream_mode=modes, durability=run.durability
             ):
+                if mode == "values":
+                    values = jsonable(data)
+                    yield StateEvent(mode="values", data=values)
+                    continue
+                if mode == "updates" and "updates" in run.state_modes:
+                    yield StateEvent(mode="updates", data=jsonable(data))
                 for event in translate(mode, data, outcome, run.run_id):
                     yield event
+                if mode == "updates" and "__interrupt__" in data and "values" in run.state_modes:
+                    # Protocol clients find a pause in the state: `values` with `__interrupt__`.
+                    paused = jsonable(data)["__interrupt__"]
+                    yield StateEvent(mode="values", data={**values, "__interrupt__": paused})
         except GuardrailBlockedError:
             await self._drop_message(run)
             raise
+
+    async def _inputs(self, run: GraphRun, configurable: dict[str, Any]) -> Any:
+        """What the graph starts from: a decision, a command, a new message, or nothing."""
+        if run.resume is not None:
+            return Command(resume=run.resume)
+        if run.command is not None:
+            return Command(update=run.command.get("update"), goto=run.command.get("goto") or ())
+        if not run.has_input:
+            return None
+        message = {
+            "messages": [HumanMessage(run.message, id=message_id(run.run_id))],
+            "user_id": str(run.user_id),
+        }
+        if not run.input_checkpoint or self.checkpointer is None:
+            return message
+        written = await self.graph.aupdate_state(
+            {"configurable": dict(configurable)}, message, as_node="__start__"
+        )
+        configurable.update(written["configurable"])
+        return None
 
     async def _drop_message(self, run: GraphRun) -> None:
         """Take a refused message out of the thread: a later turn must not read it (the run
@@ -157,6 +199,43 @@ class AgentService:
             update = {"messages": [RemoveMessage(id=refused)]}
             await self.graph.aupdate_state(config, update, as_node="input_guard")
 
+    async def state(
+        self, thread_id: uuid.UUID, checkpoint_id: str | None = None
+    ) -> StateSnapshot | None:
+        """The thread's state (at `checkpoint_id` when given); None when there is none."""
+        if self.checkpointer is None:
+            return None
+        configurable = {"thread_id": str(thread_id), "checkpoint_ns": ""}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        snapshot = await self.graph.aget_state({"configurable": configurable})
+        return snapshot if snapshot.created_at is not None else None
+
+    async def history(
+        self,
+        thread_id: uuid.UUID,
+        *,
+        limit: int,
+        before: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        checkpoint_id: str | None = None,
+    ) -> list[StateSnapshot]:
+        """The thread's states, newest first."""
+        if self.checkpointer is None:
+            return []
+        configurable = {"thread_id": str(thread_id), "checkpoint_ns": ""}
+        if checkpoint_id is not None:
+            configurable["checkpoint_id"] = checkpoint_id
+        before_config: RunnableConfig | None = (
+            {"configurable": {**configurable, "checkpoint_id": before}} if before else None
+        )
+        return [
+            snapshot
+            async for snapshot in self.graph.aget_state_history(
+                {"configurable": configurable}, filter=metadata, before=before_config, limit=limit
+            )
+        ]
+
     async def thread_messages(self, thread_id: uuid.UUID) -> list[Any]:
         """The conversation's messages from the latest checkpoint."""
         state = await self.graph.aget_state({"configurable": {"thread_id": str(thread_id)}})
@@ -168,12 +247,19 @@ class AgentService:
             await self.checkpointer.adelete_thread(str(thread_id))
 
 
+def jsonable(value: Any) -> dict[str, Any]:
+    """Graph state (or an update) as JSON: messages as LangChain message dicts, interrupts as
+    `{id, value}` — the shapes LangGraph SDK clients parse."""
+    converted = to_jsonable_python(value, fallback=str)
+    return converted if isinstance(converted, dict) else {}
+
+
 def translate(mode: str, data: Any, outcome: GraphOutcome, run_id: uuid.UUID) -> list[StreamEvent]:
     """Translate one LangGraph stream item into our events, updating the outcome."""
     if mode == "custom":
-        return (
-            [TokenEvent(text=data["token"])] if isinstance(data, dict) and "token" in data else []
-        )
+        if isinstance(data, dict) and "token" in data:
+            return [TokenEvent(text=data["token"], message_id=data.get("message_id"))]
+        return []
     events: list[StreamEvent] = []
     for node, update in (data or {}).items():
         if node == "__interrupt__":

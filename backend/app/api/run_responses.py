@@ -3,13 +3,14 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.agents.schemas import AgentRunResult, AgentStreamEnvelope, ErrorEvent
+from app.services.protocol.stream import ProtocolStream
 from app.services.runs import cancel, prepare, recorder, streams
 from app.services.runs.errors import QueueUnavailableError, RunFailedError, RunNotFoundError
 from app.services.runs.events import LoggedEvent
@@ -36,14 +37,41 @@ def event_stream(
     *,
     cancel_on_disconnect: bool,
     joining: bool = False,
+    protocol: ProtocolStream | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EventSourceResponse:
-    """A run's events as Server-Sent Events (`id:`, `event:` and JSON `data:` each)."""
+    """A run's events as Server-Sent Events (`id:`, `event:` and JSON `data:` each): ours, or
+    the Agent Protocol's when `protocol` translates them."""
+
+    def ours(event: LoggedEvent) -> list[ServerSentEvent]:
+        if event.type == "state":  # logged for Agent Protocol clients only
+            return []
+        return [ServerSentEvent(data=event.data, event=event.type, id=event.id)]
+
+    def translated(event: LoggedEvent) -> list[ServerSentEvent]:
+        assert protocol is not None
+        return [
+            ServerSentEvent(data=out.encoded(), event=out.event, id=out.id)
+            for out in protocol.translate(event)
+        ]
+
+    def failure(code: Literal["unavailable", "internal"], message: str) -> list[ServerSentEvent]:
+        if protocol is not None:
+            return [
+                ServerSentEvent(data=out.encoded(), event=out.event)
+                for out in protocol.failure(code, message)
+            ]
+        error = ErrorEvent(code=code, message=message, run_id=run_id)
+        return [ServerSentEvent(data=error.model_dump_json(), event=error.type)]
+
+    convert = ours if protocol is None else translated
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         ended = False
         try:
             async for event in streams.follow(runtime, run_id, cursor, joining=joining):
-                yield ServerSentEvent(data=event.data, event=event.type, id=event.id)
+                for sse in convert(event):
+                    yield sse
             ended = True
         except (QueueUnavailableError, SQLAlchemyTimeoutError) as exc:
             # The stream ends with an event, not a dropped line; retrying later may work.
@@ -53,18 +81,20 @@ def event_stream(
                 if isinstance(exc, QueueUnavailableError)
                 else "The service is busy, please retry shortly"
             )
-            error = ErrorEvent(code="unavailable", message=message, run_id=run_id)
-            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
+            for sse in failure("unavailable", message):
+                yield sse
         except Exception:
             ended = True
             logger.exception("runs.stream_failed", run_id=str(run_id))
-            error = ErrorEvent(code="internal", message="Internal error", run_id=run_id)
-            yield ServerSentEvent(data=error.model_dump_json(), event=error.type)
+            for sse in failure("internal", "Internal error"):
+                yield sse
         finally:
             if not ended and cancel_on_disconnect:
                 runtime.spawn(cancel.cancel_quietly(runtime, run_id))
 
-    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+    return EventSourceResponse(
+        events(), ping=15, headers={"X-Accel-Buffering": "no", **(headers or {})}
+    )
 
 
 async def result_of(end: LoggedEvent, run_id: uuid.UUID) -> AgentRunResult:

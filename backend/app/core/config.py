@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     APP_ENV: AppEnv = "local"
     PROJECT_NAME: str = "FastAPI LangGraph Agent Template"
     API_V1_STR: str = "/api/v1"
+    # Where the Agent Protocol (LangGraph SDK clients, agent-chat-ui) is served.
+    AGENT_PROTOCOL_PATH: str = Field(default="/agent-protocol", pattern=r"^/[A-Za-z0-9_\-/]*[^/]$")
     SECRET_KEY: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     # Short-lived: sessions are revoked server-side, an access token is checked against its
     # session on every request, and the SPA renews it through the refresh cookie.

@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 
-def mount_frontend(app: FastAPI, dist_dir: Path, api_prefix: str) -> None:
+def mount_frontend(app: FastAPI, dist_dir: Path, api_prefixes: tuple[str, ...]) -> None:
     """Mount `dist_dir` at `/`; unknown non-API paths fall back to index.html."""
     index = dist_dir / "index.html"
     if not index.is_file():
@@ -18,7 +18,11 @@ def mount_frontend(app: FastAPI, dist_dir: Path, api_prefix: str) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     async def spa(path: str) -> Response:
-        if path.startswith(api_prefix.strip("/")) or path in ("metrics", "docs", "redoc"):
+        if path.startswith(tuple(p.strip("/") for p in api_prefixes)) or path in (
+            "metrics",
+            "docs",
+            "redoc",
+        ):
             raise HTTPException(status_code=404, detail="Not Found")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):

@@ -150,3 +150,19 @@ async def resume_run(*, session: AsyncSession, run_id: uuid.UUID) -> AgentRun | 
     if not result.rowcount:
         return None
     return await session.get(AgentRun, run_id)
+
+
+async def pending_for_thread(
+    *, session: AsyncSession, thread_id: uuid.UUID
+) -> AgentApproval | None:
+    """The thread's approval waiting for a decision (the latest, if several)."""
+    rows = await session.exec(
+        select(AgentApproval)
+        .where(
+            col(AgentApproval.thread_id) == thread_id,
+            col(AgentApproval.status) == ApprovalStatus.pending,
+        )
+        .order_by(col(AgentApproval.created_at).desc())
+        .limit(1)
+    )
+    return rows.first()

@@ -1,9 +1,11 @@
 """Thread data access: `AgentThread` rows, their run counts, status and deletion."""
 
+import json
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import cast, delete, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,10 +19,16 @@ def thread_title(first_message: str) -> str:
 
 
 def add_thread(
-    *, session: AsyncSession, user_id: uuid.UUID, first_message: str, metadata: dict[str, Any]
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    first_message: str,
+    metadata: dict[str, Any],
+    thread_id: uuid.UUID | None = None,
 ) -> AgentThread:
     """Stage a new, busy thread in the session (the caller commits with the run that starts it)."""
     thread = AgentThread(
+        id=thread_id or uuid.uuid4(),
         user_id=user_id,
         title=thread_title(first_message),
         thread_metadata=metadata,
@@ -79,3 +87,79 @@ async def delete_thread(*, session: AsyncSession, thread_id: uuid.UUID) -> None:
         update(AgentRun).where(col(AgentRun.thread_id) == thread_id).values(thread_deleted=True)
     )
     await session.commit()
+
+
+def _metadata_matches(dialect: str, metadata: dict[str, Any]) -> list[Any]:
+    """Conditions: the thread's metadata holds every key/value of `metadata`."""
+    column = col(AgentThread.thread_metadata)
+    if dialect == "postgresql":
+        return [cast(column, JSONB).contains(metadata)]
+    conditions: list[Any] = []
+    for key, value in metadata.items():
+        path = '$."' + key.replace('"', '""') + '"'
+        found = func.json_extract(column, path)
+        if isinstance(value, dict | list):
+            conditions.append(func.json(found) == json.dumps(value, separators=(",", ":")))
+        elif value is None:
+            conditions.append(func.json_type(column, path) == "null")
+        else:
+            conditions.append(found == value)
+    return conditions
+
+
+async def search_threads(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    metadata: dict[str, Any] | None,
+    ids: list[uuid.UUID] | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    sort_by: str,
+    descending: bool,
+) -> list[AgentThread]:
+    """The user's threads matching every filter given, in the order asked for."""
+    query = select(AgentThread).where(col(AgentThread.user_id) == user_id)
+    if metadata:
+        query = query.where(*_metadata_matches(session.get_bind().dialect.name, metadata))
+    if ids is not None:
+        query = query.where(col(AgentThread.id).in_(ids))
+    if status is not None:
+        query = query.where(col(AgentThread.status) == status)
+    column = {
+        "thread_id": col(AgentThread.id),
+        "status": col(AgentThread.status),
+        "created_at": col(AgentThread.created_at),
+        "updated_at": col(AgentThread.updated_at),
+    }[sort_by]
+    order = column.desc() if descending else column.asc()
+    rows = await session.exec(
+        query.order_by(order, col(AgentThread.id)).offset(offset).limit(limit)
+    )
+    return list(rows.all())
+
+
+def create_thread(
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    thread_id: uuid.UUID | None,
+    metadata: dict[str, Any],
+) -> AgentThread:
+    """Stage an empty, idle thread (the caller commits)."""
+    thread = AgentThread(id=thread_id or uuid.uuid4(), user_id=user_id, thread_metadata=metadata)
+    session.add(thread)
+    return thread
+
+
+async def update_metadata(
+    *, session: AsyncSession, thread: AgentThread, metadata: dict[str, Any]
+) -> AgentThread:
+    """Merge `metadata` into the thread's and commit."""
+    thread.thread_metadata = {**thread.thread_metadata, **metadata}
+    thread.updated_at = utcnow()
+    session.add(thread)
+    await session.commit()
+    await session.refresh(thread)
+    return thread

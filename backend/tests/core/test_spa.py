@@ -31,7 +31,7 @@ async def get(app: FastAPI, path: str) -> httpx.Response:
 
 async def test_routes_assets_and_fallback(dist: Path) -> None:
     app = FastAPI()
-    mount_frontend(app, dist, "/api/v1")
+    mount_frontend(app, dist, ("/api/v1",))
     index = await get(app, "/")
     assert index.status_code == 200 and index.text == "<html>app</html>"
     assert index.headers["cache-control"] == "no-cache"
@@ -45,7 +45,7 @@ async def test_routes_assets_and_fallback(dist: Path) -> None:
 async def test_api_paths_are_not_swallowed(dist: Path, path: str) -> None:
     app = FastAPI(docs_url=None, redoc_url=None)  # so /docs reaches the fallback route
     add_error_handlers(app)
-    mount_frontend(app, dist, "/api/v1")
+    mount_frontend(app, dist, ("/api/v1",))
     response = await get(app, path)
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found", "code": "not_found"}
@@ -56,12 +56,12 @@ async def test_api_paths_are_not_swallowed(dist: Path, path: str) -> None:
 )
 async def test_no_file_outside_dist(dist: Path, path: str) -> None:
     app = FastAPI()
-    mount_frontend(app, dist, "/api/v1")
+    mount_frontend(app, dist, ("/api/v1",))
     response = await get(app, path)
     assert "do not serve" not in response.text
 
 
 async def test_nothing_mounted_without_a_build(tmp_path: Path) -> None:
     app = FastAPI()
-    mount_frontend(app, tmp_path / "missing", "/api/v1")
+    mount_frontend(app, tmp_path / "missing", ("/api/v1",))
     assert (await get(app, "/")).status_code == 404

@@ -58,6 +58,7 @@ async def decide(
     *,
     decided_by: uuid.UUID | None = None,
     stream_tokens: bool = True,
+    options: dict[str, Any] | None = None,
 ) -> QueuedRun:
     """Validate and record the decision, and queue the run to resume with it.
 
@@ -92,7 +93,9 @@ async def decide(
         if run is None:
             raise ApprovalConflictError("The run is no longer waiting for this approval")
     resume = {"decision": decision.decision, "args": edited, "comment": decision.comment}
-    cursor = await queue_run(runtime, run.id, thread_id, stream_tokens=stream_tokens, resume=resume)
+    cursor = await queue_run(
+        runtime, run.id, thread_id, stream_tokens=stream_tokens, resume=resume, options=options
+    )
     return QueuedRun(run.id, thread_id, cursor)
 
 

@@ -18,6 +18,38 @@ class ThreadNotFoundError(RunLayerError):
         super().__init__("Thread not found")
 
 
+class AssistantNotFoundError(RunLayerError):
+    """No assistant with this id (the Agent Protocol serves one: the agent graph)."""
+
+    def __init__(self) -> None:
+        super().__init__("Assistant not found")
+
+
+class CheckpointNotFoundError(RunLayerError):
+    """No such checkpoint in this thread (it may belong to another thread)."""
+
+    def __init__(self) -> None:
+        super().__init__("Checkpoint not found in this thread")
+
+
+class ThreadBusyError(RunLayerError):
+    """A run of the thread is still going (Agent Protocol `multitask_strategy=reject`)."""
+
+    def __init__(self) -> None:
+        super().__init__("Thread is busy with another run; wait for it or cancel it")
+
+
+class ThreadExistsError(RunLayerError):
+    """A thread with this id exists already (Agent Protocol `if_exists=raise`)."""
+
+    def __init__(self) -> None:
+        super().__init__("Thread already exists")
+
+
+class ProtocolInputError(RunLayerError):
+    """An Agent Protocol request that is well-formed JSON but can't be run (422)."""
+
+
 class RunNotFoundError(RunLayerError):
     """No such run for this user."""
 

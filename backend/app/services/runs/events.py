@@ -24,7 +24,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from app.agents.schemas import StreamEvent
+from app.agents.schemas import LoggedStreamEvent
 from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
@@ -55,7 +55,7 @@ class EventLog(ABC):
     """Append-only per-run event log with replay and tail."""
 
     @abstractmethod
-    async def append(self, run_id: uuid.UUID, event: StreamEvent) -> str:
+    async def append(self, run_id: uuid.UUID, event: LoggedStreamEvent) -> str:
         """Store an event; return its id."""
 
     @abstractmethod
@@ -101,7 +101,7 @@ class MemoryEventLog(EventLog):
         self._expiry: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._ttl = ttl_seconds
 
-    async def append(self, run_id: uuid.UUID, event: StreamEvent) -> str:
+    async def append(self, run_id: uuid.UUID, event: LoggedStreamEvent) -> str:
         run = self._runs.setdefault(run_id, _MemoryRun())
         event_id = str(len(run.events) + 1)
         if event.type == "run_started":
@@ -222,7 +222,7 @@ class RedisEventLog(EventLog):
     def _start_key(run_id: uuid.UUID) -> str:
         return f"agent:run:{run_id}:start"
 
-    async def append(self, run_id: uuid.UUID, event: StreamEvent) -> str:
+    async def append(self, run_id: uuid.UUID, event: LoggedStreamEvent) -> str:
         key = self._key(run_id)
         fields = {"type": event.type, "data": event.model_dump_json()}
         try:

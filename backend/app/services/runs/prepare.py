@@ -1,7 +1,7 @@
 """Start a run: check the thread and the budgets, record the run `pending`, queue it."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -13,7 +13,11 @@ from app.core.telemetry import run_trace_id, trace_url_for
 from app.crud import crud_agent, crud_approval, crud_thread
 from app.models import RunStatus, ThreadStatus, User
 from app.services.budget import check_agent_budgets
-from app.services.runs.errors import QueueUnavailableError, ThreadNotFoundError
+from app.services.runs.errors import (
+    QueueUnavailableError,
+    ThreadBusyError,
+    ThreadNotFoundError,
+)
 from app.services.runs.events import EventLogUnavailableError
 from app.services.runs.queue import QueueError
 
@@ -32,28 +36,60 @@ class QueuedRun:
     cursor: str | None  # the log position just before this execution's `run_started`
 
 
+@dataclass(frozen=True)
+class NewRun:
+    """What a run starts with, whichever API asked for it."""
+
+    message: str  # the user's message ("" for a run that continues without one)
+    thread_id: uuid.UUID | None  # None: a new thread
+    metadata: dict[str, Any] = field(default_factory=dict)
+    create_thread: bool = False  # create `thread_id` when it doesn't exist (Agent Protocol)
+    reject_if_busy: bool = False  # a run of the thread still going → ThreadBusyError
+    thread_metadata: dict[str, Any] = field(default_factory=dict)  # merged into the thread's
+    options: dict[str, Any] | None = None  # how the worker runs the graph (Agent Protocol)
+
+
 async def start_run(
     runtime: "RunRuntime", user: User, request: AgentRunRequest, *, stream_tokens: bool
 ) -> QueuedRun:
     """Record a new run on the user's thread (a new thread without `thread_id`) and queue it."""
+    new = NewRun(request.message, request.thread_id, request.metadata or {})
+    return await start_new_run(runtime, user, new, stream_tokens=stream_tokens)
+
+
+async def start_new_run(
+    runtime: "RunRuntime", user: User, new: NewRun, *, stream_tokens: bool
+) -> QueuedRun:
+    """Record the run `pending` on its thread (checked, or created) and queue it."""
     run_id = uuid.uuid4()
     trace_id = run_trace_id(run_id)
     async with SessionMaker() as session:
-        if request.thread_id is not None:
-            thread = await crud_thread.get_thread(session=session, thread_id=request.thread_id)
-            if thread is None or thread.user_id != user.id:
+        thread = None
+        if new.thread_id is not None:
+            thread = await crud_thread.get_thread(session=session, thread_id=new.thread_id)
+            if thread is not None and thread.user_id != user.id:
                 raise ThreadNotFoundError()
-        else:
+            if thread is None and not new.create_thread:
+                raise ThreadNotFoundError()
+        if thread is None:
             thread = crud_thread.add_thread(
                 session=session,
                 user_id=user.id,
-                first_message=request.message,
-                metadata=request.metadata or {},
+                first_message=new.message,
+                metadata={**new.metadata, **new.thread_metadata},
+                thread_id=new.thread_id,
             )
+        else:
+            if new.reject_if_busy and thread.status == ThreadStatus.busy:
+                raise ThreadBusyError()
+            if not thread.title and new.message:
+                thread.title = crud_thread.thread_title(new.message)
+            if new.thread_metadata.items() - thread.thread_metadata.items():
+                thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         # 429 before anything starts; on PostgreSQL it locks the user's budget until the
         # commit below, so concurrent starts can't both slip under the cap.
         await check_agent_budgets(session, user.id, config=runtime.settings)
-        if request.thread_id is not None:
+        if new.thread_id is not None:
             await crud_approval.supersede_pending(session=session, thread_id=thread.id)
         thread_id = thread.id
         crud_agent.create_run(
@@ -61,16 +97,16 @@ async def start_run(
             run_id=run_id,
             user_id=user.id,
             thread_id=thread_id,
-            message=request.message,
+            message=new.message,
             model=runtime.agent.models.name,
-            metadata=request.metadata or {},
+            metadata=new.metadata,
             trace_id=trace_id,
         )
         if thread.status != ThreadStatus.busy:  # a new thread is staged busy: no second write
             thread.status = ThreadStatus.busy
         await session.commit()
     bind_log_context(run_id=run_id, thread_id=thread_id, trace_id=trace_id)
-    await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens)
+    await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens, options=new.options)
     return QueuedRun(run_id, thread_id, None)
 
 
@@ -81,6 +117,7 @@ async def queue_run(
     *,
     stream_tokens: bool,
     resume: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> str | None:
     """Log `run_started` and hand the (pending) run to a worker; fail it if that's impossible.
 
@@ -93,7 +130,9 @@ async def queue_run(
     try:
         await runtime.events.append(run_id, started)
         cursor = await runtime.events.latest_start(run_id) if resume is not None else None
-        await runtime.queue.enqueue(run_id, stream_tokens=stream_tokens, resume=resume)
+        await runtime.queue.enqueue(
+            run_id, stream_tokens=stream_tokens, resume=resume, options=options
+        )
     except (EventLogUnavailableError, QueueError) as exc:
         logger.warning("runs.queue_unavailable", run_id=str(run_id), error=repr(exc))
         async with SessionMaker() as session:

@@ -32,7 +32,7 @@ from app.core.redis import RESILIENT
 logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
 QUEUE_NAME = "agent:runs:queue"
-Execute = Callable[[str, bool, dict[str, Any] | None], Awaitable[None]]
+Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
 
 
 class QueueError(Exception):
@@ -66,9 +66,12 @@ class RunQueue:
 
         # taskiq registers plain functions (it renames them for process pools), not methods.
         async def execute_run(
-            run_id: str, stream_tokens: bool, resume: dict[str, Any] | None
+            run_id: str,
+            stream_tokens: bool,
+            resume: dict[str, Any] | None,
+            options: dict[str, Any] | None = None,
         ) -> None:
-            await execute(run_id, stream_tokens, resume)
+            await execute(run_id, stream_tokens, resume, options)
 
         self.task = self.broker.register_task(execute_run, task_name=TASK_NAME)
         self._consume = consume and self.distributed
@@ -102,13 +105,18 @@ class RunQueue:
             await self.broker.shutdown()
 
     async def enqueue(
-        self, run_id: uuid.UUID, *, stream_tokens: bool, resume: dict[str, Any] | None = None
+        self,
+        run_id: uuid.UUID,
+        *,
+        stream_tokens: bool,
+        resume: dict[str, Any] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """Hand the run to a worker (one retry: a pooled connection Redis closed while idle
         fails the first attempt and is replaced for the second)."""
         for attempt in (1, 2):
             try:
-                await self.task.kiq(str(run_id), stream_tokens, resume)
+                await self.task.kiq(str(run_id), stream_tokens, resume, options)
                 return
             except (SendTaskError, RedisError, OSError) as exc:
                 logger.warning(

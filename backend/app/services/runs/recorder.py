@@ -29,6 +29,7 @@ class Execution:
 
     run: AgentRun  # as claimed: for a resumed run, what it had done before it paused
     resume: dict[str, Any] | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # an Agent Protocol run's options
     started: float = field(default_factory=time.perf_counter)
 
 

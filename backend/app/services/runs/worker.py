@@ -15,7 +15,7 @@ from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
 from app.core.config import Settings
 from app.core.logging import bind_log_context
-from app.models import RunStatus
+from app.models import ACTIVE_RUN_STATUSES, RunStatus
 from app.services.runs import recorder
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog
@@ -23,6 +23,7 @@ from app.services.runs.leases import Leases
 from app.services.runs.recorder import Execution
 
 logger = structlog.get_logger(__name__)
+ENQUEUED_POLL_S = 0.25
 ERROR_CODES = {
     RunStatus.cancelled: "cancelled",
     RunStatus.interrupted: "interrupted",
@@ -44,6 +45,18 @@ def terminal_event(result: AgentRunResult, code: str | None = None) -> StreamEve
         return RunCompletedEvent(**result.model_dump())
     code = code or ERROR_CODES.get(RunStatus(result.status), "model_error")
     return ErrorEvent(code=code, message=result.error or result.status, run_id=result.run_id)
+
+
+def graph_options(options: dict[str, Any]) -> dict[str, Any]:
+    """An Agent Protocol run's queued options as GraphRun fields."""
+    return {
+        "checkpoint_id": options.get("checkpoint_id"),
+        "has_input": options.get("has_input", True),
+        "command": options.get("command"),
+        "state_modes": frozenset(options.get("state_modes") or ()),
+        "input_checkpoint": bool(options.get("input_checkpoint")),
+        "durability": options.get("durability", "exit"),
+    }
 
 
 def unanswered_failure(result: AgentRunResult, outcome: GraphOutcome) -> str | None:
@@ -78,7 +91,11 @@ class RunExecutor:
         self.worker_id = worker_id
 
     async def execute(
-        self, run_id: str, stream_tokens: bool = True, resume: dict[str, Any] | None = None
+        self,
+        run_id: str,
+        stream_tokens: bool = True,
+        resume: dict[str, Any] | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """The queue's task: execute the run unless it was cancelled or taken meanwhile."""
         rid = uuid.UUID(run_id)
@@ -92,7 +109,9 @@ class RunExecutor:
         self.leases.hold(rid)
         bind_log_context(run_id=rid, thread_id=run.thread_id, trace_id=run.trace_id)
         try:
-            await self._execute(Execution(run, resume), owner_is_superuser, stream_tokens)
+            await self._execute(
+                Execution(run, resume, options or {}), owner_is_superuser, stream_tokens
+            )
         finally:
             self.cancels.done(rid)
             self.leases.release(rid)
@@ -121,11 +140,13 @@ class RunExecutor:
             callbacks=[*metrics.metrics_callbacks(), *trace.callbacks],
             metadata=trace.metadata,
             stream_tokens=stream_tokens,
+            **graph_options(execution.options),
         )
         outcome = GraphOutcome()
         metrics.run_started()
         try:
             async with asyncio.timeout(self.settings.AGENT_RUN_TIMEOUT_SECONDS):
+                await self._wait_for(execution.options.get("after_runs") or [])
                 async for event in self.agent.run(graph_run, outcome):
                     await self.events.append(run.id, event)
         except asyncio.CancelledError:
@@ -178,6 +199,16 @@ class RunExecutor:
             await self._end(execution, RunStatus.error, outcome, failure, "tool_failed")
         else:
             await self._end(execution, RunStatus.success, outcome)
+
+    async def _wait_for(self, run_ids: list[str]) -> None:
+        """An enqueued Agent Protocol run starts once the thread's earlier runs have ended
+        (it holds its worker slot meanwhile; the run's timeout bounds the wait)."""
+        for run_id in run_ids:
+            while True:
+                earlier = await recorder.read_run(uuid.UUID(run_id))
+                if earlier is None or earlier.status not in ACTIVE_RUN_STATUSES:
+                    break
+                await asyncio.sleep(ENQUEUED_POLL_S)
 
     async def _end(
         self,

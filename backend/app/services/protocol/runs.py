@@ -1,0 +1,293 @@
+"""Agent Protocol runs: the same run records, queue, workers and event log as `/agent/run`.
+
+A run started here goes through `app.services.runs.prepare` like any other (budgets, limits,
+trace, metrics, run history); only what the worker logs differs: the state events the
+client's stream modes need.
+"""
+
+import contextlib
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from pydantic import ValidationError
+
+from app.agents.schemas import ApprovalDecision
+from app.core.db import SessionMaker
+from app.crud import crud_agent, crud_approval, crud_thread
+from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
+from app.services.protocol import assistants
+from app.services.protocol.messages import user_text
+from app.services.protocol.schemas import ProtocolRun, RunCreate
+from app.services.runs import approvals, cancel, prepare, streams, threads
+from app.services.runs.errors import (
+    CheckpointNotFoundError,
+    ProtocolInputError,
+    QueueUnavailableError,
+    RunConflictError,
+    RunNotFoundError,
+    ThreadNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from app.services.runs.runtime import RunRuntime
+
+logger = structlog.get_logger(__name__)
+STATUS = {
+    RunStatus.pending: "pending",
+    RunStatus.running: "running",
+    RunStatus.success: "success",
+    RunStatus.error: "error",
+    RunStatus.blocked: "error",
+    RunStatus.interrupted: "error",  # its worker died
+    RunStatus.cancelled: "interrupted",  # what the reference server calls a cancelled run
+    RunStatus.awaiting_approval: "interrupted",
+}
+MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
+HITL_DECISIONS = {"approve": "approve", "accept": "approve", "edit": "edit", "reject": "reject"}
+
+
+def protocol_run(run: AgentRun) -> ProtocolRun:
+    """The run in the SDK's shape."""
+    return ProtocolRun(
+        run_id=run.id,
+        thread_id=run.thread_id,
+        assistant_id=assistants.ASSISTANT_ID,
+        created_at=run.created_at,
+        updated_at=run.finished_at or run.created_at,
+        status=STATUS.get(RunStatus(run.status), "error"),
+        metadata=run.run_metadata,
+    )
+
+
+def state_modes(modes: list[str]) -> list[str]:
+    """The state events the worker must log for these stream modes (messages are rebuilt from
+    node updates: tool calls and tool results aren't streamed token by token)."""
+    wanted = {mode for mode in modes if mode in ("values", "updates")}
+    if MESSAGE_MODES & set(modes):
+        wanted.add("updates")
+    return sorted(wanted)
+
+
+def _decision(resume: Any) -> ApprovalDecision:
+    """`command.resume` as our decision: agent-chat-ui's `{decisions: [...]}`, the older
+    `[{type: accept|edit|ignore|response, args}]`, or our own `{decision, args, comment}`."""
+    try:
+        if isinstance(resume, dict) and "decisions" in resume:
+            decisions = resume["decisions"]
+            if not isinstance(decisions, list) or len(decisions) != 1:
+                raise ProtocolInputError("command.resume.decisions must hold one decision")
+            item = decisions[0]
+            kind = HITL_DECISIONS.get(str(item.get("type"))) if isinstance(item, dict) else None
+            if kind is None:
+                raise ProtocolInputError(
+                    "command.resume.decisions[0].type must be approve, edit or reject"
+                )
+            if kind == "edit":
+                action = item.get("edited_action") or {}
+                return ApprovalDecision(
+                    decision="edit", args=action.get("args"), comment=item.get("message")
+                )
+            return ApprovalDecision(decision=kind, comment=item.get("message"))
+        if isinstance(resume, list) and len(resume) == 1 and isinstance(resume[0], dict):
+            item, kind = resume[0], resume[0].get("type")
+            if kind == "accept":
+                return ApprovalDecision(decision="approve")
+            if kind == "edit":
+                args = (item.get("args") or {}).get("args")
+                return ApprovalDecision(decision="edit", args=args)
+            if kind in ("ignore", "response"):
+                comment = item.get("args") if isinstance(item.get("args"), str) else None
+                return ApprovalDecision(decision="reject", comment=comment)
+            raise ProtocolInputError(
+                "command.resume[0].type must be accept, edit, ignore or response"
+            )
+        if isinstance(resume, dict):
+            return ApprovalDecision.model_validate(resume)
+    except ValidationError as exc:
+        message = "; ".join(str(error["msg"]) for error in exc.errors())
+        raise ProtocolInputError(f"command.resume: {message}") from None
+    raise ProtocolInputError("command.resume must be {decisions: [...]} for this agent")
+
+
+async def _resume(
+    runtime: "RunRuntime", user: User, thread_id: uuid.UUID, resume: Any, options: dict[str, Any]
+) -> prepare.QueuedRun:
+    """Decide the thread's pending approval with `command.resume`; the paused run goes on."""
+    decision = _decision(resume)
+    async with SessionMaker() as session:
+        await threads.owned_thread(session, user, thread_id)
+        pending = await crud_approval.pending_for_thread(session=session, thread_id=thread_id)
+    if pending is None:
+        raise RunConflictError("This thread has no pending interrupt to resume")
+    if decision.decision == "edit" and decision.args is None:
+        raise ProtocolInputError("command.resume: an edit needs edited_action.args")
+    return await approvals.decide(
+        runtime,
+        user,
+        thread_id,
+        pending.id,
+        decision,
+        decided_by=user.id,
+        stream_tokens=bool(options.get("stream_tokens")),
+        options=options,
+    )
+
+
+async def _checkpoint_text(
+    runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
+) -> str:
+    """The last user message at the checkpoint a run continues from (what it answers)."""
+    snapshot = await runtime.agent.state(thread_id, checkpoint_id)
+    if snapshot is None:
+        if checkpoint_id is not None:
+            raise CheckpointNotFoundError()
+        raise ProtocolInputError("input.messages is required: this thread has no state yet")
+    for message in reversed(snapshot.values.get("messages", [])):
+        if getattr(message, "type", None) == "human":
+            return str(message.text)
+    return ""
+
+
+async def _make_room(runtime: "RunRuntime", thread_id: uuid.UUID, strategy: str) -> list[uuid.UUID]:
+    """Apply the multitask strategy to the thread's active runs: cancel them (interrupt,
+    rollback) or name them so the new run waits for them (enqueue)."""
+    async with SessionMaker() as session:
+        runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
+    active = [run.id for run in runs if run.status in ACTIVE_RUN_STATUSES]
+    if strategy == "enqueue" or not active:
+        return active
+    for run_id in active:
+        await cancel.cancel_quietly(runtime, run_id)
+    return []
+
+
+async def start(
+    runtime: "RunRuntime",
+    user: User,
+    thread_id: uuid.UUID | None,
+    body: RunCreate,
+    *,
+    stream: bool,
+) -> prepare.QueuedRun:
+    """Validate the request and start (or resume) a run on the thread (a new thread when
+    `thread_id` is None: a stateless run)."""
+    assistants.resolve(body.assistant_id)
+    modes = body.modes()
+    if body.input and body.command is not None:
+        raise ProtocolInputError("Send either input or command, not both")
+    checkpoint_id = body.checkpoint_id or (
+        body.checkpoint.checkpoint_id if body.checkpoint else None
+    )
+    options: dict[str, Any] = {
+        "state_modes": state_modes(modes),
+        "stream_tokens": stream and bool(MESSAGE_MODES & set(modes)),
+    }
+    if body.durability in ("sync", "async"):
+        options["durability"] = body.durability
+    command = body.command
+    if command is not None and command.resume is not None:
+        if thread_id is None:
+            raise ProtocolInputError("command.resume needs a thread")
+        return await _resume(runtime, user, thread_id, command.resume, options)
+    message = user_text(body.input or {})
+    if thread_id is not None:
+        async with SessionMaker() as session:
+            try:
+                await threads.owned_thread(session, user, thread_id)
+                exists = True
+            except ThreadNotFoundError:
+                if body.if_not_exists != "create":
+                    raise
+                exists = False
+        if exists and checkpoint_id is not None:
+            if await runtime.agent.state(thread_id, checkpoint_id) is None:
+                raise CheckpointNotFoundError()
+        if exists and body.multitask_strategy != "reject":
+            options["after_runs"] = [
+                str(run_id)
+                for run_id in await _make_room(runtime, thread_id, body.multitask_strategy)
+            ]
+    elif checkpoint_id is not None:
+        raise CheckpointNotFoundError()
+    if command is not None and (command.update is not None or command.goto is not None):
+        options["command"] = {"update": command.update, "goto": command.goto}
+        text = message or ""
+    elif message is None:
+        if thread_id is None:
+            raise ProtocolInputError("input.messages is required")
+        text = await _checkpoint_text(runtime, thread_id, checkpoint_id)
+    else:
+        text = message
+    options["has_input"] = message is not None and "command" not in options
+    options["input_checkpoint"] = options["has_input"] and "durability" not in options
+    if checkpoint_id is not None:
+        options["checkpoint_id"] = checkpoint_id
+    new = prepare.NewRun(
+        message=text,
+        thread_id=thread_id,
+        metadata=body.metadata or {},
+        create_thread=thread_id is None or body.if_not_exists == "create",
+        reject_if_busy=body.multitask_strategy == "reject",
+        thread_metadata=assistants.graph_metadata(),
+        options=options,
+    )
+    return await prepare.start_new_run(runtime, user, new, stream_tokens=options["stream_tokens"])
+
+
+async def list_runs(
+    user: User, thread_id: uuid.UUID, *, limit: int, offset: int, status: str | None
+) -> list[ProtocolRun]:
+    """The thread's runs, newest first."""
+    async with SessionMaker() as session:
+        await threads.owned_thread(session, user, thread_id)
+        runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
+    selected = [
+        protocol_run(run)
+        for run in sorted(runs, key=lambda run: run.created_at, reverse=True)
+        if status is None or STATUS.get(RunStatus(run.status)) == status
+    ]
+    return selected[offset : offset + limit]
+
+
+async def owned_run(user: User, thread_id: uuid.UUID, run_id: uuid.UUID) -> AgentRun:
+    """The user's run on that thread; RunNotFoundError otherwise."""
+    async with SessionMaker() as session:
+        run = await crud_agent.get_run_for(session=session, user=user, run_id=run_id)
+    if run is None or run.user_id != user.id or run.thread_id != thread_id:
+        raise RunNotFoundError()
+    return run
+
+
+async def cancel_run(
+    runtime: "RunRuntime", user: User, thread_id: uuid.UUID, run_id: uuid.UUID
+) -> ProtocolRun:
+    """Cancel the run (waiting briefly for it to stop); one that has ended is left as it is,
+    and one paused for approval ends cancelled with its approval superseded."""
+    run = await owned_run(user, thread_id, run_id)
+    if run.status in ACTIVE_RUN_STATUSES:
+        try:
+            run = await cancel.cancel_run(runtime, run_id)
+        except RunConflictError:
+            run = await owned_run(user, thread_id, run_id)
+    elif run.status == RunStatus.awaiting_approval:
+        async with SessionMaker() as session:
+            await crud_approval.supersede_pending(session=session, thread_id=thread_id)
+            await crud_thread.set_status(
+                session=session, thread_id=thread_id, status=ThreadStatus.idle
+            )
+            await session.commit()
+        run = await owned_run(user, thread_id, run_id)
+    return protocol_run(run)
+
+
+async def delete_after(runtime: "RunRuntime", user: User, queued: prepare.QueuedRun) -> None:
+    """A stateless run's thread, deleted once the run has ended (`on_completion=delete`)."""
+    try:
+        await streams.wait_for_end(runtime, queued.run_id, queued.cursor)
+    except QueueUnavailableError:
+        logger.warning("protocol.stateless_thread_kept", thread_id=str(queued.thread_id))
+        return
+    async with SessionMaker() as session:
+        with contextlib.suppress(ThreadNotFoundError):
+            await threads.delete_thread(session, runtime.agent, user, queued.thread_id)
