@@ -1,5 +1,6 @@
 """A live server for the Agent Protocol tests, and LangGraph SDK clients for its users."""
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -25,8 +26,32 @@ async def protocol_url(app: Any) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def slow_protocol_url(agent_settings: Any) -> AsyncIterator[str]:  # noqa: F811
+    """A second app whose offline model is slow enough to find its runs still running."""
+    from app.main import create_app
+
+    agent_settings(OFFLINE_MODEL_LATENCY_MS=300, OFFLINE_MODEL_TOKENS_PER_SECOND=20.0)
+    slow_app = create_app()
+    async with slow_app.router.lifespan_context(slow_app), serve(slow_app, lifespan="off") as base:
+        yield base + settings.AGENT_PROTOCOL_PATH
+
+
+@pytest.fixture
 async def sdk_client(protocol_url: str) -> AsyncIterator[ClientFactory]:
     """`await sdk_client()`: a new user and a `langgraph_sdk` client authenticated as them."""
+    async with _clients(protocol_url) as make:
+        yield make
+
+
+@pytest.fixture
+async def slow_sdk_client(slow_protocol_url: str) -> AsyncIterator[ClientFactory]:
+    """Like `sdk_client`, on the slow app."""
+    async with _clients(slow_protocol_url) as make:
+        yield make
+
+
+@contextlib.asynccontextmanager
+async def _clients(protocol_url: str) -> AsyncIterator[ClientFactory]:
     base = protocol_url.removesuffix(settings.AGENT_PROTOCOL_PATH)
     clients: list[LangGraphClient] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:

@@ -7,7 +7,7 @@ client's stream modes need.
 
 import contextlib
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import structlog
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from app.crud import crud_agent, crud_approval, crud_thread
 from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
 from app.services.protocol import assistants
 from app.services.protocol.messages import user_text
-from app.services.protocol.schemas import ProtocolRun, RunCreate
+from app.services.protocol.schemas import ProtocolRun, RunCreate, StreamModeName
 from app.services.runs import approvals, cancel, prepare, streams, threads
 from app.services.runs.errors import (
     CheckpointNotFoundError,
@@ -43,6 +43,7 @@ STATUS = {
     RunStatus.cancelled: "interrupted",  # what the reference server calls a cancelled run
     RunStatus.awaiting_approval: "interrupted",
 }
+STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
 MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
 HITL_DECISIONS = {"approve": "approve", "accept": "approve", "edit": "edit", "reject": "reject"}
 
@@ -58,6 +59,17 @@ def protocol_run(run: AgentRun) -> ProtocolRun:
         status=STATUS.get(RunStatus(run.status), "error"),
         metadata=run.run_metadata,
     )
+
+
+def query_modes(given: list[str] | None) -> list[str]:
+    """Stream modes from a query string (the SDK sends an empty `stream_mode=` for none)."""
+    modes = [mode for mode in given or [] if mode]
+    unknown = sorted(set(modes) - set(STREAM_MODES))
+    if unknown:
+        raise ProtocolInputError(
+            f"stream_mode: unsupported {', '.join(unknown)} (use {', '.join(STREAM_MODES)})"
+        )
+    return modes or ["values"]
 
 
 def state_modes(modes: list[str]) -> list[str]:
