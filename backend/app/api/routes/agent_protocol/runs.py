@@ -111,7 +111,9 @@ async def join_run_stream(
     run_id: uuid.UUID,
     user: ProtocolUser,
     runtime: RuntimeDep,
-    stream_mode: Annotated[list[str] | None, Query(description="Stream modes (repeatable).")] = None,
+    stream_mode: Annotated[
+        list[str] | None, Query(description="Stream modes (repeatable).")
+    ] = None,
     cancel_on_disconnect: bool = False,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> EventSourceResponse:
