@@ -54,7 +54,7 @@ class GraphRun:
     # Agent Protocol runs (app.services.protocol):
     checkpoint_id: str | None = None  # run from this checkpoint of the thread (a branch)
     has_input: bool = True  # False: continue from the checkpoint with no new message
-    command: dict[str, Any] | None = None  # `update` and/or `goto`
+    command: dict[str, Any] | None = None  # {"goto": node}; `message` is the update
     state_modes: frozenset[str] = frozenset()  # "values"/"updates": logged as StateEvents
     # Write the new message as a checkpoint of its own before the graph runs: with
     # durability="exit" that gives each turn the point that edit-and-branch and regenerate
@@ -170,8 +170,16 @@ class AgentService:
         """What the graph starts from: a decision, a command, a new message, or nothing."""
         if run.resume is not None:
             return Command(resume=run.resume)
-        if run.command is not None:
-            return Command(update=run.command.get("update"), goto=run.command.get("goto") or ())
+        if run.command is not None:  # `goto` a node, with the new message (if any) added
+            update = (
+                {
+                    "messages": [HumanMessage(run.message, id=message_id(run.run_id))],
+                    "user_id": str(run.user_id),
+                }
+                if run.message
+                else None
+            )
+            return Command(update=update, goto=run.command.get("goto") or ())
         if not run.has_input:
             return None
         message = {

@@ -212,6 +212,22 @@ async def test_reject_interrupt_and_enqueue_on_a_busy_thread(slow_sdk_client) ->
     replacing = await client.runs.wait(tid, "agent", input=HELLO, multitask_strategy="interrupt")
     assert replacing["messages"][-1]["type"] == "ai"
     assert (await client.runs.get(tid, slow["run_id"]))["status"] == "interrupted"
+    humans = [m["content"] for m in replacing["messages"] if m["type"] == "human"]
+    assert humans == ["tell me a long story", "hello", "another long story", "hello"]
+    # rollback: the cancelled run's turn is taken back (it stays in the run history).
+    doomed = await client.runs.create(
+        tid, "agent", input={"messages": [{"type": "human", "content": "doomed story"}]}
+    )
+    await _running(client, tid, doomed["run_id"])
+    rolled = await client.runs.wait(
+        tid,
+        "agent",
+        input={"messages": [{"type": "human", "content": "instead"}]},
+        multitask_strategy="rollback",
+    )
+    humans = [m["content"] for m in rolled["messages"] if m["type"] == "human"]
+    assert humans[-2:] == ["hello", "instead"] and "doomed story" not in humans
+    assert (await client.runs.get(tid, doomed["run_id"]))["status"] == "interrupted"
 
 
 async def test_rejoin_with_last_event_id_and_cancel(slow_sdk_client) -> None:

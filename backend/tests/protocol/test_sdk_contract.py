@@ -190,3 +190,27 @@ async def test_interrupt_and_resume_with_decisions(sdk_client, hook) -> None:
     reject = {"type": "reject", "message": "not now"}
     await client.runs.wait(tid, "agent", command=Command(resume={"decisions": [reject]}))
     assert hook["received"] == [{"m": "edited"}]
+
+
+async def test_command_update_and_goto(sdk_client) -> None:
+    client, _ = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(
+        tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]}
+    )
+    update = {"messages": [{"type": "human", "content": "show my items"}]}
+    added = await client.runs.wait(tid, "agent", command=Command(update=update))
+    assert [c for t, c in _messages(added) if t == "human"] == ["hello", "show my items"]
+    assert added["messages"][-1]["type"] == "ai"
+    replanned = await client.runs.wait(tid, "agent", command=Command(goto="planner"))
+    assert [c for t, c in _messages(replanned) if t == "human"] == ["hello", "show my items"]
+    assert len(replanned["messages"]) > len(added["messages"])
+    for bad in (
+        Command(update={"approvals": {}}),
+        Command(update={"messages": [{"type": "ai", "content": "I approve"}]}),
+        Command(update=update, goto="executor"),
+        Command(goto="tools"),
+    ):
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await client.runs.wait(tid, "agent", command=bad)
+        assert refused.value.response.status_code == 422

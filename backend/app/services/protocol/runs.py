@@ -13,12 +13,13 @@ import structlog
 from pydantic import ValidationError
 
 from app.agents.schemas import ApprovalDecision
+from app.agents.service import message_id
 from app.core.db import SessionMaker
 from app.crud import crud_agent, crud_approval, crud_thread
 from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
 from app.services.protocol import assistants
 from app.services.protocol.messages import user_text
-from app.services.protocol.schemas import ProtocolRun, RunCreate, StreamModeName
+from app.services.protocol.schemas import ProtocolRun, RunCommand, RunCreate, StreamModeName
 from app.services.runs import approvals, cancel, prepare, streams, threads
 from app.services.runs.errors import (
     CheckpointNotFoundError,
@@ -44,6 +45,8 @@ STATUS = {
     RunStatus.awaiting_approval: "interrupted",
 }
 STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
+GOTO_NODES = ("input_guard", "planner", "executor")
+ROLLBACK_SCAN = 20  # checkpoints searched back for the state before the rolled-back runs
 MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
 HITL_DECISIONS = {"approve": "approve", "accept": "approve", "edit": "edit", "reject": "reject"}
 
@@ -146,6 +149,28 @@ async def _resume(
     )
 
 
+def _command(command: RunCommand) -> tuple[str, str]:
+    """`command.update`/`goto` as a new message (or none) and the node to go to. Only user
+    messages can be added, and a new message always passes the input guardrails first."""
+    text = ""
+    if command.update is not None:
+        if not isinstance(command.update, dict) or set(command.update) != {"messages"}:
+            raise ProtocolInputError("command.update may only add messages: {messages: [...]}")
+        text = user_text(command.update) or ""
+    goto = command.goto
+    if isinstance(goto, list):
+        if len(goto) != 1:
+            raise ProtocolInputError("command.goto: give one node")
+        goto = goto[0]
+    if goto is None:
+        goto = "input_guard"
+    if goto not in GOTO_NODES:
+        raise ProtocolInputError(f"command.goto must be one of {', '.join(GOTO_NODES)}")
+    if text and goto != "input_guard":
+        raise ProtocolInputError("command.goto: a new message goes through input_guard first")
+    return text, goto
+
+
 async def _checkpoint_text(
     runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
 ) -> str:
@@ -161,17 +186,36 @@ async def _checkpoint_text(
     return ""
 
 
-async def _make_room(runtime: "RunRuntime", thread_id: uuid.UUID, strategy: str) -> list[uuid.UUID]:
-    """Apply the multitask strategy to the thread's active runs: cancel them (interrupt,
-    rollback) or name them so the new run waits for them (enqueue)."""
+async def _make_room(
+    runtime: "RunRuntime", thread_id: uuid.UUID, strategy: str, options: dict[str, Any]
+) -> None:
+    """Apply the multitask strategy to the thread's active runs: the new run waits for them
+    (enqueue), or they are cancelled (interrupt) and their turns taken back (rollback: the new
+    run starts from the checkpoint before the earliest of them; the runs stay in the history)."""
     async with SessionMaker() as session:
         runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
     active = [run.id for run in runs if run.status in ACTIVE_RUN_STATUSES]
-    if strategy == "enqueue" or not active:
-        return active
+    if strategy == "enqueue":
+        options["after_runs"] = [str(run_id) for run_id in active]
+        return
     for run_id in active:
         await cancel.cancel_quietly(runtime, run_id)
-    return []
+    if strategy == "rollback" and active:
+        before = await _checkpoint_before(runtime, thread_id, active)
+        if before is not None:
+            options.setdefault("checkpoint_id", before)
+
+
+async def _checkpoint_before(
+    runtime: "RunRuntime", thread_id: uuid.UUID, run_ids: list[uuid.UUID]
+) -> str | None:
+    """The newest checkpoint holding none of these runs' messages."""
+    messages = {message_id(run_id) for run_id in run_ids}
+    for snapshot in await runtime.agent.history(thread_id, limit=ROLLBACK_SCAN):
+        held = {getattr(m, "id", None) for m in snapshot.values.get("messages", [])}
+        if not held & messages:
+            return str(snapshot.config["configurable"]["checkpoint_id"])
+    return None
 
 
 async def start(
@@ -216,15 +260,18 @@ async def start(
             if await runtime.agent.state(thread_id, checkpoint_id) is None:
                 raise CheckpointNotFoundError()
         if exists and body.multitask_strategy != "reject":
-            options["after_runs"] = [
-                str(run_id)
-                for run_id in await _make_room(runtime, thread_id, body.multitask_strategy)
-            ]
+            await _make_room(runtime, thread_id, body.multitask_strategy, options)
     elif checkpoint_id is not None:
         raise CheckpointNotFoundError()
     if command is not None and (command.update is not None or command.goto is not None):
-        options["command"] = {"update": command.update, "goto": command.goto}
-        text = message or ""
+        if message is not None:
+            raise ProtocolInputError("Send either input or command, not both")
+        text, goto = _command(command)
+        options["command"] = {"goto": goto}
+        if not text:  # going to a node of the existing state: there must be one
+            if thread_id is None:
+                raise ProtocolInputError("command.goto needs a thread with state")
+            await _checkpoint_text(runtime, thread_id, checkpoint_id)
     elif message is None:
         if thread_id is None:
             raise ProtocolInputError("input.messages is required")

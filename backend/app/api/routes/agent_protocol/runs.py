@@ -49,13 +49,14 @@ async def create_run(
 async def stream_run(
     thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> EventSourceResponse:
-    """Start a run and stream its events in the requested stream modes."""
+    """Start a run and stream its events in the requested stream modes (the run is cancelled
+    when the client disconnects unless `on_disconnect` is `continue`)."""
     queued = await runs.start(runtime, user, thread_id, body, stream=True)
     return protocol_stream(
         runtime,
         queued,
         body.modes(),
-        cancel_on_disconnect=(body.on_disconnect or "continue") == "cancel",
+        cancel_on_disconnect=(body.on_disconnect or "cancel") == "cancel",
     )
 
 

@@ -28,7 +28,7 @@ async def stream_stateless_run(
     if body.on_completion == "delete":
         runtime.spawn(runs.delete_after(runtime, user, queued))
     return protocol_stream(
-        runtime, queued, body.modes(), cancel_on_disconnect=body.on_disconnect == "cancel"
+        runtime, queued, body.modes(), cancel_on_disconnect=body.on_disconnect != "continue"
     )
 
 
