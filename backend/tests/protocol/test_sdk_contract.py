@@ -99,17 +99,16 @@ async def test_wait_join_state_and_history(sdk_client) -> None:
     assert state["values"] == joined and state["next"] == []
     assert state["checkpoint"]["thread_id"] == tid and state["checkpoint"]["checkpoint_id"]
     history = await client.threads.get_history(tid, limit=10)
-    # Each turn: its input checkpoint, then its end (newest first).
-    assert len(history) == 4
+    # One checkpoint per turn (durability "exit"), newest first.
+    assert len(history) == 2
     assert history[0]["checkpoint"] == state["checkpoint"]
     assert history[0]["parent_checkpoint"] == history[1]["checkpoint"]
-    assert history[1]["next"] == ["input_guard"]
-    older = await client.threads.get_history(tid, limit=10, before=history[1]["checkpoint"])
-    assert [h["checkpoint"] for h in older] == [h["checkpoint"] for h in history[2:]]
-    at = await client.threads.get_state(
-        tid, checkpoint_id=history[2]["checkpoint"]["checkpoint_id"]
-    )
-    assert _messages(at["values"]) == _messages(history[2]["values"])
+    assert history[1]["next"] == [] and history[1]["parent_checkpoint"] is None
+    older = await client.threads.get_history(tid, limit=10, before=history[0]["checkpoint"])
+    assert [h["checkpoint"] for h in older] == [history[1]["checkpoint"]]
+    first = history[1]["checkpoint"]["checkpoint_id"]
+    at = await client.threads.get_state(tid, checkpoint_id=first)
+    assert _messages(at["values"]) == _messages(history[1]["values"])
     patched = await client.threads.update(tid, metadata={"pinned": True})
     assert patched["metadata"]["topic"] == "demo" and patched["metadata"]["pinned"] is True
     got = await client.threads.get(tid)
@@ -130,8 +129,8 @@ async def test_branch_and_regenerate_from_earlier_checkpoints(sdk_client) -> Non
         tid, "agent", input={"messages": [{"type": "human", "content": "show my items"}]}
     )
     history = await client.threads.get_history(tid, limit=10)
-    # Edit the second message: run from the checkpoint before it (the first turn's end).
-    first_end = history[2]["checkpoint"]
+    # Edit the second message (agent-chat-ui: the parent of the first state that holds it).
+    first_end = history[0]["parent_checkpoint"]
     edited = await client.runs.wait(
         tid,
         "agent",
@@ -140,13 +139,27 @@ async def test_branch_and_regenerate_from_earlier_checkpoints(sdk_client) -> Non
     )
     humans = [c for t, c in _messages(edited) if t == "human"]
     assert humans == ["hello", "thanks"]
-    # Regenerate the last answer: run from the checkpoint that holds its question, no input.
-    latest = await client.threads.get_history(tid, limit=2)
-    question = latest[0]["parent_checkpoint"]
-    regenerated = await client.runs.wait(tid, "agent", input=None, checkpoint=question)
+    # Regenerate the last answer: the parent of the state it first appears in, no input.
+    latest = await client.threads.get_history(tid, limit=1)
+    regenerated = await client.runs.wait(
+        tid, "agent", input=None, checkpoint=latest[0]["parent_checkpoint"]
+    )
     assert [c for t, c in _messages(regenerated) if t == "human"] == ["hello", "thanks"]
     assert regenerated["messages"][-1]["type"] == "ai"
     assert regenerated["messages"][-1]["id"] != edited["messages"][-1]["id"]
+    # Three branches grow from the first turn's end; the original one is still there.
+    branches = await client.threads.get_history(tid, limit=10)
+    children = [h for h in branches if h["parent_checkpoint"] == first_end]
+    assert len(children) == 3
+    assert {c for h in children for t, c in _messages(h["values"]) if t == "human"} == {
+        "hello",
+        "show my items",
+        "thanks",
+    }
+    # Nothing to run: no input, and the latest turn has finished.
+    with pytest.raises(httpx.HTTPStatusError) as idle:
+        await client.runs.wait(tid, "agent", input=None)
+    assert idle.value.response.status_code == 422
 
 
 async def _pause(client, tid: str, hook: dict[str, Any], text: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, get_args
 
 import structlog
+from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 
 from app.agents.schemas import ApprovalDecision
@@ -46,7 +47,8 @@ STATUS = {
 }
 STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
 GOTO_NODES = ("input_guard", "planner", "executor")
-ROLLBACK_SCAN = 20  # checkpoints searched back for the state before the rolled-back runs
+ROLLBACK_SCAN = 20
+REGENERATE_SCAN = 200  # checkpoints searched for the turn after a regenerated one  # checkpoints searched back for the state before the rolled-back runs
 MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
 HITL_DECISIONS = {"approve": "approve", "accept": "approve", "edit": "edit", "reject": "reject"}
 
@@ -171,19 +173,70 @@ def _command(command: RunCommand) -> tuple[str, str]:
     return text, goto
 
 
-async def _checkpoint_text(
+def _last_human(values: dict[str, Any]) -> str:
+    for message in reversed(values.get("messages", [])):
+        if getattr(message, "type", None) == "human":
+            return str(message.text)
+    return ""
+
+
+async def _state_text(
     runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
 ) -> str:
-    """The last user message at the checkpoint a run continues from (what it answers)."""
+    """The last user message of the state a run goes on from (the run's record needs one)."""
     snapshot = await runtime.agent.state(thread_id, checkpoint_id)
     if snapshot is None:
         if checkpoint_id is not None:
             raise CheckpointNotFoundError()
         raise ProtocolInputError("input.messages is required: this thread has no state yet")
-    for message in reversed(snapshot.values.get("messages", [])):
-        if getattr(message, "type", None) == "human":
-            return str(message.text)
-    return ""
+    return _last_human(snapshot.values)
+
+
+async def _continuation(
+    runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
+) -> tuple[str, bool]:
+    """What a run without input does: go on from a paused state (next nodes left), or, from a
+    finished turn's checkpoint, answer the following turn's question again — how clients
+    regenerate an answer. Returns the text and whether it is sent again as new input."""
+    snapshot = await runtime.agent.state(thread_id, checkpoint_id)
+    if snapshot is None:
+        if checkpoint_id is not None:
+            raise CheckpointNotFoundError()
+        raise ProtocolInputError("input.messages is required: this thread has no state yet")
+    if snapshot.next:
+        return _last_human(snapshot.values), False
+    if checkpoint_id is None:
+        raise ProtocolInputError("Nothing to run: the last turn has finished; send input.messages")
+    question = await _following_question(runtime, thread_id, snapshot)
+    if question is None:
+        raise ProtocolInputError(
+            "Nothing to run from this checkpoint (no later turn to regenerate); send input.messages"
+        )
+    return question, True
+
+
+async def _following_question(
+    runtime: "RunRuntime", thread_id: uuid.UUID, start: StateSnapshot
+) -> str | None:
+    """The user message of the turn after `start` on the thread's current branch (else on the
+    newest branch from it). One checkpoint per turn: the child's first new human message."""
+    start_id = start.config["configurable"]["checkpoint_id"]
+    history = await runtime.agent.history(thread_id, limit=REGENERATE_SCAN)
+    by_id = {snap.config["configurable"]["checkpoint_id"]: snap for snap in history}
+
+    def parent_id(snap: StateSnapshot) -> str | None:
+        return (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+
+    child = history[0] if history else None
+    while child is not None and parent_id(child) != start_id:
+        child = by_id.get(parent_id(child) or "")
+    if child is None:
+        child = next((snap for snap in history if parent_id(snap) == start_id), None)
+    if child is None:
+        return None
+    known = len(start.values.get("messages", []))
+    later = child.values.get("messages", [])[known:]
+    return next((str(m.text) for m in later if getattr(m, "type", None) == "human"), None)
 
 
 async def _make_room(
@@ -225,6 +278,7 @@ async def start(
     body: RunCreate,
     *,
     stream: bool,
+    waited: bool = False,
 ) -> prepare.QueuedRun:
     """Validate the request and start (or resume) a run on the thread (a new thread when
     `thread_id` is None: a stateless run)."""
@@ -236,7 +290,8 @@ async def start(
         body.checkpoint.checkpoint_id if body.checkpoint else None
     )
     options: dict[str, Any] = {
-        "state_modes": state_modes(modes),
+        # A waited-for run is read only for its final state: it logs no state events.
+        "state_modes": [] if waited else state_modes(modes),
         "stream_tokens": stream and bool(MESSAGE_MODES & set(modes)),
     }
     if body.durability in ("sync", "async"):
@@ -271,15 +326,14 @@ async def start(
         if not text:  # going to a node of the existing state: there must be one
             if thread_id is None:
                 raise ProtocolInputError("command.goto needs a thread with state")
-            await _checkpoint_text(runtime, thread_id, checkpoint_id)
+            await _state_text(runtime, thread_id, checkpoint_id)
+        options["has_input"] = False
     elif message is None:
         if thread_id is None:
             raise ProtocolInputError("input.messages is required")
-        text = await _checkpoint_text(runtime, thread_id, checkpoint_id)
+        text, options["has_input"] = await _continuation(runtime, thread_id, checkpoint_id)
     else:
-        text = message
-    options["has_input"] = message is not None and "command" not in options
-    options["input_checkpoint"] = options["has_input"] and "durability" not in options
+        text, options["has_input"] = message, True
     if checkpoint_id is not None:
         options["checkpoint_id"] = checkpoint_id
     new = prepare.NewRun(

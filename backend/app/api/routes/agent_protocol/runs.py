@@ -65,7 +65,7 @@ async def wait_run(
     thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> Response:
     """Start a run and answer with the thread's values when it ends (`__error__` if it failed)."""
-    queued = await runs.start(runtime, user, thread_id, body, stream=False)
+    queued = await runs.start(runtime, user, thread_id, body, stream=False, waited=True)
     return await final_values(runtime, queued, cancel_on_disconnect=body.on_disconnect == "cancel")
 
 

@@ -35,7 +35,7 @@ async def stream_stateless_run(
 @router.post("/wait", dependencies=RATE_LIMITED, responses=error_responses(429))
 async def wait_stateless_run(body: RunCreate, user: ProtocolUser, runtime: RuntimeDep) -> Response:
     """Run on a new thread and answer with its values when it ends."""
-    queued = await runs.start(runtime, user, None, body, stream=False)
+    queued = await runs.start(runtime, user, None, body, stream=False, waited=True)
     answer = await final_values(runtime, queued, cancel_on_disconnect=True)
     if body.on_completion == "delete":
         await runs.delete_after(runtime, user, queued)
