@@ -237,6 +237,8 @@ class Settings(BaseSettings):
     # --- observability: Prometheus metrics (app/core/metrics.py) ---
     METRICS_ENABLED: bool = True
     METRICS_BEARER_TOKEN: str | None = None
+    # The worker process (app/worker.py) serves its /metrics on this port; None: not served.
+    WORKER_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     AGENT_LATENCY_SLO_SECONDS: float = Field(default=30.0, gt=0)
     # USD per 1M tokens by model name (longest prefix wins); unknown models cost 0.
     LLM_PRICES_JSON: dict[str, dict[str, float]] = Field(
