@@ -32,7 +32,7 @@ export function CreatedKeyBox({ apiKey, onDone }: { apiKey: ApiKeyCreated; onDon
           readOnly
           value={apiKey.key}
           aria-label="Your new API key"
-          className="font-mono text-xs"
+          className="font-mono"
           onFocus={(event) => event.currentTarget.select()}
         />
         <Button type="button" variant="outline" onClick={copy}>
