@@ -1,6 +1,7 @@
 """Personal API keys: create/list/revoke through the API, and `CurrentUserOrApiKey` using them."""
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,12 +36,16 @@ async def create_key(client: httpx.AsyncClient, headers: dict[str, str], **body:
 
 async def stored(key_id: str) -> ApiKey | None:
     async with SessionMaker() as session:
-        return (await session.exec(select(ApiKey).where(col(ApiKey.id) == key_id))).first()
+        return (
+            await session.exec(select(ApiKey).where(col(ApiKey.id) == uuid.UUID(key_id)))
+        ).first()
 
 
 async def set_key_column(key_id: str, **values: Any) -> None:
     async with SessionMaker() as session:
-        await session.exec(update(ApiKey).where(col(ApiKey.id) == key_id).values(**values))  # type: ignore[call-overload]
+        await session.exec(
+            update(ApiKey).where(col(ApiKey.id) == uuid.UUID(key_id)).values(**values)
+        )  # type: ignore[call-overload]
         await session.commit()
 
 
