@@ -100,6 +100,14 @@ async def test_the_bearer_token_still_works_and_nothing_is_refused(client, keys)
     assert bad.json()["code"] == "not_authenticated"
 
 
+async def test_a_bearer_token_of_an_ended_session_is_refused(client, keys) -> None:
+    headers, _ = await create_user_and_login(client)
+    assert (await client.post(f"{API}/logout", headers=headers)).status_code == 200
+    refused = await keys.get(WHOAMI, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "Could not validate credentials"
+
+
 @pytest.mark.parametrize(
     "key", [b"fsk_not-a-key", b"not-even-ours", b"fsk_" + b"a" * 500, "fsk_\u00e9".encode()]
 )
