@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
+    # Live (not revoked, not expired) personal API keys one user may hold at once.
+    API_KEY_MAX_PER_USER: int = Field(default=20, ge=1)
     # The refresh and CSRF cookies' Secure flag; default: on in staging/production, off in
     # local/test (plain http://localhost). An explicit value wins.
     AUTH_COOKIE_SECURE: bool | None = None

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AgentAgentConfigData, AgentAgentConfigErrors, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllErrors, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutErrors, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenErrors, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeErrors, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeErrors, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigErrors, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckErrors, UtilsHealthCheckResponses } from './types.gen';
+import type { AgentAgentConfigData, AgentAgentConfigErrors, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, ApiKeysCreateApiKeyData, ApiKeysCreateApiKeyErrors, ApiKeysCreateApiKeyResponses, ApiKeysReadApiKeysData, ApiKeysReadApiKeysErrors, ApiKeysReadApiKeysResponses, ApiKeysRevokeApiKeyData, ApiKeysRevokeApiKeyErrors, ApiKeysRevokeApiKeyResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllErrors, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutErrors, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenErrors, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeErrors, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeErrors, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigErrors, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckErrors, UtilsHealthCheckResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -334,6 +334,46 @@ export const itemsUpdateItem = <ThrowOnError extends boolean = true>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Read Api Keys
+ *
+ * List your API keys (revoked and expired ones too), newest first, without the keys.
+ */
+export const apiKeysReadApiKeys = <ThrowOnError extends boolean = true>(options?: Options<ApiKeysReadApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ApiKeysReadApiKeysResponses, ApiKeysReadApiKeysErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys',
+    ...options
+});
+
+/**
+ * Create Api Key
+ *
+ * Create an API key; the answer is the only time the key itself is shown.
+ */
+export const apiKeysCreateApiKey = <ThrowOnError extends boolean = true>(options: Options<ApiKeysCreateApiKeyData, ThrowOnError>) => (options.client ?? client).post<ApiKeysCreateApiKeyResponses, ApiKeysCreateApiKeyErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke Api Key
+ *
+ * Revoke an API key: it stops working at once (revoking it again changes nothing).
+ */
+export const apiKeysRevokeApiKey = <ThrowOnError extends boolean = true>(options: Options<ApiKeysRevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<ApiKeysRevokeApiKeyResponses, ApiKeysRevokeApiKeyErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys/{id}',
+    ...options
 });
 
 /**

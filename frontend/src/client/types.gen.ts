@@ -410,6 +410,118 @@ export type AgentStreamEnvelope = {
 };
 
 /**
+ * ApiKeyCreate
+ *
+ * What a user sends to create a key: a name and at most one way to say when it expires.
+ */
+export type ApiKeyCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Expires In Days
+     */
+    expires_in_days?: number | null;
+    /**
+     * Expires At
+     */
+    expires_at?: string | null;
+};
+
+/**
+ * ApiKeyCreated
+ *
+ * A key just created: the only answer that carries the key itself.
+ */
+export type ApiKeyCreated = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Prefix
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * ApiKeyPublic
+ *
+ * A key as lists show it: never the secret or its hash.
+ */
+export type ApiKeyPublic = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Prefix
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
+};
+
+/**
+ * ApiKeysPublic
+ *
+ * A page of the user's keys, newest first.
+ */
+export type ApiKeysPublic = {
+    /**
+     * Data
+     */
+    data: Array<ApiKeyPublic>;
+    /**
+     * Count
+     */
+    count: number;
+};
+
+/**
  * ApprovalDecision
  *
  * The owner's decision on a paused tool call.
@@ -2892,6 +3004,183 @@ export type ItemsUpdateItemResponses = {
 };
 
 export type ItemsUpdateItemResponse = ItemsUpdateItemResponses[keyof ItemsUpdateItemResponses];
+
+export type ApiKeysReadApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Skip
+         */
+        skip?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/api-keys';
+};
+
+export type ApiKeysReadApiKeysErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysReadApiKeysError = ApiKeysReadApiKeysErrors[keyof ApiKeysReadApiKeysErrors];
+
+export type ApiKeysReadApiKeysResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApiKeysPublic;
+};
+
+export type ApiKeysReadApiKeysResponse = ApiKeysReadApiKeysResponses[keyof ApiKeysReadApiKeysResponses];
+
+export type ApiKeysCreateApiKeyData = {
+    body: ApiKeyCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/api-keys';
+};
+
+export type ApiKeysCreateApiKeyErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysCreateApiKeyError = ApiKeysCreateApiKeyErrors[keyof ApiKeysCreateApiKeyErrors];
+
+export type ApiKeysCreateApiKeyResponses = {
+    /**
+     * Successful Response
+     */
+    201: ApiKeyCreated;
+};
+
+export type ApiKeysCreateApiKeyResponse = ApiKeysCreateApiKeyResponses[keyof ApiKeysCreateApiKeyResponses];
+
+export type ApiKeysRevokeApiKeyData = {
+    body?: never;
+    path: {
+        /**
+         * Id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/api-keys/{id}';
+};
+
+export type ApiKeysRevokeApiKeyErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysRevokeApiKeyError = ApiKeysRevokeApiKeyErrors[keyof ApiKeysRevokeApiKeyErrors];
+
+export type ApiKeysRevokeApiKeyResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApiKeyPublic;
+};
+
+export type ApiKeysRevokeApiKeyResponse = ApiKeysRevokeApiKeyResponses[keyof ApiKeysRevokeApiKeyResponses];
 
 export type AgentRunAgentData = {
     body: AgentRunRequest;
