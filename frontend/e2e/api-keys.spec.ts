@@ -41,6 +41,17 @@ test("a user creates an API key in Settings, sees it once, and revokes it", asyn
   }, key);
   expect(withKey.status).toBe(401);
   expect(withKey.body.code).toBe("not_authenticated");
+  // What it is for: the Agent Protocol, as agent-chat-ui calls it.
+  const protocol = (apiKey: string) =>
+    page.evaluate(async (k) => {
+      const response = await fetch("/agent-protocol/threads/search", {
+        method: "POST",
+        headers: { "X-Api-Key": k, "Content-Type": "application/json" },
+        body: JSON.stringify({ metadata: { graph_id: "agent" }, limit: 100 }),
+      });
+      return response.status;
+    }, apiKey);
+  expect(await protocol(key)).toBe(200);
   const headers = { Authorization: `Bearer ${await apiToken(request, user)}` };
   const listed = (await (await request.get("/api/v1/api-keys", { headers })).json()) as { data: ApiKeyRow[] };
   expect(listed.data.map((k) => [k.name, k.prefix, k.revoked_at])).toEqual([
@@ -58,4 +69,5 @@ test("a user creates an API key in Settings, sees it once, and revokes it", asyn
   await expect(page.getByRole("button", { name: "Revoke agent-chat-ui" })).toBeHidden();
   const after = (await (await request.get("/api/v1/api-keys", { headers })).json()) as { data: ApiKeyRow[] };
   expect(after.data[0]?.revoked_at).not.toBeNull();
+  expect(await protocol(key)).toBe(401);
 });

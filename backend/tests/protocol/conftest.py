@@ -2,6 +2,7 @@
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,9 +14,18 @@ from app.core.config import settings
 from tests.agents.conftest import agent_settings  # noqa: F401
 from tests.agents.test_approvals import hook  # noqa: F401
 from tests.support.live_server import serve
-from tests.utils import create_user_and_login
+from tests.utils import API, create_user_and_login
 
-ClientFactory = Callable[[], Awaitable[tuple[LangGraphClient, Any]]]
+
+@dataclass(frozen=True)
+class Owner:
+    """The user a client acts for, and a session of theirs for the `/api/v1` endpoints."""
+
+    user: Any
+    headers: dict[str, str]
+
+
+ClientFactory = Callable[..., Awaitable[tuple[LangGraphClient, Owner]]]
 
 
 @pytest.fixture(scope="session")
@@ -56,11 +66,18 @@ async def _clients(protocol_url: str) -> AsyncIterator[ClientFactory]:
     clients: list[LangGraphClient] = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
 
-        async def make() -> tuple[LangGraphClient, Any]:
+        async def make(auth: str = "api_key") -> tuple[LangGraphClient, Owner]:
+            """A new user, and a client sending their personal API key (agent-chat-ui's
+            way: `X-Api-Key`) or, with `auth="bearer"`, their session token."""
             headers, user = await create_user_and_login(http)
-            client = get_client(url=protocol_url, api_key=None, headers=headers, timeout=60)
+            if auth == "bearer":
+                client = get_client(url=protocol_url, api_key=None, headers=headers, timeout=60)
+            else:
+                created = await http.post(f"{API}/api-keys", json={"name": "sdk"}, headers=headers)
+                assert created.status_code == 201, created.text
+                client = get_client(url=protocol_url, api_key=created.json()["key"], timeout=60)
             clients.append(client)
-            return client, user
+            return client, Owner(user, headers)
 
         yield make
     for client in clients:

@@ -170,6 +170,66 @@ async def test_another_users_threads_runs_and_checkpoints_are_404(sdk_client) ->
     }
 
 
+ENDPOINTS = [
+    ("POST", "/threads", {}),
+    ("POST", "/threads/search", {}),
+    ("GET", "/threads/{tid}", None),
+    ("PATCH", "/threads/{tid}", {"metadata": {}}),
+    ("DELETE", "/threads/{tid}", None),
+    ("GET", "/threads/{tid}/state", None),
+    ("GET", "/threads/{tid}/state/abc", None),
+    ("POST", "/threads/{tid}/state/checkpoint", {"checkpoint": {"checkpoint_id": "abc"}}),
+    ("POST", "/threads/{tid}/history", {}),
+    ("GET", "/threads/{tid}/history", None),
+    ("POST", "/threads/{tid}/runs", {"assistant_id": "agent", "input": HELLO}),
+    ("POST", "/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": HELLO}),
+    ("POST", "/threads/{tid}/runs/wait", {"assistant_id": "agent", "input": HELLO}),
+    ("GET", "/threads/{tid}/runs", None),
+    ("GET", "/threads/{tid}/runs/{rid}", None),
+    ("GET", "/threads/{tid}/runs/{rid}/join", None),
+    ("GET", "/threads/{tid}/runs/{rid}/stream", None),
+    ("POST", "/threads/{tid}/runs/{rid}/cancel", None),
+    ("POST", "/runs/stream", {"assistant_id": "agent", "input": HELLO}),
+    ("POST", "/runs/wait", {"assistant_id": "agent", "input": HELLO}),
+    ("POST", "/assistants/search", {}),
+    ("GET", "/assistants/agent", None),
+    ("GET", "/assistants/agent/schemas", None),
+    ("GET", "/assistants/agent/graph", None),
+]
+
+
+async def test_revoked_and_expired_keys_are_401_everywhere(sdk_client, protocol_url) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from app.core.db import SessionMaker
+    from app.models import ApiKey, utcnow
+
+    client, owner = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    run = await client.runs.create(tid, "agent", input=HELLO)
+    await client.runs.join(tid, run["run_id"])
+    key = client.http.client.headers["x-api-key"]
+    async with SessionMaker() as session:
+        expire = update(ApiKey).where(col(ApiKey.user_id) == owner.user.id)
+        await session.exec(expire.values(expires_at=utcnow()))
+        await session.commit()
+    base = protocol_url.removesuffix(settings.AGENT_PROTOCOL_PATH)
+    async with httpx.AsyncClient(base_url=base, headers=owner.headers, timeout=30) as http:
+        fresh = (await http.post(f"{API}/api-keys", json={"name": "b"})).json()
+        revoked = await http.delete(f"{API}/api-keys/{fresh['id']}")
+        assert revoked.status_code == 200
+        for stale in (key, fresh["key"]):
+            for method, path, body in ENDPOINTS:
+                url = path.format(tid=tid, rid=run["run_id"])
+                response = await _raw(protocol_url, {"X-Api-Key": stale}, method, url, json=body)
+                assert response.status_code == 401, (method, path, response.text)
+                assert response.json()["code"] == "invalid_api_key"
+        # Nothing was started, changed or deleted by those calls.
+        runs = (await http.get(f"{API}/agent/runs", params={"thread_id": tid})).json()
+        assert [r["id"] for r in runs["data"]] == [run["run_id"]]
+
+
 async def test_unauthenticated_is_401(protocol_url) -> None:
     assert (await _raw(protocol_url, {}, "POST", "/threads/search", json={})).status_code == 401
     bad = {"Authorization": "Bearer nope"}
@@ -290,7 +350,7 @@ async def test_stateless_runs(sdk_client) -> None:
 
 
 async def test_runs_are_our_runs(sdk_client, protocol_url, hook) -> None:
-    client, _ = await sdk_client()
+    client, _ = await sdk_client(auth="bearer")
     headers = dict(client.http.client.headers)
     tid = (await client.threads.create())["thread_id"]
     message = {"type": "human", "content": f'post "hi" to {hook["url"]}'}
