@@ -36,11 +36,13 @@ async def test_info_and_assistant(sdk_client) -> None:
 async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     client, _ = await sdk_client()
     thread = await client.threads.create()
+    created: list[Any] = []
     parts = [
         part
         async for part in client.runs.stream(
             thread["thread_id"],
             "agent",
+            on_run_created=created.append,
             input={"messages": [{"type": "human", "content": "hello there"}]},
             stream_mode=STREAM_MODES,
             stream_subgraphs=True,
@@ -51,6 +53,9 @@ async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     names = [part.event for part in parts]
     assert names[0] == "metadata"
     run_id = parts[0].data["run_id"]
+    # The SDK read the run from the response's Content-Location.
+    assert [(c["run_id"], c["thread_id"]) for c in created] == [(run_id, thread["thread_id"])]
+    assert all(part.id for part in parts if part.event != "end")
     assert "values" in names and "messages" in names and "custom" in names
     tokens = [
         p.data[0] for p in parts if p.event == "messages" and p.data[0]["type"] == "AIMessageChunk"
@@ -72,6 +77,8 @@ async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     # The thread now carries what agent-chat-ui searches by, and its values.
     found = await client.threads.search(metadata={"graph_id": "agent"}, limit=100)
     assert [t["thread_id"] for t in found] == [thread["thread_id"]]
+    assert await client.threads.search(status="busy") == []
+    assert await client.threads.search(metadata={"graph_id": "other"}) == []
     assert found[0]["values"]["messages"][0]["content"] == "hello there"
     assert found[0]["status"] == "idle"
 
