@@ -234,3 +234,23 @@ async def test_command_update_and_goto(sdk_client) -> None:
         with pytest.raises(httpx.HTTPStatusError) as refused:
             await client.runs.wait(tid, "agent", command=bad)
         assert refused.value.response.status_code == 422
+
+
+async def test_durability_async_keeps_a_checkpoint_per_step(sdk_client) -> None:
+    client, _ = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]})
+    await client.runs.wait(
+        tid,
+        "agent",
+        input={"messages": [{"type": "human", "content": "show my items"}]},
+        durability="async",
+    )
+    history = await client.threads.get_history(tid, limit=20)
+    # The first turn left one checkpoint; the second one checkpoint per step.
+    assert len(history) > 4
+    mid_turn = next(h for h in history if h["next"] == ["executor"])
+    # Running from a checkpoint with nodes left continues from it (no new message).
+    resumed = await client.runs.wait(tid, "agent", input=None, checkpoint=mid_turn["checkpoint"])
+    assert [c for t, c in _messages(resumed) if t == "human"] == ["hello", "show my items"]
+    assert resumed["messages"][-1]["type"] == "ai"

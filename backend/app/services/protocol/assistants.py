@@ -56,7 +56,7 @@ def search(body: AssistantSearch) -> list[AssistantPublic]:
     matches = (
         (body.graph_id in (None, GRAPH_ID))
         and (body.name is None or body.name.lower() in found.name.lower())
-        and not (body.metadata or {}).items() - found.metadata.items()
+        and all(found.metadata.get(key) == value for key, value in (body.metadata or {}).items())
         and body.offset == 0
     )
     return [found] if matches else []

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import StateSnapshot
+from langgraph.types import PregelTask, StateSnapshot
 
 from app.agents.service import jsonable
 from app.services.protocol.schemas import CheckpointRef, ThreadState, ThreadTask
@@ -22,13 +22,21 @@ def checkpoint_ref(config: RunnableConfig | None) -> CheckpointRef | None:
     )
 
 
+def task_interrupts(task: PregelTask) -> list[dict[str, Any]]:
+    """A task's pending interrupts as `{id, value}`."""
+    return [
+        {"id": paused.id, "value": jsonable({"v": paused.value})["v"]} for paused in task.interrupts
+    ]
+
+
+def interrupts_by_task(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
+    """The state's pending interrupts by task id (the SDK's `Thread.interrupts`)."""
+    return {task.id: task_interrupts(task) for task in snapshot.tasks if task.interrupts}
+
+
 def interrupts_of(snapshot: StateSnapshot) -> list[dict[str, Any]]:
     """Every pending interrupt of the state, as `{id, value}`."""
-    return [
-        {"id": paused.id, "value": jsonable({"v": paused.value}).get("v")}
-        for task in snapshot.tasks
-        for paused in task.interrupts
-    ]
+    return [paused for task in snapshot.tasks for paused in task_interrupts(task)]
 
 
 def thread_state(snapshot: StateSnapshot) -> ThreadState:
@@ -38,10 +46,7 @@ def thread_state(snapshot: StateSnapshot) -> ThreadState:
             id=task.id,
             name=task.name,
             error=repr(task.error) if task.error else None,
-            interrupts=[
-                {"id": paused.id, "value": jsonable({"v": paused.value}).get("v")}
-                for paused in task.interrupts
-            ],
+            interrupts=task_interrupts(task),
         )
         for task in snapshot.tasks
     ]

@@ -18,7 +18,7 @@ from app.services.protocol.schemas import (
     ThreadSearch,
     ThreadState,
 )
-from app.services.protocol.state import empty_state, thread_state
+from app.services.protocol.state import empty_state, interrupts_by_task, thread_state
 from app.services.runs import threads
 from app.services.runs.errors import CheckpointNotFoundError, ThreadExistsError
 
@@ -28,14 +28,6 @@ STATE_READS = 8  # checkpoint reads at once when a search returns many threads
 async def protocol_thread(agent: AgentService, thread: AgentThread) -> ProtocolThread:
     """The thread with its current values and pending interrupts."""
     snapshot = await agent.state(thread.id)
-    interrupts: dict[str, list[dict[str, object]]] = {}
-    if snapshot is not None:
-        for task in snapshot.tasks:
-            if task.interrupts:
-                interrupts[task.id] = [
-                    {"id": i.id, "value": jsonable({"v": i.value}).get("v")}
-                    for i in task.interrupts
-                ]
     return ProtocolThread(
         thread_id=thread.id,
         created_at=thread.created_at,
@@ -44,7 +36,7 @@ async def protocol_thread(agent: AgentService, thread: AgentThread) -> ProtocolT
         metadata=thread.thread_metadata,
         status=thread.status,
         values=jsonable(snapshot.values) if snapshot is not None else {},
-        interrupts=interrupts,
+        interrupts=interrupts_by_task(snapshot) if snapshot is not None else {},
     )
 
 

@@ -84,7 +84,7 @@ async def start_new_run(
                 raise ThreadBusyError()
             if not thread.title and new.message:
                 thread.title = crud_thread.thread_title(new.message)
-            if new.thread_metadata.items() - thread.thread_metadata.items():
+            if any(thread.thread_metadata.get(k) != v for k, v in new.thread_metadata.items()):
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         # 429 before anything starts; on PostgreSQL it locks the user's budget until the
         # commit below, so concurrent starts can't both slip under the cap.
