@@ -37,7 +37,8 @@ async def upsert_feedback(
     """Create or update the one feedback row for (run, user) in one atomic statement.
 
     `INSERT ... ON CONFLICT DO UPDATE`: concurrent first submissions can't both insert, and no
-    rollback is needed (a rollback would expire every object the request holds).
+    rollback is needed (a rollback would expire every object the request holds). An update
+    writes only the fields the request sent: a thumb re-sent without a comment keeps it.
     """
     now = utcnow()
     dialect = session.bind.dialect.name if session.bind else "postgresql"
@@ -53,7 +54,7 @@ async def upsert_feedback(
     )
     statement = statement.on_conflict_do_update(
         index_elements=["run_id", "user_id"],
-        set_={"score": data.score, "comment": data.comment, "updated_at": now},
+        set_={**data.model_dump(include=data.model_fields_set), "updated_at": now},
     )
     await session.exec(statement)
     await session.commit()

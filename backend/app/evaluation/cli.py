@@ -1,26 +1,31 @@
 """`agent-eval` / `python -m app.evaluation.cli`: LLM-as-judge over recent traces, and calibration.
 
-Exit codes: 0 done, 1 the --gate/--fail-under check failed, 2 bad usage (unknown metric,
-bad option), 3 the run could not complete (trace source unreachable, misconfiguration).
+Exit codes: 0 done (gate passed), 1 the --gate/--fail-under check failed, 2 bad usage (unknown
+metric, bad option), 3 configuration or connection error (one `error:` line on stderr).
 """
 
 import asyncio
+import io
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar, cast
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
+from app.core.logging import configure_logging
 from app.evaluation.calibration import calibration_summary, labelled_pairs
 from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
-from app.evaluation.evaluator import EvaluationError, Evaluator
+from app.evaluation.errors import EvaluationError
+from app.evaluation.evaluator import Evaluator
 from app.evaluation.judge import resolve_judge_kind
 from app.evaluation.metrics import MetricError, load_metrics, select_metrics
 from app.evaluation.report import gate_failures, write_report
@@ -70,9 +75,39 @@ def run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitab
     return asyncio.run(main())
 
 
+# Configuration and connection failures: exit 3 with one line, never a traceback.
+RUNTIME_ERRORS: tuple[type[BaseException], ...] = (EvaluationError, OSError, SQLAlchemyError)
+
+
+class CurrentStderr(io.TextIOBase):
+    """Writes to whatever `sys.stderr` is at the time (a test runner swaps it per call)."""
+
+    def write(self, text: str) -> int:
+        """Forward to the current stderr."""
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        """Flush the current stderr."""
+        sys.stderr.flush()
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err_console.print(f"error: {message}", highlight=False, markup=False)
     return typer.Exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    if isinstance(exc, EvaluationError):
+        return detail or type(exc).__name__
+    return f"cannot connect or read: {type(exc).__name__}: {detail}"
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    """The document alone on stdout (no Rich wrapping or highlighting)."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
@@ -136,6 +171,7 @@ def evaluate(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Score every unscored trace in the window (default: the last 24 hours)."""
+    configure_logging(settings, stream=cast(TextIO, CurrentStderr()))  # stdout is for results (--json)
     if ctx.invoked_subcommand is not None:
         return
     try:
@@ -157,7 +193,9 @@ def evaluate(
     except (MetricError, ValueError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from exc
 
-    display = ProgressDisplay(console)
+    # With --json, stdout carries the JSON document and nothing else.
+    out = err_console if json_output else console
+    display = ProgressDisplay(out)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
         evaluator = Evaluator(
@@ -169,20 +207,22 @@ def evaluate(
         if dry_run:
             return await evaluator.plan()
         if resolve_judge_kind(options.judge) == "offline":
-            console.print("judge: offline heuristics (not an LLM): scores are for demos/tests")
+            out.print("judge: offline heuristics (not an LLM): scores are for demos/tests")
         with display:
             return await evaluator.run(generate_report_file=not no_report)
 
     try:
         result = run_with_database(work)
-    except EvaluationError as exc:
-        raise _fail(str(exc), EXIT_RUNTIME) from exc
+    except RUNTIME_ERRORS as exc:
+        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
     if dry_run:
-        _print_plan(result)
+        if json_output:
+            _print_json(result)
+        else:
+            _print_plan(result)
         return
-    out = err_console if json_output else console
     if json_output:
-        console.print_json(json.dumps(result, default=str))
+        _print_json(result)
     print_summary(out, result)
     out.print(
         f"report: {result['report_path']}" if result["report_path"] else "report: not written",
@@ -218,7 +258,10 @@ def calibrate(
                 for m in metrics
             ]
 
-    results = run_with_database(work)
+    try:
+        results = run_with_database(work)
+    except RUNTIME_ERRORS as exc:
+        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
     for result in results:
         print_calibration(console, result)
     if not no_report:

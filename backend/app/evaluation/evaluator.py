@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
 from app.evaluation.calibration import calibration_summary, labelled_pairs
+from app.evaluation.errors import EvaluationError
 from app.evaluation.judge import Judge, build_judge
 from app.evaluation.metrics import load_metrics, select_metrics
 from app.evaluation.outputs import judgment_metadata, push_langfuse_score, save_evaluation
@@ -37,10 +38,6 @@ from app.evaluation.sources import (
 logger = structlog.get_logger(__name__)
 _DEFAULT: Any = object()
 WorkItem = tuple[TraceRecord, MetricDefinition]
-
-
-class EvaluationError(RuntimeError):
-    """The evaluation cannot run (configuration) or its trace source failed."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from app.core.config import settings
+from app.evaluation.errors import JudgeConfigurationError
 from app.evaluation.offline_judge import OfflineJudge
 from app.evaluation.pricing import cost_usd
 from app.evaluation.schemas import (
@@ -270,7 +271,15 @@ def resolve_judge_kind(kind: JudgeKind) -> JudgeKind:
 
 
 def build_judge(kind: JudgeKind = "auto") -> Judge:
-    """The judge for `kind`."""
+    """The judge for `kind`; `JudgeConfigurationError` when the LLM judge lacks its settings."""
     if resolve_judge_kind(kind) == "offline":
         return OfflineJudge()
-    return LLMJudge()
+    if not (settings.EVALUATION_API_KEY or settings.EVALUATION_BASE_URL):
+        raise JudgeConfigurationError(
+            "--judge llm needs EVALUATION_API_KEY (or EVALUATION_BASE_URL for a local "
+            "OpenAI-compatible server); --judge offline runs without one"
+        )
+    try:
+        return LLMJudge()
+    except Exception as exc:  # the client rejects its configuration before any call
+        raise JudgeConfigurationError(f"the LLM judge cannot be built: {exc}") from exc

@@ -1,14 +1,25 @@
 """The evaluation report: the seed's fields plus pass rates, thresholds, usage, per-trace detail."""
 
 import json
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from app.evaluation.schemas import Judgment, MetricDefinition, TraceRecord
 
+_CALL_FAILED = re.compile(r"judge call failed after \d+ attempt\(s\): (\w+)")
 OFFLINE_LABEL = "offline (deterministic text heuristics, NOT an LLM judge; for demos and tests)"
+
+
+def failure_reason(error: str | None) -> str:
+    """A failed judgment's cause without per-call detail, so equal causes count together."""
+    text = (error or "unknown error").strip()
+    call = _CALL_FAILED.match(text)
+    if call:
+        return f"judge call failed: {call.group(1)}"
+    return text.split(" (", 1)[0][:120]
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -59,10 +70,12 @@ class ReportBuilder:
         ok = [j for j in judged if j.ok and j.score is not None]
         scores = [j.score for j in ok if j.score is not None]
         passed = sum(1 for j in ok if j.passed)
+        reasons = Counter(failure_reason(j.error) for j in judged if not j.ok)
         return {
             "success_count": len(ok),
             "failure_count": len(judged) - len(ok),
-            "avg_score": _round(sum(scores) / len(scores)) if scores else 0.0,
+            "failure_reasons": dict(reasons.most_common()),
+            "avg_score": _round(sum(scores) / len(scores)) if scores else None,
             "skipped_count": self.skipped.get(name, 0),
             "passed_count": passed,
             "pass_rate": _round(passed / len(ok)) if ok else None,
@@ -76,13 +89,15 @@ class ReportBuilder:
     def _usage(self) -> dict[str, Any]:
         judgments = [j for r in self.results.values() for j in r.values()]
         costs = [j.usage.cost_usd for j in judgments if j.attempts > 0]
+        known = all(c is not None for c in costs)
         return {
             "calls": sum(j.attempts for j in judgments),
             "judgments": len(judgments),
             "input_tokens": sum(j.usage.input_tokens for j in judgments),
             "output_tokens": sum(j.usage.output_tokens for j in judgments),
-            "cost_usd": _round(sum(c for c in costs if c is not None), 6),
-            "cost_known": all(c is not None for c in costs),
+            # Unknown is null, never a partial sum that reads as the price.
+            "cost_usd": _round(sum(c for c in costs if c is not None), 6) if known else None,
+            "cost_known": known,
         }
 
     def _trace_detail(self, trace_id: str) -> dict[str, Any]:
