@@ -171,7 +171,9 @@ def evaluate(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Score every unscored trace in the window (default: the last 24 hours)."""
-    configure_logging(settings, stream=cast(TextIO, CurrentStderr()))  # stdout is for results (--json)
+    configure_logging(
+        settings, stream=cast(TextIO, CurrentStderr())
+    )  # stdout is for results (--json)
     if ctx.invoked_subcommand is not None:
         return
     try:
