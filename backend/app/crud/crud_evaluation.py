@@ -1,16 +1,19 @@
-"""Data access for human feedback (`agent_feedback`) and evaluation jobs (`evaluation_job`)."""
+"""Data access for judge scores (`agent_evaluation`), human feedback (`agent_feedback`) and
+evaluation jobs (`evaluation_job`)."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, func, or_, select
+from sqlmodel import and_, col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import (
+    AgentEvaluation,
     AgentFeedback,
     AgentFeedbackCreate,
     EvaluationJob,
@@ -140,3 +143,64 @@ async def mark_stale_jobs_interrupted(
     result = await session.exec(statement)
     await session.commit()
     return int(result.rowcount or 0)
+
+
+async def judge_scores(
+    *,
+    session: AsyncSession,
+    run_ids: Sequence[uuid.UUID],
+    versions: Mapping[str, str],
+    judge_model: str,
+) -> list[tuple[uuid.UUID, str, float]]:
+    """(run id, metric, score) of the rows this judge model wrote with each metric's current
+    prompt version (`versions`: metric name -> prompt version)."""
+    if not run_ids or not versions:
+        return []
+    rows = await session.exec(
+        select(AgentEvaluation.run_id, AgentEvaluation.metric_name, AgentEvaluation.score)
+        .where(col(AgentEvaluation.run_id).in_(list(run_ids)))
+        .where(AgentEvaluation.judge_model == judge_model)
+        .where(
+            or_(
+                *(
+                    and_(AgentEvaluation.metric_name == name, AgentEvaluation.prompt_version == v)
+                    for name, v in versions.items()
+                )
+            )
+        )
+    )
+    return list(rows.all())
+
+
+async def save_judge_score(
+    *,
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    metric_name: str,
+    judge_model: str,
+    prompt_version: str,
+    score: float,
+    metadata: dict[str, Any],
+) -> None:
+    """Insert or update the row for (run, metric, judge model, prompt version)."""
+    existing = (
+        await session.exec(
+            select(AgentEvaluation).where(
+                AgentEvaluation.run_id == run_id,
+                AgentEvaluation.metric_name == metric_name,
+                AgentEvaluation.judge_model == judge_model,
+                AgentEvaluation.prompt_version == prompt_version,
+            )
+        )
+    ).first()
+    row = existing or AgentEvaluation(
+        run_id=run_id,
+        metric_name=metric_name,
+        judge_model=judge_model,
+        prompt_version=prompt_version,
+        score=score,
+    )
+    row.score = score
+    row.eval_metadata = metadata
+    session.add(row)
+    await session.commit()

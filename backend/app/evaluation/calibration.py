@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud import crud_evaluation
 from app.evaluation.schemas import MetricDefinition
-from app.models import AgentEvaluation, AgentFeedback
+from app.models import AgentFeedback
 
 # Landis & Koch (1977) bands, the usual reading of kappa.
 _BANDS = ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"))
@@ -56,7 +57,10 @@ def interpret(kappa: float | None) -> str:
 
 
 def calibration_summary(
-    metric: MetricDefinition, pairs: Sequence[tuple[bool, bool]], min_runs: int
+    metric: MetricDefinition,
+    pairs: Sequence[tuple[bool, bool]],
+    min_runs: int,
+    judge_model: str | None = None,
 ) -> dict[str, Any]:
     """Everything the CLI prints and the report stores for one metric."""
     n = len(pairs)
@@ -65,6 +69,8 @@ def calibration_summary(
     agreement = sum(1 for h, j in pairs if h == j) / n if n else None
     return {
         "metric": metric.name,
+        "judge_model": judge_model,
+        "prompt_version": metric.version,
         "labelled_runs": n,
         "min_runs": min_runs,
         "sufficient": needed == 0,
@@ -82,7 +88,7 @@ def calibration_summary(
 
 
 async def labelled_pairs(
-    session: AsyncSession, metric: MetricDefinition
+    session: AsyncSession, metric: MetricDefinition, judge_model: str
 ) -> list[tuple[bool, bool]]:
     """(human_pass, judge_pass) for runs with both a judge score and human feedback.
 
@@ -97,10 +103,11 @@ async def labelled_pairs(
     decided = {run_id: total > 0 for run_id, total in votes.items() if total != 0}
     if not decided:
         return []
-    rows = await session.exec(
-        select(AgentEvaluation.run_id, AgentEvaluation.score)
-        .where(AgentEvaluation.metric_name == metric.name)
-        .where(col(AgentEvaluation.run_id).in_(list(decided)))
+    rows = await crud_evaluation.judge_scores(
+        session=session,
+        run_ids=list(decided),
+        versions={metric.name: metric.version},
+        judge_model=judge_model,
     )
-    judged = {run_id: metric.passed(score) for run_id, score in rows.all()}
+    judged = {run_id: metric.passed(score) for run_id, _, score in rows}
     return [(decided[run_id], judge_pass) for run_id, judge_pass in judged.items()]

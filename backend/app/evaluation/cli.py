@@ -26,7 +26,7 @@ from app.evaluation.calibration import calibration_summary, labelled_pairs
 from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
 from app.evaluation.errors import EvaluationError
 from app.evaluation.evaluator import Evaluator
-from app.evaluation.judge import resolve_judge_kind
+from app.evaluation.judge import judge_model_name, resolve_judge_kind
 from app.evaluation.metrics import MetricError, load_metrics, select_metrics
 from app.evaluation.report import gate_failures, write_report
 from app.evaluation.schemas import EvaluationOptions
@@ -161,6 +161,10 @@ def evaluate(
     gate: Annotated[
         bool, typer.Option(help="Exit 1 if any metric's pass rate is below its min_pass_rate.")
     ] = False,
+    min_judged: Annotated[
+        int,
+        typer.Option(min=0, help="With --gate/--fail-under: exit 1 below this many scores."),
+    ] = 1,
     judge: Annotated[JudgeChoice, typer.Option(help="llm, offline, or auto.")] = JudgeChoice(
         settings.EVALUATION_JUDGE
     ),
@@ -231,7 +235,7 @@ def evaluate(
         highlight=False,
     )
     if gate or fail_under is not None:
-        failures = gate_failures(result, fail_under)
+        failures = gate_failures(result, fail_under, min_judged)
         for failure in failures:
             err_console.print(f"gate: {failure}", highlight=False, markup=False)
         if failures:
@@ -242,6 +246,9 @@ def evaluate(
 @app.command()
 def calibrate(
     metric: Annotated[list[str] | None, typer.Option(help="Metric to calibrate (repeat).")] = None,
+    judge: Annotated[
+        JudgeChoice, typer.Option(help="Whose scores: llm (EVALUATION_LLM), offline, or auto.")
+    ] = JudgeChoice(settings.EVALUATION_JUDGE),
     no_report: Annotated[bool, typer.Option("--no-report", help="Write no JSON report.")] = False,
     report_dir: Annotated[Path | None, typer.Option(help="Where to write the report.")] = None,
 ) -> None:
@@ -251,11 +258,16 @@ def calibrate(
     except MetricError as exc:
         raise _fail(str(exc), EXIT_USAGE) from exc
 
+    judge_model = judge_model_name(judge.value)
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
             return [
                 calibration_summary(
-                    m, await labelled_pairs(session, m), settings.EVALUATION_CALIBRATION_MIN_RUNS
+                    m,
+                    await labelled_pairs(session, m, judge_model),
+                    settings.EVALUATION_CALIBRATION_MIN_RUNS,
+                    judge_model,
                 )
                 for m in metrics
             ]

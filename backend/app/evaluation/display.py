@@ -150,7 +150,10 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
 def print_calibration(console: Console, result: dict[str, Any]) -> None:
     """Agreement, kappa and the confusion matrix for one metric."""
     matrix = result["confusion_matrix"]
-    console.print(f"[bold]{result['metric']}[/]: {result['message']}")
+    console.print(
+        f"[bold]{result['metric']}[/] (judge {result.get('judge_model') or '?'}, prompt version "
+        f"{result['prompt_version']}): {result['message']}"
+    )
     if result["labelled_runs"]:
         kappa = "n/a" if result["kappa"] is None else f"{result['kappa']:.3f}"
         console.print(

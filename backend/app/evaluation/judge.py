@@ -16,7 +16,7 @@ from tenacity.wait import wait_random_exponential
 
 from app.core.config import settings
 from app.evaluation.errors import JudgeConfigurationError
-from app.evaluation.offline_judge import OfflineJudge
+from app.evaluation.offline_judge import OFFLINE_JUDGE_NAME, OfflineJudge
 from app.evaluation.pricing import cost_usd
 from app.evaluation.schemas import (
     JudgeKind,
@@ -268,6 +268,11 @@ def resolve_judge_kind(kind: JudgeKind) -> JudgeKind:
     if kind != "auto":
         return kind
     return "llm" if (settings.EVALUATION_API_KEY or settings.EVALUATION_BASE_URL) else "offline"
+
+
+def judge_model_name(kind: JudgeKind = "auto") -> str:
+    """The name scores of the judge for `kind` are stored under (without building it)."""
+    return OFFLINE_JUDGE_NAME if resolve_judge_kind(kind) == "offline" else settings.EVALUATION_LLM
 
 
 def build_judge(kind: JudgeKind = "auto") -> Judge:

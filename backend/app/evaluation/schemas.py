@@ -34,7 +34,7 @@ class MetricDefinition(BaseModel):
     higher_is_better: bool = True
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     min_pass_rate: float = Field(default=0.8, ge=0.0, le=1.0)
-    version: str = "1"
+    version: str = Field(default="1", max_length=64)  # the prompt version scores are keyed by
     examples: tuple[MetricExample, ...] = ()
     prompt: str = Field(min_length=1)
     path: Path | None = None

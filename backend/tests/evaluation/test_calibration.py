@@ -1,5 +1,7 @@
 """Calibration: Cohen's kappa by hand, the confusion matrix, and pairs read from the database."""
 
+from typing import Any
+
 import pytest
 
 from app.core.db import SessionMaker
@@ -11,6 +13,7 @@ from app.evaluation.calibration import (
     labelled_pairs,
 )
 from app.evaluation.metrics import load_metrics
+from app.evaluation.schemas import MetricDefinition
 from app.models import AgentEvaluation, AgentFeedback
 from tests.evaluation.helpers import create_run
 from tests.utils import create_user
@@ -68,6 +71,19 @@ def test_too_few_labelled_runs_says_how_many_more() -> None:
     assert summary["message"] == "need 17 more labelled run(s) for toxicity (have 3, want 20)"
 
 
+def judged(
+    run_id: Any, metric: MetricDefinition, score: float, judge_model: str = "gpt-4o-mini"
+) -> AgentEvaluation:
+    """A judge's row for the metric's current prompt version."""
+    return AgentEvaluation(
+        run_id=run_id,
+        metric_name=metric.name,
+        judge_model=judge_model,
+        prompt_version=metric.version,
+        score=score,
+    )
+
+
 async def test_labelled_pairs_join_feedback_and_judge_scores() -> None:
     owner, _ = await create_user()
     other, _ = await create_user()
@@ -77,13 +93,24 @@ async def test_labelled_pairs_join_feedback_and_judge_scores() -> None:
         # run0: judge pass, human up; run1: judge fail, human up; run2: judge fail, tie (dropped);
         # run3: no judge score (dropped).
         for run, score in ((runs[0], 0.9), (runs[1], 0.2), (runs[2], 0.1)):
-            session.add(AgentEvaluation(run_id=run.id, metric_name="helpfulness", score=score))
-        session.add(AgentEvaluation(run_id=runs[1].id, metric_name="toxicity", score=0.9))
+            session.add(judged(run.id, helpfulness, score))
+        session.add(judged(runs[1].id, load_metrics()["toxicity"], 0.9))
+        # Another judge's and an older prompt version's scores are not this judge's.
+        session.add(judged(runs[3].id, helpfulness, 0.9, judge_model="other-model"))
+        session.add(
+            AgentEvaluation(
+                run_id=runs[3].id,
+                metric_name="helpfulness",
+                judge_model="gpt-4o-mini",
+                prompt_version="old",
+                score=0.9,
+            )
+        )
         session.add(AgentFeedback(run_id=runs[0].id, user_id=owner.id, score=1))
         session.add(AgentFeedback(run_id=runs[1].id, user_id=owner.id, score=1))
         session.add(AgentFeedback(run_id=runs[2].id, user_id=owner.id, score=1))
         session.add(AgentFeedback(run_id=runs[2].id, user_id=other.id, score=-1))
         session.add(AgentFeedback(run_id=runs[3].id, user_id=owner.id, score=-1))
         await session.commit()
-        pairs = await labelled_pairs(session, helpfulness)
+        pairs = await labelled_pairs(session, helpfulness, "gpt-4o-mini")
     assert sorted(pairs) == [(True, False), (True, True)]
