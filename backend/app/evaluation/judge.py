@@ -1,4 +1,4 @@
-"""The LLM judge: any OpenAI-compatible model; structured output, retries, spacing, cost."""
+"""The LLM judge: a model from the agent's factory; structured output, retries, spacing, cost."""
 
 import asyncio
 import time
@@ -9,15 +9,15 @@ import openai
 import structlog
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
-from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from app.core.config import settings
+from app.agents.llm import create_judge_model, judge_config, judge_provider
+from app.core.config import Settings, settings
+from app.core.pricing import cost_usd
 from app.evaluation.errors import JudgeConfigurationError
 from app.evaluation.offline_judge import OFFLINE_JUDGE_NAME, OfflineJudge
-from app.evaluation.pricing import cost_usd
 from app.evaluation.schemas import (
     JudgeKind,
     JudgeResult,
@@ -159,7 +159,8 @@ def parse_verdict(message: AIMessage) -> tuple[JudgeVerdict | None, str | None]:
 
 
 class LLMJudge:
-    """An OpenAI-compatible chat model asked for a `JudgeVerdict` through function calling."""
+    """A chat model from the agent's factory (`agents/llm.py`: OpenAI or any OpenAI-compatible
+    server, Anthropic, Azure) asked for a `JudgeVerdict` through function calling."""
 
     offline = False
 
@@ -169,36 +170,50 @@ class LLMJudge:
         model: str | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
+        provider: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         retry_multiplier: float = 0.5,
         retry_max_wait: float | None = None,
         min_interval: float | None = None,
     ) -> None:
-        self.name = model or settings.EVALUATION_LLM
-        base_url = base_url or settings.EVALUATION_BASE_URL
-        # Local OpenAI-compatible servers often need no key, but the client insists on one.
-        key = api_key or settings.EVALUATION_API_KEY or ("unused" if base_url else None)
-        timeout = timeout or settings.EVALUATION_TIMEOUT_SECONDS
+        config = judge_config(
+            settings,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            provider=provider,
+            timeout=timeout,
+        )
+        self.provider = config.llm_provider
+        if self.provider == "offline":
+            raise JudgeConfigurationError(
+                "the LLM judge has no provider: set EVALUATION_PROVIDER, EVALUATION_API_KEY or "
+                "EVALUATION_BASE_URL (or use --judge offline)"
+            )
+        missing = _missing_credentials(config)
+        if missing:
+            raise JudgeConfigurationError(
+                f"the {self.provider} judge needs {missing} (or EVALUATION_API_KEY/"
+                "EVALUATION_BASE_URL); --judge offline runs without one"
+            )
+        self.name = config.llm_model_name
         # Our own HTTP client (not langchain's process-wide cached one): it belongs to this
         # judge's event loop and is closed with it.
-        self._http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=256))
-        self._llm = ChatOpenAI(
-            model=self.name,
-            base_url=base_url,
-            api_key=key,
-            temperature=0.0,
-            timeout=timeout,
-            http_async_client=self._http,
-            max_retries=0,  # tenacity below owns retries (jitter, Retry-After, one policy)
-            use_responses_api=False,
+        self._http = httpx.AsyncClient(
+            timeout=config.LLM_TIMEOUT_SECONDS, limits=httpx.Limits(max_connections=256)
         )
+        try:
+            self._llm = create_judge_model(config, http_async_client=self._http)
+        except Exception as exc:  # e.g. the optional Anthropic extra is not installed
+            raise JudgeConfigurationError(f"the LLM judge cannot be built: {exc}") from exc
         # Structured output by function calling, forced to the JudgeVerdict tool: the request
         # `with_structured_output(method="function_calling")` sends. The tool call is parsed
         # below because that helper's chain runs each small step in a thread pool and rebuilds
         # the schema on every call, which measured as most of the judge's CPU per judgment.
+        extra = {"parallel_tool_calls": False} if self.provider in ("openai", "azure") else {}
         self._bound: Runnable[Any, AIMessage] = self._llm.bind_tools(
-            [JudgeVerdict], tool_choice=JudgeVerdict.__name__, parallel_tool_calls=False
+            [JudgeVerdict], tool_choice=JudgeVerdict.__name__, **extra
         )
         attempts = (settings.EVALUATION_MAX_RETRIES if max_retries is None else max_retries) + 1
         self._stop = stop_after_attempt(attempts)
@@ -263,28 +278,40 @@ class LLMJudge:
         await self._http.aclose()
 
 
+def _missing_credentials(config: Settings) -> str | None:
+    """What the judge's provider lacks to be called, if anything."""
+    provider = config.llm_provider
+    if provider == "openai" and not (config.OPENAI_API_KEY or config.OPENAI_BASE_URL):
+        return "OPENAI_API_KEY"
+    if provider == "anthropic" and not config.ANTHROPIC_API_KEY:
+        return "ANTHROPIC_API_KEY"
+    if provider == "azure" and not (config.AZURE_OPENAI_API_KEY and config.AZURE_OPENAI_ENDPOINT):
+        return "AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT"
+    return None
+
+
 def resolve_judge_kind(kind: JudgeKind) -> JudgeKind:
-    """`auto` means the LLM judge when a key or base URL is configured, else the offline one."""
+    """`auto` is the LLM judge when its provider is configured, else the offline one (the
+    factory's offline mode)."""
     if kind != "auto":
         return kind
-    return "llm" if (settings.EVALUATION_API_KEY or settings.EVALUATION_BASE_URL) else "offline"
+    return "offline" if judge_provider(settings) == "offline" else "llm"
 
 
 def judge_model_name(kind: JudgeKind = "auto") -> str:
     """The name scores of the judge for `kind` are stored under (without building it)."""
-    return OFFLINE_JUDGE_NAME if resolve_judge_kind(kind) == "offline" else settings.EVALUATION_LLM
+    if resolve_judge_kind(kind) == "offline":
+        return OFFLINE_JUDGE_NAME
+    return judge_config(settings).llm_model_name
 
 
 def build_judge(kind: JudgeKind = "auto") -> Judge:
     """The judge for `kind`; `JudgeConfigurationError` when the LLM judge lacks its settings."""
     if resolve_judge_kind(kind) == "offline":
         return OfflineJudge()
-    if not (settings.EVALUATION_API_KEY or settings.EVALUATION_BASE_URL):
+    if judge_provider(settings) == "offline":
         raise JudgeConfigurationError(
             "--judge llm needs EVALUATION_API_KEY (or EVALUATION_BASE_URL for a local "
-            "OpenAI-compatible server); --judge offline runs without one"
+            "OpenAI-compatible server, or EVALUATION_PROVIDER); --judge offline runs without one"
         )
-    try:
-        return LLMJudge()
-    except Exception as exc:  # the client rejects its configuration before any call
-        raise JudgeConfigurationError(f"the LLM judge cannot be built: {exc}") from exc
+    return LLMJudge()

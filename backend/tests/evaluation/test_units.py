@@ -9,10 +9,10 @@ import httpx
 import openai
 import pytest
 
+from app.core.pricing import cost_usd
 from app.evaluation.judge import is_retryable, retry_after_seconds
 from app.evaluation.metrics import load_metrics
 from app.evaluation.offline_judge import OfflineJudge
-from app.evaluation.pricing import cost_usd
 from app.evaluation.report import OFFLINE_LABEL, ReportBuilder, gate_failures, write_report
 from app.evaluation.schemas import JudgeUsage, Judgment, TraceRecord
 from app.evaluation.text import trace_io
