@@ -105,7 +105,7 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
     console.print(f"judge: {report['judge_label']}", highlight=False)
     if console.is_terminal:
         table = Table(title=f"Evaluation ({report['source']}, {report['total_traces']} traces)")
-        columns = ("metric", "dir", "judged", "failed", "skipped", "avg", "pass rate", "bar")
+        columns = ("metric", "dir", "judged", "failed", "skipped", "n/a", "avg", "pass rate", "bar")
         for column in (*columns, "failure reasons"):
             table.add_column(column, justify="right" if column in columns[1:] else "left")
         for name, m in report["metrics_summary"].items():
@@ -116,6 +116,7 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
                 str(m["success_count"]),
                 str(m["failure_count"]),
                 str(m["skipped_count"]),
+                str(m.get("not_applicable_count", 0)),
                 _avg(m),
                 f"[{'green' if ok else 'red'}]{_pct(m['pass_rate'])}[/]",
                 _pct(m["min_pass_rate"]),
@@ -126,7 +127,8 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
         for name, m in report["metrics_summary"].items():
             console.print(
                 f"metric {name}: judged={m['success_count']} failed={m['failure_count']} "
-                f"skipped={m['skipped_count']} avg_score={_avg(m)} "
+                f"skipped={m['skipped_count']} n/a={m.get('not_applicable_count', 0)} "
+                f"avg_score={_avg(m)} "
                 f"pass_rate={_pct(m['pass_rate'])} threshold={m['threshold']} "
                 f"higher_is_better={m['higher_is_better']}"
                 + (f" failures: {_reasons(m)}" if m["failure_count"] else ""),

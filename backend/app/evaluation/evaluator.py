@@ -213,6 +213,16 @@ class Evaluator:
             return Judgment(
                 trace_id=trace.trace_id, metric=metric.name, error=f"{type(exc).__name__}: {exc}"
             )
+        if result.not_applicable is not None:
+            return Judgment(
+                trace_id=trace.trace_id,
+                metric=metric.name,
+                not_applicable=True,
+                reasoning=result.not_applicable,
+                usage=result.usage,
+                attempts=result.attempts,
+                latency_ms=result.latency_ms,
+            )
         verdict = result.verdict
         return Judgment(
             trace_id=trace.trace_id,
@@ -269,7 +279,7 @@ class Evaluator:
                 )
             builder.add(judgment)
             self.progress.judgments_done += 1
-            self.progress.judgments_failed += 0 if judgment.ok else 1
+            self.progress.judgments_failed += 0 if judgment.ok or judgment.not_applicable else 1
             await self._notify()
 
     async def _flush_langfuse(self) -> None:

@@ -78,13 +78,17 @@ class ReportBuilder:
         ok = [j for j in judged if j.ok and j.score is not None]
         scores = [j.score for j in ok if j.score is not None]
         passed = sum(1 for j in ok if j.passed)
-        reasons = Counter(failure_reason(j.error) for j in judged if not j.ok)
+        not_applicable = sum(1 for j in judged if j.not_applicable)
+        reasons = Counter(
+            failure_reason(j.error) for j in judged if not j.ok and not j.not_applicable
+        )
         earlier = self.earlier.get(name, [])
         window_passed = passed + sum(1 for score in earlier if metric.passed(score))
         window_scores = len(ok) + len(earlier)
         return {
             "success_count": len(ok),
-            "failure_count": len(judged) - len(ok),
+            "failure_count": len(judged) - len(ok) - not_applicable,
+            "not_applicable_count": not_applicable,  # neither pass nor fail
             "failure_reasons": dict(reasons.most_common()),
             "avg_score": _round(sum(scores) / len(scores)) if scores else None,
             "skipped_count": self.skipped.get(name, 0),
@@ -122,7 +126,8 @@ class ReportBuilder:
         results = {}
         for name, judgment in sorted(self.results.get(trace_id, {}).items()):
             results[name] = {
-                "success": judgment.ok,
+                "success": judgment.ok or judgment.not_applicable,
+                "not_applicable": judgment.not_applicable,
                 "score": judgment.score,
                 "passed": judgment.passed,
                 "reasoning": judgment.reasoning,

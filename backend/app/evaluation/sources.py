@@ -14,8 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crud import crud_evaluation
 from app.evaluation.outputs import PRODUCER
-from app.evaluation.schemas import EvaluationOptions, MetricDefinition, TraceRecord
-from app.evaluation.text import trace_io
+from app.evaluation.schemas import (
+    EvaluationOptions,
+    MetricDefinition,
+    ToolCallRecord,
+    TraceRecord,
+)
+from app.evaluation.text import trace_io, trace_parts
 from app.models import AgentRun, RunStatus, User
 
 PAGE_SIZE = 100
@@ -142,7 +147,11 @@ class LangfuseSource:
     @staticmethod
     def _record(observation: Any) -> TraceRecord:
         text_in, text_out = trace_io(observation.input, observation.output)
+        request, conversation, tool_calls = trace_parts(observation.input, observation.output)
         return TraceRecord(
+            request=request,
+            conversation=conversation,
+            tool_calls=tool_calls,
             trace_id=observation.trace_id,
             input=text_in,
             output=text_out,
@@ -282,6 +291,15 @@ def run_to_record(run: AgentRun) -> TraceRecord:
         ]
         text_in = f"user: {run.input}\n" + "\n".join(lines)
     return TraceRecord(
+        request=run.input,
+        tool_calls=[
+            ToolCallRecord(
+                name=str(call.get("name", "?")),
+                args=json.dumps(call.get("args", {}), default=str, ensure_ascii=False),
+                output=str(call.get("output", "")),
+            )
+            for call in run.tool_calls or []
+        ],
         trace_id=run.trace_id or f"{DB_TRACE_PREFIX}{run.id}",
         input=text_in,
         output=run.response or "",

@@ -81,7 +81,9 @@ async def test_source_db_scores_runs_once_and_writes_the_report(
     # Already-scored metrics are skipped; the three metrics not chosen before are new.
     assert "metric helpfulness: judged=0 failed=0 skipped=3" in again.output
     assert "metric relevancy: judged=3" in again.output
-    assert len(await evaluations()) == 3 * 5
+    # hallucination: the answers make no checkable claim -> not applicable, nothing stored.
+    assert "metric hallucination: judged=0 failed=0 skipped=0 n/a=3" in again.output
+    assert len(await evaluations()) == 3 * 4
     assert len(files(tmp_path)) == 1  # --no-report wrote nothing
     assert "report: not written" in again.output
 

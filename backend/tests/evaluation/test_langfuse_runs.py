@@ -61,8 +61,13 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     user, _ = await create_user()
     [trace_id] = seed_traces(langfuse_on, 1)
     run = await create_run(user.id, trace_id=trace_id)
+    unsupported = {"claim": "You have 0 items", "evidence": "", "verdict": "unsupported"}
     judge_stub.set_responder(
-        lambda body: structured({"reasoning": f"checked {metric_of(body)}", "score": 0.8})
+        lambda body: structured(
+            {"claims": [unsupported], "reasoning": "checked hallucination"}
+            if metric_of(body) == "hallucination"
+            else {"reasoning": f"checked {metric_of(body)}", "score": 0.8}
+        )
     )
 
     report = await Evaluator(EvaluationOptions(metrics=["relevancy", "hallucination"])).run()
@@ -87,7 +92,8 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     assert relevancy.metadata["judge_model"] == "gpt-4o-mini"
     assert relevancy.metadata["prompt_version"] == version and relevancy.metadata["passed"] is True
     assert relevancy.metadata["producer"] == "agent-eval"
-    assert by_name["hallucination"].metadata["passed"] is False  # 0.8 > 0.3, lower is better
+    assert by_name["hallucination"].metadata["passed"] is False  # 1/1 unsupported > 0.3
+    assert by_name["hallucination"].numeric == 1.0
 
     async with SessionMaker() as session:
         rows = (
@@ -101,7 +107,7 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     assert stored["hallucination"].eval_metadata["passed"] is False
 
     # The judge saw reasoning-before-score in the tool schema it was forced to call.
-    request = judge_stub.requests[0]
+    request = next(r for r in judge_stub.requests if metric_of(r) == "relevancy")
     tool = request["tools"][0]["function"]
     assert list(tool["parameters"]["properties"]) == ["reasoning", "score"]
     assert request["tool_choice"]["function"]["name"] == "JudgeVerdict"
@@ -211,7 +217,7 @@ async def test_a_malformed_answer_fails_one_metric_while_others_succeed(
     seed_traces(langfuse_on, 2, prefix="m")
 
     def respond(body: dict[str, Any]) -> Any:
-        if metric_of(body) == "conciseness" and trace_of(body).startswith("user: m 0"):
+        if metric_of(body) == "conciseness" and trace_of(body).startswith("m 0"):
             return tool_call("JudgeVerdict", bad_answer)
         return structured({"reasoning": "fine", "score": 0.9})
 
