@@ -16,6 +16,7 @@ from app.models import (
     AgentEvaluation,
     AgentFeedback,
     AgentFeedbackCreate,
+    AgentRun,
     EvaluationJob,
     EvaluationJobStatus,
     utcnow,
@@ -204,3 +205,34 @@ async def save_judge_score(
     row.eval_metadata = metadata
     session.add(row)
     await session.commit()
+
+
+async def judge_scored_runs(
+    *, session: AsyncSession, metric_name: str, prompt_version: str, judge_model: str
+) -> list[tuple[uuid.UUID, str | None, float]]:
+    """(run id, trace id, score) of every run this judge model scored for the metric with this
+    prompt version."""
+    rows = await session.exec(
+        select(AgentEvaluation.run_id, AgentRun.trace_id, AgentEvaluation.score)
+        .join(AgentRun, col(AgentRun.id) == col(AgentEvaluation.run_id))
+        .where(
+            AgentEvaluation.metric_name == metric_name,
+            AgentEvaluation.prompt_version == prompt_version,
+            AgentEvaluation.judge_model == judge_model,
+        )
+    )
+    return list(rows.all())
+
+
+async def thumb_votes(
+    *, session: AsyncSession, run_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, int]]:
+    """(run id, +1/-1) of every user's thumb on these runs."""
+    if not run_ids:
+        return []
+    rows = await session.exec(
+        select(AgentFeedback.run_id, AgentFeedback.score).where(
+            col(AgentFeedback.run_id).in_(list(run_ids))
+        )
+    )
+    return list(rows.all())

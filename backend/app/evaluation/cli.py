@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
 from app.core.logging import configure_logging
+from app.core.telemetry import get_langfuse
 from app.evaluation.calibration import calibration_summary, labelled_pairs
 from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
 from app.evaluation.errors import EvaluationError
@@ -259,13 +260,14 @@ def calibrate(
         raise _fail(str(exc), EXIT_USAGE) from exc
 
     judge_model = judge_model_name(judge.value)
+    langfuse = get_langfuse()  # annotation scores named like a metric are human labels
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
             return [
                 calibration_summary(
                     m,
-                    await labelled_pairs(session, m, judge_model),
+                    await labelled_pairs(session, m, judge_model, langfuse),
                     settings.EVALUATION_CALIBRATION_MIN_RUNS,
                     judge_model,
                 )

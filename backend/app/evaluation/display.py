@@ -158,6 +158,9 @@ def print_calibration(console: Console, result: dict[str, Any]) -> None:
     )
     if result["labelled_runs"]:
         kappa = "n/a" if result["kappa"] is None else f"{result['kappa']:.3f}"
+        if result.get("kappa_ci95"):
+            low, high = result["kappa_ci95"]
+            kappa += f" (95% CI {low:.2f} to {high:.2f})"
         console.print(
             f"  agreement {_pct(result['agreement'])}, Cohen's kappa {kappa} "
             f"({result['interpretation']})",

@@ -300,7 +300,7 @@ class Evaluator:
                 return {
                     m.name: calibration_summary(
                         m,
-                        await labelled_pairs(session, m, self._judge_name),
+                        await labelled_pairs(session, m, self._judge_name, self._client()),
                         settings.EVALUATION_CALIBRATION_MIN_RUNS,
                         self._judge_name,
                     )

@@ -218,6 +218,38 @@ async def langfuse_existing_scores(
     return found
 
 
+async def langfuse_human_labels(
+    client: Any, trace_ids: Sequence[str], metric: MetricDefinition
+) -> dict[str, bool]:
+    """Human pass/fail for a metric from Langfuse annotation scores with its name: a NUMERIC
+    value is read on the metric's scale and threshold, a BOOLEAN true is a pass."""
+    labels: dict[str, bool] = {}
+    for chunk in _chunks(list(trace_ids), SCORE_QUERY_CHUNK):
+        cursor = None
+        while True:
+            response = await asyncio.to_thread(
+                client.api.scores.get_many,
+                trace_id=",".join(chunk),
+                name=metric.name,
+                source="ANNOTATION",
+                fields="subject",
+                limit=100,
+                cursor=cursor,
+            )
+            for score in response.data:
+                trace_id, value = _score_trace_id(score), getattr(score, "value", None)
+                if trace_id is None:
+                    continue
+                if isinstance(value, bool):
+                    labels[trace_id] = value
+                elif isinstance(value, int | float):
+                    labels[trace_id] = metric.passed(float(value))
+            cursor = getattr(response.meta, "cursor", None)
+            if not cursor:
+                break
+    return labels
+
+
 class DbSource:
     """Finished `AgentRun` rows in the window, newest first, from our own database."""
 

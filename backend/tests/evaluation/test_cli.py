@@ -160,7 +160,7 @@ async def test_calibrate_reports_kappa_and_how_many_more_runs_are_needed(
     assert "need 17 more labelled run(s) for helpfulness (have 3, want 20)" in result.output
     assert "(judge offline, prompt version sha256:" in result.output
     # pairs (human, judge): (T,T), (F,F), (F,T): p_o = 2/3, p_e = 4/9, kappa = 0.4
-    assert "agreement 66.7%, Cohen's kappa 0.400 (fair)" in result.output
+    assert "agreement 66.7%, Cohen's kappa 0.400 (95% CI -0.56 to 1.00) (fair)" in result.output
     [path] = files(tmp_path, "calibration_*.json")
     stored = read_json(path)["calibration"][0]
     assert stored["kappa"] == 0.4 and stored["confusion_matrix"]["human_fail"]["judge_pass"] == 1
