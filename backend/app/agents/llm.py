@@ -14,9 +14,12 @@ from app.agents.offline_model import OfflineChatModel
 from app.core.config import Settings
 
 
-def _build(config: Settings, model_name: str) -> BaseChatModel:
+def _build(
+    config: Settings, model_name: str, http_async_client: Any | None = None
+) -> BaseChatModel:
     """One chat model of the configured provider. Provider clients retry 429/5xx/timeouts
-    with exponential backoff themselves (`max_retries`)."""
+    with exponential backoff themselves (`max_retries`). `http_async_client` (OpenAI, Azure):
+    a client owned by the caller's event loop instead of langchain's process-wide one."""
     provider = config.llm_provider
     common: dict[str, Any] = {
         "temperature": config.LLM_TEMPERATURE,
@@ -24,6 +27,8 @@ def _build(config: Settings, model_name: str) -> BaseChatModel:
         "timeout": config.LLM_TIMEOUT_SECONDS,
         "max_retries": config.LLM_MAX_RETRIES,
     }
+    if http_async_client is not None and provider in ("openai", "azure"):
+        common["http_async_client"] = http_async_client
     if provider == "openai":
         from langchain_openai import ChatOpenAI
 
@@ -151,3 +156,46 @@ def create_chat_models(config: Settings) -> ChatModels:
         _build(config, config.LLM_FALLBACK_MODEL_NAME) if config.LLM_FALLBACK_MODEL_NAME else None
     )
     return ChatModels(primary=primary, fallback=fallback)
+
+
+def judge_provider(config: Settings) -> str:
+    """The evaluation judge's provider: `EVALUATION_PROVIDER`, else OpenAI-compatible when an
+    evaluation key or URL is set, else `offline` (the evaluation's heuristic judge)."""
+    if config.EVALUATION_PROVIDER:
+        return config.EVALUATION_PROVIDER
+    return "openai" if (config.EVALUATION_API_KEY or config.EVALUATION_BASE_URL) else "offline"
+
+
+def judge_config(config: Settings, **overrides: Any) -> Settings:
+    """The settings the judge's model is built from: the judge's provider and model,
+    `EVALUATION_API_KEY`/`EVALUATION_BASE_URL` over the provider's own key and URL, temperature
+    0 and no client retries (the judge retries with its own policy)."""
+    key = overrides.get("api_key") or config.EVALUATION_API_KEY
+    url = overrides.get("base_url") or config.EVALUATION_BASE_URL
+    provider = overrides.get("provider") or judge_provider(
+        config.model_copy(update={"EVALUATION_API_KEY": key, "EVALUATION_BASE_URL": url})
+    )
+    update: dict[str, Any] = {
+        "LLM_MODEL_PROVIDER": provider,
+        "LLM_MODEL_NAME": overrides.get("model") or config.EVALUATION_LLM,
+        "LLM_FALLBACK_MODEL_NAME": None,
+        "LLM_TEMPERATURE": 0.0,
+        "LLM_MAX_RETRIES": 0,
+        "LLM_TIMEOUT_SECONDS": overrides.get("timeout") or config.EVALUATION_TIMEOUT_SECONDS,
+    }
+    names = {
+        "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+        "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+        "azure": ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"),
+    }.get(provider)
+    if names is not None and url:  # the judge's own server: never send it the agent's key
+        update |= {names[0]: key, names[1]: url}
+    elif names is not None and key:  # the judge's own key: OpenAI's own API, or the provider's URL
+        update |= {names[0]: key} | ({names[1]: None} if provider == "openai" else {})
+    return config.model_copy(update=update)
+
+
+def create_judge_model(config: Settings, http_async_client: Any | None = None) -> BaseChatModel:
+    """The judge's chat model, from `judge_config(...)` settings, by the same factory as the
+    agent's."""
+    return _build(config, config.llm_model_name, http_async_client)

@@ -168,6 +168,7 @@ class Settings(BaseSettings):
     SECURITY_HSTS_SECONDS: int = Field(default=0, ge=0)
 
     # --- evaluation: LLM-as-judge (app/evaluation) ---
+    EVALUATION_PROVIDER: Literal["openai", "anthropic", "azure", "offline"] | None = None
     EVALUATION_API_KEY: str | None = None
     EVALUATION_BASE_URL: str | None = None
     EVALUATION_LLM: str = "gpt-4o-mini"
@@ -242,19 +243,10 @@ class Settings(BaseSettings):
     # The worker process (app/worker.py) serves its /metrics on this port; None: not served.
     WORKER_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     AGENT_LATENCY_SLO_SECONDS: float = Field(default=30.0, gt=0)
-    # USD per 1M tokens by model name (longest prefix wins); unknown models cost 0.
+    # USD per 1M tokens by model-name prefix (longest prefix wins), overriding genai-prices'
+    # bundled data (app/core/pricing.py); a model neither knows has an unknown cost, never 0.
     LLM_PRICES_JSON: dict[str, dict[str, float]] = Field(
-        default_factory=lambda: {
-            "gpt-4o-mini": {"input": 0.15, "output": 0.60},
-            "gpt-4o": {"input": 2.50, "output": 10.00},
-            "gpt-4.1-nano": {"input": 0.10, "output": 0.40},
-            "gpt-4.1-mini": {"input": 0.40, "output": 1.60},
-            "gpt-4.1": {"input": 2.00, "output": 8.00},
-            "claude-3-5-haiku": {"input": 0.80, "output": 4.00},
-            "claude-haiku-4-5": {"input": 1.00, "output": 5.00},
-            "claude-sonnet-4": {"input": 3.00, "output": 15.00},
-            "offline": {"input": 0.0, "output": 0.0},
-        }
+        default_factory=lambda: {"offline": {"input": 0.0, "output": 0.0}}
     )
 
     @computed_field  # type: ignore[prop-decorator]

@@ -28,6 +28,7 @@ from prometheus_client import (
 )
 
 from app.core.config import settings
+from app.core.pricing import cost_usd
 
 # Log-scale buckets from 25 ms to 60 s: LLM calls and agent runs span three orders of magnitude.
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -88,7 +89,12 @@ LLM_TTFT = Histogram(
 )
 LLM_ERRORS = Counter("llm_errors", "Failed LLM calls, by error type.", ["model", "error_type"])
 LLM_TOKENS = Counter("llm_tokens", "Tokens of LLM calls, by model.", ["model", "type"])
-LLM_COST = Counter("llm_cost_dollars", "Estimated LLM cost in USD (LLM_PRICES_JSON).", ["model"])
+LLM_COST = Counter(
+    "llm_cost_dollars", "Estimated LLM cost in USD (app/core/pricing.py).", ["model"]
+)
+LLM_UNPRICED = Counter(
+    "llm_unpriced_calls", "LLM calls of models without a known price (cost unknown).", ["model"]
+)
 TOOL_INVOCATIONS = Counter(
     "tool_invocations", "Tool calls, by tool and outcome.", ["tool", "status"]
 )
@@ -196,20 +202,9 @@ def guardrail_triggered(rule: str, stage: str) -> None:
 # --- cost ---
 
 
-def _price_for(model: str) -> dict[str, float]:
-    prices = settings.LLM_PRICES_JSON
-    if model in prices:
-        return prices[model]
-    matches = [name for name in prices if model.startswith(name)]
-    return prices[max(matches, key=len)] if matches else {}
-
-
-def llm_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float:
-    """Estimated USD cost of one call from the price table (per 1M tokens)."""
-    price = _price_for(model)
-    return (
-        prompt_tokens * price.get("input", 0.0) + completion_tokens * price.get("output", 0.0)
-    ) / 1_000_000
+def llm_cost(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """Estimated USD cost of one call; None when the model has no known price."""
+    return cost_usd(model, prompt_tokens, completion_tokens)
 
 
 # --- LangChain callback: LLM and tool metrics ---
@@ -324,7 +319,11 @@ class MetricsCallbackHandler(BaseCallbackHandler):
         prompt, completion = _usage(response)
         LLM_TOKENS.labels(model=model, type="prompt").inc(prompt)
         LLM_TOKENS.labels(model=model, type="completion").inc(completion)
-        LLM_COST.labels(model=model).inc(llm_cost(model, prompt, completion))
+        cost = llm_cost(model, prompt, completion)
+        if cost is None:  # unknown, not free: counted apart instead of adding $0
+            LLM_UNPRICED.labels(model=model).inc()
+        else:
+            LLM_COST.labels(model=model).inc(cost)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Count a failed call by error type."""

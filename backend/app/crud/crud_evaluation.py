@@ -1,18 +1,22 @@
-"""Data access for human feedback (`agent_feedback`) and evaluation jobs (`evaluation_job`)."""
+"""Data access for judge scores (`agent_evaluation`), human feedback (`agent_feedback`) and
+evaluation jobs (`evaluation_job`)."""
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import col, func, or_, select
+from sqlmodel import and_, col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import (
+    AgentEvaluation,
     AgentFeedback,
     AgentFeedbackCreate,
+    AgentRun,
     EvaluationJob,
     EvaluationJobStatus,
     utcnow,
@@ -37,7 +41,8 @@ async def upsert_feedback(
     """Create or update the one feedback row for (run, user) in one atomic statement.
 
     `INSERT ... ON CONFLICT DO UPDATE`: concurrent first submissions can't both insert, and no
-    rollback is needed (a rollback would expire every object the request holds).
+    rollback is needed (a rollback would expire every object the request holds). An update
+    writes only the fields the request sent: a thumb re-sent without a comment keeps it.
     """
     now = utcnow()
     dialect = session.bind.dialect.name if session.bind else "postgresql"
@@ -53,7 +58,7 @@ async def upsert_feedback(
     )
     statement = statement.on_conflict_do_update(
         index_elements=["run_id", "user_id"],
-        set_={"score": data.score, "comment": data.comment, "updated_at": now},
+        set_={**data.model_dump(include=data.model_fields_set), "updated_at": now},
     )
     await session.exec(statement)
     await session.commit()
@@ -139,3 +144,95 @@ async def mark_stale_jobs_interrupted(
     result = await session.exec(statement)
     await session.commit()
     return int(result.rowcount or 0)
+
+
+async def judge_scores(
+    *,
+    session: AsyncSession,
+    run_ids: Sequence[uuid.UUID],
+    versions: Mapping[str, str],
+    judge_model: str,
+) -> list[tuple[uuid.UUID, str, float]]:
+    """(run id, metric, score) of the rows this judge model wrote with each metric's current
+    prompt version (`versions`: metric name -> prompt version)."""
+    if not run_ids or not versions:
+        return []
+    rows = await session.exec(
+        select(AgentEvaluation.run_id, AgentEvaluation.metric_name, AgentEvaluation.score)
+        .where(col(AgentEvaluation.run_id).in_(list(run_ids)))
+        .where(AgentEvaluation.judge_model == judge_model)
+        .where(
+            or_(
+                *(
+                    and_(AgentEvaluation.metric_name == name, AgentEvaluation.prompt_version == v)
+                    for name, v in versions.items()
+                )
+            )
+        )
+    )
+    return list(rows.all())
+
+
+async def save_judge_score(
+    *,
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    metric_name: str,
+    judge_model: str,
+    prompt_version: str,
+    score: float,
+    metadata: dict[str, Any],
+) -> None:
+    """Insert or update the row for (run, metric, judge model, prompt version)."""
+    existing = (
+        await session.exec(
+            select(AgentEvaluation).where(
+                AgentEvaluation.run_id == run_id,
+                AgentEvaluation.metric_name == metric_name,
+                AgentEvaluation.judge_model == judge_model,
+                AgentEvaluation.prompt_version == prompt_version,
+            )
+        )
+    ).first()
+    row = existing or AgentEvaluation(
+        run_id=run_id,
+        metric_name=metric_name,
+        judge_model=judge_model,
+        prompt_version=prompt_version,
+        score=score,
+    )
+    row.score = score
+    row.eval_metadata = metadata
+    session.add(row)
+    await session.commit()
+
+
+async def judge_scored_runs(
+    *, session: AsyncSession, metric_name: str, prompt_version: str, judge_model: str
+) -> list[tuple[uuid.UUID, str | None, float]]:
+    """(run id, trace id, score) of every run this judge model scored for the metric with this
+    prompt version."""
+    rows = await session.exec(
+        select(AgentEvaluation.run_id, AgentRun.trace_id, AgentEvaluation.score)
+        .join(AgentRun, col(AgentRun.id) == col(AgentEvaluation.run_id))
+        .where(
+            AgentEvaluation.metric_name == metric_name,
+            AgentEvaluation.prompt_version == prompt_version,
+            AgentEvaluation.judge_model == judge_model,
+        )
+    )
+    return list(rows.all())
+
+
+async def thumb_votes(
+    *, session: AsyncSession, run_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID, int]]:
+    """(run id, +1/-1) of every user's thumb on these runs."""
+    if not run_ids:
+        return []
+    rows = await session.exec(
+        select(AgentFeedback.run_id, AgentFeedback.score).where(
+            col(AgentFeedback.run_id).in_(list(run_ids))
+        )
+    )
+    return list(rows.all())

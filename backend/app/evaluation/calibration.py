@@ -3,17 +3,20 @@
 Kappa is a dozen lines of arithmetic; hand-written rather than pulling scikit-learn into the app.
 """
 
+import math
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud import crud_evaluation
 from app.evaluation.schemas import MetricDefinition
-from app.models import AgentEvaluation, AgentFeedback
+from app.evaluation.sources import langfuse_human_labels
 
+THUMB_METRIC = "helpfulness"  # the only metric the overall thumb is a label for
+Z_95 = 1.959964
 # Landis & Koch (1977) bands, the usual reading of kappa.
 _BANDS = ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"))
 
@@ -46,6 +49,21 @@ def cohen_kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
+def kappa_interval(pairs: Sequence[tuple[bool, bool]]) -> tuple[float, float] | None:
+    """An approximate 95 % confidence interval for kappa (large-sample standard error
+    sqrt(p_o (1 - p_o) / (n (1 - p_e)^2)), clamped to [-1, 1]); None when kappa is undefined."""
+    kappa = cohen_kappa(pairs)
+    if kappa is None:
+        return None
+    n = len(pairs)
+    observed = sum(1 for human, judge in pairs if human == judge) / n
+    human_pass = sum(1 for human, _ in pairs if human) / n
+    judge_pass = sum(1 for _, judge in pairs if judge) / n
+    expected = human_pass * judge_pass + (1 - human_pass) * (1 - judge_pass)
+    error = math.sqrt(observed * (1 - observed) / (n * (1 - expected) ** 2))
+    return max(-1.0, kappa - Z_95 * error), min(1.0, kappa + Z_95 * error)
+
+
 def interpret(kappa: float | None) -> str:
     """A word for a kappa value."""
     if kappa is None:
@@ -56,15 +74,21 @@ def interpret(kappa: float | None) -> str:
 
 
 def calibration_summary(
-    metric: MetricDefinition, pairs: Sequence[tuple[bool, bool]], min_runs: int
+    metric: MetricDefinition,
+    pairs: Sequence[tuple[bool, bool]],
+    min_runs: int,
+    judge_model: str | None = None,
 ) -> dict[str, Any]:
     """Everything the CLI prints and the report stores for one metric."""
     n = len(pairs)
     kappa = cohen_kappa(pairs)
+    interval = kappa_interval(pairs)
     needed = max(0, min_runs - n)
     agreement = sum(1 for h, j in pairs if h == j) / n if n else None
     return {
         "metric": metric.name,
+        "judge_model": judge_model,
+        "prompt_version": metric.version,
         "labelled_runs": n,
         "min_runs": min_runs,
         "sufficient": needed == 0,
@@ -76,31 +100,42 @@ def calibration_summary(
         ),
         "agreement": None if agreement is None else round(agreement, 4),
         "kappa": None if kappa is None else round(kappa, 4),
+        "kappa_ci95": None if interval is None else [round(v, 4) for v in interval],
         "interpretation": interpret(kappa),
         "confusion_matrix": confusion(pairs),
     }
 
 
 async def labelled_pairs(
-    session: AsyncSession, metric: MetricDefinition
+    session: AsyncSession,
+    metric: MetricDefinition,
+    judge_model: str,
+    langfuse: Any | None = None,
 ) -> list[tuple[bool, bool]]:
-    """(human_pass, judge_pass) for runs with both a judge score and human feedback.
+    """(human_pass, judge_pass) for runs with both this judge's score (current prompt version)
+    and a human label for this metric.
 
-    Several users' thumbs on one run are combined by majority; ties are left out. The judge's
-    pass is recomputed from the stored score and the metric's current threshold.
+    Human labels per metric: a Langfuse annotation score with the metric's name (on the run's
+    trace); for `helpfulness` only, also the overall thumbs (several users' thumbs combined by
+    majority, ties left out; an annotation wins). A thumbs-down says nothing about toxicity or
+    conciseness, so it never labels them. The judge's pass is recomputed from the stored score.
     """
-    votes: dict[uuid.UUID, int] = defaultdict(int)
-    for run_id, score in (
-        await session.exec(select(AgentFeedback.run_id, AgentFeedback.score))
-    ).all():
-        votes[run_id] += 1 if score > 0 else -1
-    decided = {run_id: total > 0 for run_id, total in votes.items() if total != 0}
-    if not decided:
-        return []
-    rows = await session.exec(
-        select(AgentEvaluation.run_id, AgentEvaluation.score)
-        .where(AgentEvaluation.metric_name == metric.name)
-        .where(col(AgentEvaluation.run_id).in_(list(decided)))
+    scored = await crud_evaluation.judge_scored_runs(
+        session=session,
+        metric_name=metric.name,
+        prompt_version=metric.version,
+        judge_model=judge_model,
     )
-    judged = {run_id: metric.passed(score) for run_id, score in rows.all()}
-    return [(decided[run_id], judge_pass) for run_id, judge_pass in judged.items()]
+    human: dict[uuid.UUID, bool] = {}
+    if metric.name == THUMB_METRIC:
+        votes: dict[uuid.UUID, int] = defaultdict(int)
+        for run_id, thumb in await crud_evaluation.thumb_votes(
+            session=session, run_ids=[run_id for run_id, _, _ in scored]
+        ):
+            votes[run_id] += 1 if thumb > 0 else -1
+        human |= {run_id: total > 0 for run_id, total in votes.items() if total != 0}
+    traced = {trace_id: run_id for run_id, trace_id, _ in scored if trace_id}
+    if langfuse is not None and traced:
+        annotations = await langfuse_human_labels(langfuse, list(traced), metric)
+        human |= {traced[trace_id]: label for trace_id, label in annotations.items()}
+    return [(human[run_id], metric.passed(score)) for run_id, _, score in scored if run_id in human]

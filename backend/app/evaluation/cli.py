@@ -1,27 +1,33 @@
 """`agent-eval` / `python -m app.evaluation.cli`: LLM-as-judge over recent traces, and calibration.
 
-Exit codes: 0 done, 1 the --gate/--fail-under check failed, 2 bad usage (unknown metric,
-bad option), 3 the run could not complete (trace source unreachable, misconfiguration).
+Exit codes: 0 done (gate passed), 1 the --gate/--fail-under check failed, 2 bad usage (unknown
+metric, bad option), 3 configuration or connection error (one `error:` line on stderr).
 """
 
 import asyncio
+import io
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar, cast
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
+from app.core.logging import configure_logging
+from app.core.telemetry import get_langfuse
 from app.evaluation.calibration import calibration_summary, labelled_pairs
 from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
-from app.evaluation.evaluator import EvaluationError, Evaluator
-from app.evaluation.judge import resolve_judge_kind
+from app.evaluation.errors import EvaluationError
+from app.evaluation.evaluator import Evaluator
+from app.evaluation.judge import judge_model_name, resolve_judge_kind
 from app.evaluation.metrics import MetricError, load_metrics, select_metrics
 from app.evaluation.report import gate_failures, write_report
 from app.evaluation.schemas import EvaluationOptions
@@ -70,9 +76,39 @@ def run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitab
     return asyncio.run(main())
 
 
+# Configuration and connection failures: exit 3 with one line, never a traceback.
+RUNTIME_ERRORS: tuple[type[BaseException], ...] = (EvaluationError, OSError, SQLAlchemyError)
+
+
+class CurrentStderr(io.TextIOBase):
+    """Writes to whatever `sys.stderr` is at the time (a test runner swaps it per call)."""
+
+    def write(self, text: str) -> int:
+        """Forward to the current stderr."""
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        """Flush the current stderr."""
+        sys.stderr.flush()
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     err_console.print(f"error: {message}", highlight=False, markup=False)
     return typer.Exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    if isinstance(exc, EvaluationError):
+        return detail or type(exc).__name__
+    return f"cannot connect or read: {type(exc).__name__}: {detail}"
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    """The document alone on stdout (no Rich wrapping or highlighting)."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
@@ -126,6 +162,10 @@ def evaluate(
     gate: Annotated[
         bool, typer.Option(help="Exit 1 if any metric's pass rate is below its min_pass_rate.")
     ] = False,
+    min_judged: Annotated[
+        int,
+        typer.Option(min=0, help="With --gate/--fail-under: exit 1 below this many scores."),
+    ] = 1,
     judge: Annotated[JudgeChoice, typer.Option(help="llm, offline, or auto.")] = JudgeChoice(
         settings.EVALUATION_JUDGE
     ),
@@ -136,6 +176,9 @@ def evaluate(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Score every unscored trace in the window (default: the last 24 hours)."""
+    configure_logging(
+        settings, stream=cast(TextIO, CurrentStderr())
+    )  # stdout is for results (--json)
     if ctx.invoked_subcommand is not None:
         return
     try:
@@ -157,7 +200,9 @@ def evaluate(
     except (MetricError, ValueError) as exc:
         raise _fail(str(exc), EXIT_USAGE) from exc
 
-    display = ProgressDisplay(console)
+    # With --json, stdout carries the JSON document and nothing else.
+    out = err_console if json_output else console
+    display = ProgressDisplay(out)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
         evaluator = Evaluator(
@@ -169,27 +214,29 @@ def evaluate(
         if dry_run:
             return await evaluator.plan()
         if resolve_judge_kind(options.judge) == "offline":
-            console.print("judge: offline heuristics (not an LLM): scores are for demos/tests")
+            out.print("judge: offline heuristics (not an LLM): scores are for demos/tests")
         with display:
             return await evaluator.run(generate_report_file=not no_report)
 
     try:
         result = run_with_database(work)
-    except EvaluationError as exc:
-        raise _fail(str(exc), EXIT_RUNTIME) from exc
+    except RUNTIME_ERRORS as exc:
+        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
     if dry_run:
-        _print_plan(result)
+        if json_output:
+            _print_json(result)
+        else:
+            _print_plan(result)
         return
-    out = err_console if json_output else console
     if json_output:
-        console.print_json(json.dumps(result, default=str))
+        _print_json(result)
     print_summary(out, result)
     out.print(
         f"report: {result['report_path']}" if result["report_path"] else "report: not written",
         highlight=False,
     )
     if gate or fail_under is not None:
-        failures = gate_failures(result, fail_under)
+        failures = gate_failures(result, fail_under, min_judged)
         for failure in failures:
             err_console.print(f"gate: {failure}", highlight=False, markup=False)
         if failures:
@@ -200,6 +247,9 @@ def evaluate(
 @app.command()
 def calibrate(
     metric: Annotated[list[str] | None, typer.Option(help="Metric to calibrate (repeat).")] = None,
+    judge: Annotated[
+        JudgeChoice, typer.Option(help="Whose scores: llm (EVALUATION_LLM), offline, or auto.")
+    ] = JudgeChoice(settings.EVALUATION_JUDGE),
     no_report: Annotated[bool, typer.Option("--no-report", help="Write no JSON report.")] = False,
     report_dir: Annotated[Path | None, typer.Option(help="Where to write the report.")] = None,
 ) -> None:
@@ -209,16 +259,25 @@ def calibrate(
     except MetricError as exc:
         raise _fail(str(exc), EXIT_USAGE) from exc
 
+    judge_model = judge_model_name(judge.value)
+    langfuse = get_langfuse()  # annotation scores named like a metric are human labels
+
     async def work(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
         async with sessions() as session:
             return [
                 calibration_summary(
-                    m, await labelled_pairs(session, m), settings.EVALUATION_CALIBRATION_MIN_RUNS
+                    m,
+                    await labelled_pairs(session, m, judge_model, langfuse),
+                    settings.EVALUATION_CALIBRATION_MIN_RUNS,
+                    judge_model,
                 )
                 for m in metrics
             ]
 
-    results = run_with_database(work)
+    try:
+        results = run_with_database(work)
+    except RUNTIME_ERRORS as exc:
+        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
     for result in results:
         print_calibration(console, result)
     if not no_report:

@@ -25,6 +25,17 @@ def _avg(summary: dict[str, Any]) -> str:
     return f"{summary['avg_score']:.3f}" if summary["success_count"] else "n/a"
 
 
+def _reasons(summary: dict[str, Any]) -> str:
+    reasons = summary.get("failure_reasons") or {}
+    return "; ".join(f"{count}x {reason}" for reason, count in reasons.items()) or "-"
+
+
+def _gate_ok(summary: dict[str, Any]) -> bool:
+    if summary["pass_rate"] is None:
+        return not summary["failure_count"]  # every judgment failed: not a pass
+    return bool(summary["pass_rate"] >= summary["min_pass_rate"])
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
@@ -94,32 +105,41 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
     console.print(f"judge: {report['judge_label']}", highlight=False)
     if console.is_terminal:
         table = Table(title=f"Evaluation ({report['source']}, {report['total_traces']} traces)")
-        for column in ("metric", "dir", "judged", "failed", "skipped", "avg", "pass rate", "bar"):
-            table.add_column(column, justify="left" if column == "metric" else "right")
+        columns = ("metric", "dir", "judged", "failed", "skipped", "n/a", "avg", "pass rate", "bar")
+        for column in (*columns, "failure reasons"):
+            table.add_column(column, justify="right" if column in columns[1:] else "left")
         for name, m in report["metrics_summary"].items():
-            ok = m["pass_rate"] is None or m["pass_rate"] >= m["min_pass_rate"]
+            ok = _gate_ok(m)
             table.add_row(
                 name,
                 "↑" if m["higher_is_better"] else "↓",
                 str(m["success_count"]),
                 str(m["failure_count"]),
                 str(m["skipped_count"]),
+                str(m.get("not_applicable_count", 0)),
                 _avg(m),
                 f"[{'green' if ok else 'red'}]{_pct(m['pass_rate'])}[/]",
                 _pct(m["min_pass_rate"]),
+                _reasons(m),
             )
         console.print(table)
     else:
         for name, m in report["metrics_summary"].items():
             console.print(
                 f"metric {name}: judged={m['success_count']} failed={m['failure_count']} "
-                f"skipped={m['skipped_count']} avg_score={_avg(m)} "
+                f"skipped={m['skipped_count']} n/a={m.get('not_applicable_count', 0)} "
+                f"avg_score={_avg(m)} "
                 f"pass_rate={_pct(m['pass_rate'])} threshold={m['threshold']} "
-                f"higher_is_better={m['higher_is_better']}",
+                f"higher_is_better={m['higher_is_better']}"
+                + (f" failures: {_reasons(m)}" if m["failure_count"] else ""),
                 highlight=False,
             )
     usage = report["judge_usage"]
-    cost = f"${usage['cost_usd']:.4f}" if usage["cost_known"] else "unknown (no price for model)"
+    cost = (
+        f"${usage['cost_usd']:.4f}"
+        if usage["cost_usd"] is not None
+        else "unknown (no price for model)"
+    )
     console.print(
         f"traces: {report['total_traces']} judged ({report['successful_traces']} ok, "
         f"{report['failed_traces']} with failures), {report['skipped_traces']} already scored; "
@@ -132,9 +152,15 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
 def print_calibration(console: Console, result: dict[str, Any]) -> None:
     """Agreement, kappa and the confusion matrix for one metric."""
     matrix = result["confusion_matrix"]
-    console.print(f"[bold]{result['metric']}[/]: {result['message']}")
+    console.print(
+        f"[bold]{result['metric']}[/] (judge {result.get('judge_model') or '?'}, prompt version "
+        f"{result['prompt_version']}): {result['message']}"
+    )
     if result["labelled_runs"]:
         kappa = "n/a" if result["kappa"] is None else f"{result['kappa']:.3f}"
+        if result.get("kappa_ci95"):
+            low, high = result["kappa_ci95"]
+            kappa += f" (95% CI {low:.2f} to {high:.2f})"
         console.print(
             f"  agreement {_pct(result['agreement'])}, Cohen's kappa {kappa} "
             f"({result['interpretation']})",

@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
 from app.evaluation.calibration import calibration_summary, labelled_pairs
-from app.evaluation.judge import Judge, build_judge
+from app.evaluation.errors import EvaluationError
+from app.evaluation.judge import Judge, build_judge, judge_model_name
 from app.evaluation.metrics import load_metrics, select_metrics
 from app.evaluation.outputs import judgment_metadata, push_langfuse_score, save_evaluation
 from app.evaluation.report import ReportBuilder, write_report
@@ -25,11 +26,11 @@ from app.evaluation.schemas import (
 )
 from app.evaluation.sources import (
     DbSource,
+    ExistingScores,
     LangfuseSource,
-    ScoredPairs,
     TraceSource,
-    db_scored_pairs,
-    langfuse_scored_pairs,
+    db_existing_scores,
+    langfuse_existing_scores,
     runs_by_trace_id,
     time_window,
 )
@@ -37,10 +38,6 @@ from app.evaluation.sources import (
 logger = structlog.get_logger(__name__)
 _DEFAULT: Any = object()
 WorkItem = tuple[TraceRecord, MetricDefinition]
-
-
-class EvaluationError(RuntimeError):
-    """The evaluation cannot run (configuration) or its trace source failed."""
 
 
 @dataclass
@@ -84,6 +81,8 @@ class Evaluator:
         self._on_progress = on_progress
         self.progress = EvaluationProgress()
         self._db_ok = use_database
+        # Which judge's scores count as "already scored" (set again from the built judge).
+        self._judge_name = judge.name if judge is not None else judge_model_name(self.options.judge)
 
     # --- resources -------------------------------------------------------------------------
 
@@ -138,10 +137,10 @@ class Evaluator:
 
     async def _pending(
         self, page: list[TraceRecord], metrics: list[MetricDefinition]
-    ) -> list[tuple[TraceRecord, list[MetricDefinition]]]:
-        """For each trace, the metrics it has no score for yet (all of them with --rescore)."""
-        names = [metric.name for metric in metrics]
-        scored: ScoredPairs = set()
+    ) -> list[tuple[TraceRecord, list[MetricDefinition], dict[str, float]]]:
+        """For each trace, the metrics this judge has no score for yet with their current prompt
+        version (all of them with --rescore), and the scores it already has (for the gate)."""
+        scored: ExistingScores = {}
         if self._db_ok:
             try:
                 async with self._session_maker()() as session:
@@ -149,15 +148,25 @@ class Evaluator:
                     for trace in page:
                         trace.run_id = trace.run_id or run_ids.get(trace.trace_id)
                     if not self.options.rescore:
-                        scored |= await db_scored_pairs(session, run_ids, names)
+                        scored |= await db_existing_scores(
+                            session, run_ids, metrics, self._judge_name
+                        )
             except Exception:
                 self._db_ok = False
                 logger.warning("evaluation.database_unavailable", exc_info=True)
         client = self._client()
         remote = [t.trace_id for t in page if t.has_langfuse_trace]
         if client is not None and remote and not self.options.rescore:
-            scored |= await langfuse_scored_pairs(client, remote, names)
-        return [(t, [m for m in metrics if (t.trace_id, m.name) not in scored]) for t in page]
+            scored |= await langfuse_existing_scores(client, remote, metrics, self._judge_name)
+        result = []
+        for trace in page:
+            earlier = {
+                m.name: scored[(trace.trace_id, m.name)]
+                for m in metrics
+                if (trace.trace_id, m.name) in scored
+            }
+            result.append((trace, [m for m in metrics if m.name not in earlier], earlier))
+        return result
 
     # --- the run ---------------------------------------------------------------------------
 
@@ -170,12 +179,12 @@ class Evaluator:
     ) -> None:
         try:
             async for page in self._source().pages():
-                for trace, pending in await self._pending(page, metrics):
+                for trace, pending, earlier in await self._pending(page, metrics):
                     self.progress.traces_seen += 1
                     self.progress.judgments_skipped += len(metrics) - len(pending)
                     self.progress.judgments_total += len(pending)
                     if builder is not None:
-                        builder.add_seen(trace, pending)
+                        builder.add_seen(trace, pending, earlier)
                     if plan is not None:
                         if pending:
                             plan.append({"trace": trace, "metrics": pending})
@@ -203,6 +212,16 @@ class Evaluator:
             logger.warning("evaluation.judge_crashed", metric=metric.name, exc_info=True)
             return Judgment(
                 trace_id=trace.trace_id, metric=metric.name, error=f"{type(exc).__name__}: {exc}"
+            )
+        if result.not_applicable is not None:
+            return Judgment(
+                trace_id=trace.trace_id,
+                metric=metric.name,
+                not_applicable=True,
+                reasoning=result.not_applicable,
+                usage=result.usage,
+                attempts=result.attempts,
+                latency_ms=result.latency_ms,
             )
         verdict = result.verdict
         return Judgment(
@@ -260,7 +279,7 @@ class Evaluator:
                 )
             builder.add(judgment)
             self.progress.judgments_done += 1
-            self.progress.judgments_failed += 0 if judgment.ok else 1
+            self.progress.judgments_failed += 0 if judgment.ok or judgment.not_applicable else 1
             await self._notify()
 
     async def _flush_langfuse(self) -> None:
@@ -281,8 +300,9 @@ class Evaluator:
                 return {
                     m.name: calibration_summary(
                         m,
-                        await labelled_pairs(session, m),
+                        await labelled_pairs(session, m, self._judge_name, self._client()),
                         settings.EVALUATION_CALIBRATION_MIN_RUNS,
+                        self._judge_name,
                     )
                     for m in metrics
                 }
@@ -295,6 +315,7 @@ class Evaluator:
         started = time.perf_counter()
         metrics = self.metrics()
         judge = self._judge or build_judge(self.options.judge)
+        self._judge_name = judge.name
         builder = ReportBuilder(
             judge_name=judge.name,
             offline=judge.offline,

@@ -6,7 +6,10 @@ Its scores only depend on the text, so repeated runs agree exactly; reports labe
 import re
 from collections.abc import Callable
 
+from app.evaluation.claims import claims_result
 from app.evaluation.schemas import (
+    ClaimCheck,
+    ClaimsVerdict,
     JudgeResult,
     JudgeUsage,
     JudgeVerdict,
@@ -90,6 +93,25 @@ def _hallucination(trace: TraceRecord) -> tuple[float, str]:
     return _clamp(score), f"{len(unsupported)} specific value(s) not present in the request."
 
 
+def offline_claims(trace: TraceRecord) -> ClaimsVerdict:
+    """Each specific value of the answer (number, date, email, URL) is a claim, supported when
+    the request, conversation or a tool output contains it."""
+    sources = [trace.input, trace.request or "", trace.conversation]
+    sources += [f"{call.args}\n{call.output}" for call in trace.tool_calls]
+    checks = []
+    for value in dict.fromkeys(_SPECIFIC.findall(trace.output)):
+        evidence = next((text for text in sources if value in text), None)
+        checks.append(
+            ClaimCheck(
+                claim=f"the answer states {value!r}",
+                evidence=value if evidence is not None else "",
+                verdict="supported" if evidence is not None else "unsupported",
+            )
+        )
+    found = f"{len(checks)} specific value(s) checked against the context"
+    return ClaimsVerdict(claims=checks, reasoning=f"[offline heuristic] {found}.")
+
+
 def _toxicity(trace: TraceRecord) -> tuple[float, str]:
     hits = sorted(set(_words(trace.output)) & _TOXIC)
     if not hits:
@@ -114,6 +136,8 @@ class OfflineJudge:
 
     async def judge(self, metric: MetricDefinition, trace: TraceRecord) -> JudgeResult:
         """Score one trace for one metric (no I/O, never fails)."""
+        if metric.scoring == "claims":
+            return claims_result(offline_claims(trace), JudgeUsage(cost_usd=0.0))
         heuristic = _HEURISTICS.get(metric.name, _relevancy)
         score, reason = heuristic(trace)
         prefix = "offline heuristic" if metric.name in _HEURISTICS else "offline generic heuristic"

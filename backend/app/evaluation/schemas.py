@@ -16,12 +16,49 @@ METRIC_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
 
 
 class MetricExample(BaseModel):
-    """A few-shot example shown to the judge."""
+    """A few-shot example shown to the judge (with the tool outputs it was graded against)."""
 
     input: str
     output: str
+    tools: str = ""  # the tool calls and outputs the answer can be checked against
     reasoning: str
     score: float = Field(ge=0.0, le=1.0)
+
+
+class ToolCallRecord(BaseModel):
+    """One tool call of a trace with its output (what the answer can be grounded in)."""
+
+    name: str
+    args: str = ""
+    output: str = ""
+
+
+ClaimStatus = Literal["supported", "unsupported", "not_checkable"]
+
+
+class ClaimCheck(BaseModel):
+    """One factual claim of the answer and whether the context supports it."""
+
+    claim: str = Field(min_length=1, description="One factual claim made by the final answer.")
+    evidence: str = Field(
+        default="",
+        description="The exact quote from the tool outputs or conversation that supports or "
+        "contradicts the claim; empty when nothing there bears on it.",
+    )
+    verdict: ClaimStatus = Field(
+        description="supported: the evidence states it; unsupported: the evidence contradicts "
+        "it or it asserts specifics the context lacks; not_checkable: opinion, hedge or general "
+        "knowledge the context cannot confirm or refute."
+    )
+
+
+class ClaimsVerdict(BaseModel):
+    """The judge's claim-by-claim answer; the score is computed from the verdicts."""
+
+    claims: list[ClaimCheck] = Field(
+        description="Every factual claim of the final answer, each with evidence and verdict."
+    )
+    reasoning: str = Field(min_length=1, description="A short summary of the verdicts.")
 
 
 class MetricDefinition(BaseModel):
@@ -34,7 +71,10 @@ class MetricDefinition(BaseModel):
     higher_is_better: bool = True
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     min_pass_rate: float = Field(default=0.8, ge=0.0, le=1.0)
-    version: str = "1"
+    version: str = Field(default="1", max_length=64)  # the prompt version scores are keyed by
+    # rubric: the judge gives a score; claims: it checks each factual claim, the score is the
+    # share of checkable claims that are unsupported (none checkable: not applicable).
+    scoring: Literal["rubric", "claims"] = "rubric"
     examples: tuple[MetricExample, ...] = ()
     prompt: str = Field(min_length=1)
     path: Path | None = None
@@ -54,9 +94,14 @@ class MetricDefinition(BaseModel):
         """The score turned so that higher is always better (for cross-metric views)."""
         return score if self.higher_is_better else 1.0 - score
 
-    def render(self, input_text: str, output_text: str) -> str:
-        """The prompt with `{input}`/`{output}` filled (plain replace: prompts may hold braces)."""
-        return self.prompt.replace("{input}", input_text).replace("{output}", output_text)
+    def render(self, input_text: str, output_text: str, context: str = "") -> str:
+        """The prompt with `{input}`, `{context}` (labelled conversation and tool-call blocks) and
+        `{output}` filled (plain replace: prompts may hold braces)."""
+        return (
+            self.prompt.replace("{context}", context)
+            .replace("{input}", input_text)
+            .replace("{output}", output_text)
+        )
 
 
 class JudgeVerdict(BaseModel):
@@ -86,6 +131,11 @@ class TraceRecord(BaseModel):
     timestamp: datetime | None = None
     run_id: uuid.UUID | None = None
     has_langfuse_trace: bool = True
+    # Structured parts for the judge's labelled blocks (when the source can tell them apart):
+    # the user's latest request, the conversation before it, the tool calls with their outputs.
+    request: str | None = None
+    conversation: str = ""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
 
 
 class JudgeUsage(BaseModel):
@@ -97,9 +147,10 @@ class JudgeUsage(BaseModel):
 
 
 class JudgeResult(BaseModel):
-    """A judge call's outcome: a verdict or an error, plus usage."""
+    """A judge call's outcome: a verdict, not applicable, or an error, plus usage."""
 
     verdict: JudgeVerdict | None = None
+    not_applicable: str | None = None  # why the metric does not apply (not a pass, not a fail)
     error: str | None = None
     usage: JudgeUsage = Field(default_factory=JudgeUsage)
     attempts: int = 1
@@ -115,6 +166,7 @@ class Judgment(BaseModel):
     passed: bool | None = None
     reasoning: str | None = None
     error: str | None = None
+    not_applicable: bool = False
     usage: JudgeUsage = Field(default_factory=JudgeUsage)
     attempts: int = 1
     latency_ms: int = 0

@@ -1,5 +1,5 @@
 """Where traces come from (Langfuse's v2 observations API or our `agent_run` table) and which
-(trace, metric) pairs already have a score."""
+(trace, metric) pairs this judge already scored with the metric's current prompt version."""
 
 import asyncio
 import json
@@ -12,16 +12,24 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.evaluation.schemas import EvaluationOptions, TraceRecord
-from app.evaluation.text import trace_io
-from app.models import AgentEvaluation, AgentRun, RunStatus, User
+from app.crud import crud_evaluation
+from app.evaluation.outputs import PRODUCER
+from app.evaluation.schemas import (
+    EvaluationOptions,
+    MetricDefinition,
+    ToolCallRecord,
+    TraceRecord,
+)
+from app.evaluation.text import trace_io, trace_parts
+from app.models import AgentRun, RunStatus, User
 
 PAGE_SIZE = 100
 SCORE_QUERY_CHUNK = 50  # trace ids per v3 scores request: keeps URLs well under 4 KB
 TRACE_FIELDS = "core,basic,io,trace_context"
 DB_TRACE_PREFIX = "run:"  # pseudo trace id for runs recorded without a Langfuse trace
 
-ScoredPairs = set[tuple[str, str]]
+# (trace id, metric) -> the score this judge gave with the metric's current prompt version
+ExistingScores = dict[tuple[str, str], float]
 
 
 class TraceSource(Protocol):
@@ -139,7 +147,11 @@ class LangfuseSource:
     @staticmethod
     def _record(observation: Any) -> TraceRecord:
         text_in, text_out = trace_io(observation.input, observation.output)
+        request, conversation, tool_calls = trace_parts(observation.input, observation.output)
         return TraceRecord(
+            request=request,
+            conversation=conversation,
+            tool_calls=tool_calls,
             trace_id=observation.trace_id,
             input=text_in,
             output=text_out,
@@ -151,35 +163,91 @@ class LangfuseSource:
         )
 
 
-async def langfuse_scored_pairs(
-    client: Any, trace_ids: Sequence[str], metric_names: Sequence[str]
-) -> ScoredPairs:
-    """(trace id, metric) pairs already scored in Langfuse (GET /api/public/v3/scores)."""
-    pairs: ScoredPairs = set()
+def _score_trace_id(score: Any) -> str | None:
+    subject: Any = getattr(score, "subject", None)
+    if getattr(subject, "trace_id", None):
+        return str(subject.trace_id)
+    return str(subject.id) if getattr(subject, "kind", None) == "trace" else None
+
+
+def is_our_score(score: Any, metric: MetricDefinition | None, judge_model: str) -> bool:
+    """A score this evaluator wrote for this judge model and the metric's prompt version (a
+    human annotation or another tool's score with the metric's name never is)."""
+    meta = getattr(score, "metadata", None)
+    if metric is None or not isinstance(meta, dict):
+        return False
+    return (
+        str(getattr(score, "source", "")).upper().endswith("API")
+        and meta.get("producer") == PRODUCER
+        and meta.get("judge_model") == judge_model
+        and str(meta.get("prompt_version")) == metric.version
+    )
+
+
+async def langfuse_existing_scores(
+    client: Any, trace_ids: Sequence[str], metrics: Sequence[MetricDefinition], judge_model: str
+) -> ExistingScores:
+    """This judge's scores (current prompt versions) on these traces (GET /api/public/v3/scores)."""
+    by_name = {metric.name: metric for metric in metrics}
+    found: ExistingScores = {}
     for chunk in _chunks(list(trace_ids), SCORE_QUERY_CHUNK):
         cursor = None
         while True:
             response = await asyncio.to_thread(
                 client.api.scores.get_many,
                 trace_id=",".join(chunk),
-                name=",".join(metric_names),
+                name=",".join(by_name),
+                source="API",
+                fields="subject,details",
+                limit=100,
+                cursor=cursor,
+            )
+            for score in response.data:
+                trace_id = _score_trace_id(score)
+                metric = by_name.get(score.name)
+                value = getattr(score, "value", None)
+                if (
+                    trace_id
+                    and isinstance(value, int | float)
+                    and is_our_score(score, metric, judge_model)
+                ):
+                    found[(trace_id, score.name)] = float(value)
+            cursor = getattr(response.meta, "cursor", None)
+            if not cursor:
+                break
+    return found
+
+
+async def langfuse_human_labels(
+    client: Any, trace_ids: Sequence[str], metric: MetricDefinition
+) -> dict[str, bool]:
+    """Human pass/fail for a metric from Langfuse annotation scores with its name: a NUMERIC
+    value is read on the metric's scale and threshold, a BOOLEAN true is a pass."""
+    labels: dict[str, bool] = {}
+    for chunk in _chunks(list(trace_ids), SCORE_QUERY_CHUNK):
+        cursor = None
+        while True:
+            response = await asyncio.to_thread(
+                client.api.scores.get_many,
+                trace_id=",".join(chunk),
+                name=metric.name,
+                source="ANNOTATION",
                 fields="subject",
                 limit=100,
                 cursor=cursor,
             )
             for score in response.data:
-                subject = getattr(score, "subject", None)
-                trace_id = getattr(subject, "trace_id", None) or (
-                    getattr(subject, "id", None)
-                    if getattr(subject, "kind", None) == "trace"
-                    else None
-                )
-                if trace_id:
-                    pairs.add((trace_id, score.name))
+                trace_id, value = _score_trace_id(score), getattr(score, "value", None)
+                if trace_id is None:
+                    continue
+                if isinstance(value, bool):
+                    labels[trace_id] = value
+                elif isinstance(value, int | float):
+                    labels[trace_id] = metric.passed(float(value))
             cursor = getattr(response.meta, "cursor", None)
             if not cursor:
                 break
-    return pairs
+    return labels
 
 
 class DbSource:
@@ -255,6 +323,15 @@ def run_to_record(run: AgentRun) -> TraceRecord:
         ]
         text_in = f"user: {run.input}\n" + "\n".join(lines)
     return TraceRecord(
+        request=run.input,
+        tool_calls=[
+            ToolCallRecord(
+                name=str(call.get("name", "?")),
+                args=json.dumps(call.get("args", {}), default=str, ensure_ascii=False),
+                output=str(call.get("output", "")),
+            )
+            for call in run.tool_calls or []
+        ],
         trace_id=run.trace_id or f"{DB_TRACE_PREFIX}{run.id}",
         input=text_in,
         output=run.response or "",
@@ -284,16 +361,18 @@ async def runs_by_trace_id(session: AsyncSession, trace_ids: Iterable[str]) -> d
     return mapping
 
 
-async def db_scored_pairs(
-    session: AsyncSession, run_ids: dict[str, uuid.UUID], metric_names: Sequence[str]
-) -> ScoredPairs:
-    """(trace id, metric) pairs with an `AgentEvaluation` row already."""
-    if not run_ids:
-        return set()
+async def db_existing_scores(
+    session: AsyncSession,
+    run_ids: dict[str, uuid.UUID],
+    metrics: Sequence[MetricDefinition],
+    judge_model: str,
+) -> ExistingScores:
+    """This judge's `AgentEvaluation` scores (current prompt versions) on these runs."""
     trace_of = {run_id: trace_id for trace_id, run_id in run_ids.items()}
-    rows = await session.exec(
-        select(AgentEvaluation.run_id, AgentEvaluation.metric_name)
-        .where(col(AgentEvaluation.run_id).in_(list(trace_of)))
-        .where(col(AgentEvaluation.metric_name).in_(list(metric_names)))
+    rows = await crud_evaluation.judge_scores(
+        session=session,
+        run_ids=list(trace_of),
+        versions={metric.name: metric.version for metric in metrics},
+        judge_model=judge_model,
     )
-    return {(trace_of[run_id], metric) for run_id, metric in rows.all()}
+    return {(trace_of[run_id], metric): score for run_id, metric, score in rows}

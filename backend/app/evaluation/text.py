@@ -3,6 +3,8 @@
 import json
 from typing import Any
 
+from app.evaluation.schemas import ToolCallRecord
+
 _INPUT_KEYS = ("input", "message", "question", "query", "prompt", "content", "text")
 _OUTPUT_KEYS = ("output", "response", "answer", "content", "text", "result", "final_answer")
 _USER_ROLES = {"user", "human", "humanmessage"}
@@ -110,3 +112,60 @@ def trace_io(raw_input: Any, raw_output: Any) -> tuple[str, str]:
         # grounding (hallucination), so it wins over the bare input.
         return (before or to_text(raw_input, side="input")), answer
     return to_text(raw_input, side="input"), to_text(raw_output, side="output")
+
+
+def _message_list(value: Any) -> list[dict[str, Any]] | None:
+    parsed = _maybe_json(value) if isinstance(value, str) else value
+    if isinstance(parsed, dict):
+        parsed = parsed.get("messages")
+    if isinstance(parsed, list) and parsed and all(_is_message(m) for m in parsed):
+        return parsed
+    return None
+
+
+def _calls_of(body: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, name, JSON args) of an assistant message's tool calls (LangChain or OpenAI shape)."""
+    calls = []
+    for call in body.get("tool_calls") or []:
+        if not isinstance(call, dict):
+            continue
+        raw_function = call.get("function")
+        function: dict[str, Any] = raw_function if isinstance(raw_function, dict) else {}
+        name = call.get("name") or function.get("name") or "?"
+        args = call.get("args", function.get("arguments", ""))
+        text = args if isinstance(args, str) else json.dumps(args, default=str, ensure_ascii=False)
+        calls.append((str(call.get("id") or ""), str(name), text))
+    return calls
+
+
+def trace_parts(raw_input: Any, raw_output: Any) -> tuple[str | None, str, list[ToolCallRecord]]:
+    """(the user's latest request, the conversation before it, the tool calls since it with
+    their outputs) from a trace's message list; (None, "", []) when it has none."""
+    messages = _message_list(raw_output) or _message_list(raw_input)
+    if not messages:
+        return None, "", []
+    roles = [_role(m) for m in messages]
+    answers = [
+        i
+        for i, m in enumerate(messages)
+        if roles[i] in _ASSISTANT_ROLES and _content(_message_body(m).get("content"))
+    ]
+    turn = messages[: answers[-1]] if answers else messages
+    users = [i for i in range(len(turn)) if roles[i] in _USER_ROLES]
+    if not users:
+        return None, "", []
+    request = _content(_message_body(turn[users[-1]]).get("content"))
+    calls: dict[str, ToolCallRecord] = {}
+    for message in turn[users[-1] + 1 :]:
+        body, role = _message_body(message), _role(message)
+        for call_id, name, args in _calls_of(body):
+            calls[call_id or f"{name}:{len(calls)}"] = ToolCallRecord(name=name, args=args)
+        if role in ("tool", "toolmessage", "function"):
+            output = _content(body.get("content"))
+            call_id = str(body.get("tool_call_id") or "")
+            if call_id in calls:
+                calls[call_id].output = output
+            else:
+                name = str(body.get("name") or "?")
+                calls[call_id or f"{name}:{len(calls)}"] = ToolCallRecord(name=name, output=output)
+    return request, _format_messages(turn[: users[-1]]), list(calls.values())

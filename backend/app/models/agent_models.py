@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, created_at_field
@@ -95,12 +95,20 @@ class AgentEvaluation(SQLModel, table=True):
     """A judge's score for one metric of one run."""
 
     __tablename__ = "agent_evaluation"
+    # One score per run, metric, judge model and prompt version (older rows have NULLs there).
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id", "metric_name", "judge_model", "prompt_version", name="uq_agent_evaluation_key"
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     run_id: uuid.UUID = Field(
         foreign_key="agent_run.id", nullable=False, ondelete="CASCADE", index=True
     )
     metric_name: str = Field(max_length=100)
+    judge_model: str | None = Field(default=None, max_length=200)
+    prompt_version: str | None = Field(default=None, max_length=64)
     score: float
     eval_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = created_at_field()

@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 
 from app.core.db import SessionMaker
 from app.evaluation.cli import app as cli_app
+from app.evaluation.metrics import load_metrics
 from app.models import AgentEvaluation, AgentFeedback
 from tests.evaluation.helpers import create_run, now
 from tests.utils import create_user
@@ -80,7 +81,9 @@ async def test_source_db_scores_runs_once_and_writes_the_report(
     # Already-scored metrics are skipped; the three metrics not chosen before are new.
     assert "metric helpfulness: judged=0 failed=0 skipped=3" in again.output
     assert "metric relevancy: judged=3" in again.output
-    assert len(await evaluations()) == 3 * 5
+    # hallucination: the answers make no checkable claim -> not applicable, nothing stored.
+    assert "metric hallucination: judged=0 failed=0 skipped=0 n/a=3" in again.output
+    assert len(await evaluations()) == 3 * 4
     assert len(files(tmp_path)) == 1  # --no-report wrote nothing
     assert "report: not written" in again.output
 
@@ -93,7 +96,7 @@ async def test_gate_and_fail_under_set_the_exit_code(langfuse_off: None, tmp_pat
 
     gated = await invoke(*base, "--gate")  # toxicity needs a 99% pass rate
     assert gated.exit_code == 1, gated.output
-    assert "gate: toxicity: pass rate 50.0% < 99.0%" in gated.output
+    assert "gate: toxicity: pass rate 50.0% < 99.0% over 2 score(s)" in gated.output
 
     lenient = await invoke(*base, "--rescore", "--fail-under", "0.5")
     assert lenient.exit_code == 0, lenient.output
@@ -102,8 +105,11 @@ async def test_gate_and_fail_under_set_the_exit_code(langfuse_off: None, tmp_pat
     strict = await invoke(*base, "--rescore", "--fail-under", "0.6")
     assert strict.exit_code == 1
 
-    nothing_new = await invoke(*base, "--gate")  # everything already scored: nothing to judge
-    assert nothing_new.exit_code == 0, nothing_new.output
+    # Everything already scored: the gate still reads the window's earlier (failing) score.
+    nothing_new = await invoke(*base, "--gate")
+    assert nothing_new.exit_code == 1, nothing_new.output
+    assert "judged=0 failed=0 skipped=2" in nothing_new.output
+    assert "gate: toxicity: pass rate 50.0% < 99.0% over 2 score(s)" in nothing_new.output
 
 
 async def test_bad_usage_and_missing_langfuse_exit_codes(langfuse_off: None) -> None:
@@ -135,17 +141,26 @@ async def test_calibrate_reports_kappa_and_how_many_more_runs_are_needed(
         for index, (judge_score, thumb) in enumerate([(0.9, 1), (0.2, -1), (0.9, -1)]):
             run = await create_run(user.id, message=f"q{index}")
             session.add(
-                AgentEvaluation(run_id=run.id, metric_name="helpfulness", score=judge_score)
+                AgentEvaluation(
+                    run_id=run.id,
+                    metric_name="helpfulness",
+                    judge_model="offline",
+                    prompt_version=load_metrics()["helpfulness"].version,
+                    score=judge_score,
+                )
             )
             session.add(AgentFeedback(run_id=run.id, user_id=user.id, score=thumb))
         await session.commit()
 
-    result = await invoke("calibrate", "--metric", "helpfulness", "--report-dir", str(tmp_path))
+    result = await invoke(
+        "calibrate", "--metric", "helpfulness", "--judge", "offline", "--report-dir", str(tmp_path)
+    )
 
     assert result.exit_code == 0, result.output
     assert "need 17 more labelled run(s) for helpfulness (have 3, want 20)" in result.output
+    assert "(judge offline, prompt version sha256:" in result.output
     # pairs (human, judge): (T,T), (F,F), (F,T): p_o = 2/3, p_e = 4/9, kappa = 0.4
-    assert "agreement 66.7%, Cohen's kappa 0.400 (fair)" in result.output
+    assert "agreement 66.7%, Cohen's kappa 0.400 (95% CI -0.56 to 1.00) (fair)" in result.output
     [path] = files(tmp_path, "calibration_*.json")
     stored = read_json(path)["calibration"][0]
     assert stored["kappa"] == 0.4 and stored["confusion_matrix"]["human_fail"]["judge_pass"] == 1

@@ -130,3 +130,19 @@ async def test_feedback_works_while_langfuse_is_down(
     response = await client.post(feedback_url(run.id), json={"score": -1}, headers=headers)
     assert response.status_code == 200 and response.json()["score"] == -1
     assert (await client.delete(feedback_url(run.id), headers=headers)).status_code == 200
+
+
+async def test_updating_the_thumb_keeps_the_comment_unless_it_is_sent(
+    client: httpx.AsyncClient, langfuse_off: None
+) -> None:
+    headers, user = await create_user_and_login(client)
+    run = await create_run(user.id)
+    url = feedback_url(run.id)
+    await client.post(url, json={"score": -1, "comment": "wrong items"}, headers=headers)
+
+    flipped = await client.post(url, json={"score": 1}, headers=headers)
+    assert flipped.status_code == 200
+    assert flipped.json()["score"] == 1 and flipped.json()["comment"] == "wrong items"
+
+    cleared = await client.post(url, json={"score": 1, "comment": None}, headers=headers)
+    assert cleared.json()["comment"] is None

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.core.db import SessionMaker
 from app.evaluation import EvaluationError, EvaluationOptions, Evaluator
+from app.evaluation.metrics import load_metrics
 from app.evaluation.outputs import score_id
 from app.models import AgentEvaluation
 from tests.evaluation.helpers import create_run, metric_of, seed_traces, trace_of
@@ -60,8 +61,13 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     user, _ = await create_user()
     [trace_id] = seed_traces(langfuse_on, 1)
     run = await create_run(user.id, trace_id=trace_id)
+    unsupported = {"claim": "You have 0 items", "evidence": "", "verdict": "unsupported"}
     judge_stub.set_responder(
-        lambda body: structured({"reasoning": f"checked {metric_of(body)}", "score": 0.8})
+        lambda body: structured(
+            {"claims": [unsupported], "reasoning": "checked hallucination"}
+            if metric_of(body) == "hallucination"
+            else {"reasoning": f"checked {metric_of(body)}", "score": 0.8}
+        )
     )
 
     report = await Evaluator(EvaluationOptions(metrics=["relevancy", "hallucination"])).run()
@@ -70,18 +76,24 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     by_name = {s.name: s for s in langfuse_on.scores(trace_id)}
     assert set(by_name) == {"relevancy", "hallucination"}
     relevancy = by_name["relevancy"]
+    version = load_metrics()["relevancy"].version
     assert (
         relevancy.id
-        == score_id(trace_id, "relevancy")
+        == score_id(trace_id, "relevancy", "gpt-4o-mini", version)
         == str(
-            uuid.uuid5(uuid.UUID("6f1d8a52-33c4-4d8e-9a51-0c8f3e2b7a10"), f"{trace_id}:relevancy")
+            uuid.uuid5(
+                uuid.UUID("6f1d8a52-33c4-4d8e-9a51-0c8f3e2b7a10"),
+                f"{trace_id}:relevancy:gpt-4o-mini:{version}",
+            )
         )
     )
     assert relevancy.data_type == "NUMERIC" and relevancy.numeric == 0.8
     assert relevancy.comment == "checked relevancy"
     assert relevancy.metadata["judge_model"] == "gpt-4o-mini"
-    assert relevancy.metadata["metric_version"] == "1" and relevancy.metadata["passed"] is True
-    assert by_name["hallucination"].metadata["passed"] is False  # 0.8 > 0.3, lower is better
+    assert relevancy.metadata["prompt_version"] == version and relevancy.metadata["passed"] is True
+    assert relevancy.metadata["producer"] == "agent-eval"
+    assert by_name["hallucination"].metadata["passed"] is False  # 1/1 unsupported > 0.3
+    assert by_name["hallucination"].numeric == 1.0
 
     async with SessionMaker() as session:
         rows = (
@@ -95,7 +107,7 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     assert stored["hallucination"].eval_metadata["passed"] is False
 
     # The judge saw reasoning-before-score in the tool schema it was forced to call.
-    request = judge_stub.requests[0]
+    request = next(r for r in judge_stub.requests if metric_of(r) == "relevancy")
     tool = request["tools"][0]["function"]
     assert list(tool["parameters"]["properties"]) == ["reasoning", "score"]
     assert request["tool_choice"]["function"]["name"] == "JudgeVerdict"
@@ -115,7 +127,7 @@ async def test_scores_carry_reasoning_metadata_and_deterministic_ids(
     assert report_file["metrics_summary"]["relevancy"]["success_count"] == 1
 
 
-async def test_a_trace_is_skipped_only_for_metrics_it_already_has(
+async def test_a_score_we_did_not_write_never_counts_as_already_scored(
     langfuse_on: LangfuseFake, reports_dir: Any
 ) -> None:
     trace_ids = seed_traces(langfuse_on, 3)
@@ -124,6 +136,7 @@ async def test_a_trace_is_skipped_only_for_metrics_it_already_has(
 
     client = get_langfuse()
     assert client is not None
+    # Named like a metric, but a human's (or another tool's): no producer/judge/version metadata.
     client.create_score(name="toxicity", value=0.0, trace_id=trace_ids[0], data_type="NUMERIC")
     client.flush()
     langfuse_on.wait_for(lambda: len(langfuse_on.scores()) == client_scores_before + 1)
@@ -132,9 +145,15 @@ async def test_a_trace_is_skipped_only_for_metrics_it_already_has(
     report = await Evaluator(options).run(generate_report_file=False)
 
     assert report["total_traces"] == 3
-    assert report["metrics_summary"]["toxicity"]["success_count"] == 2
-    assert report["metrics_summary"]["toxicity"]["skipped_count"] == 1
+    assert report["metrics_summary"]["toxicity"]["success_count"] == 3
+    assert report["metrics_summary"]["toxicity"]["skipped_count"] == 0
     assert report["metrics_summary"]["conciseness"]["success_count"] == 3
+
+    # Our own scores do count: a second run has nothing left to judge.
+    langfuse_on.wait_for(lambda: len(langfuse_on.scores()) == client_scores_before + 7)
+    again = await Evaluator(options).run(generate_report_file=False)
+    assert again["metrics_summary"]["toxicity"]["skipped_count"] == 3
+    assert again["metrics_summary"]["toxicity"]["window_scores"] == 3
 
 
 async def test_rate_limit_then_success_is_retried(
@@ -198,7 +217,7 @@ async def test_a_malformed_answer_fails_one_metric_while_others_succeed(
     seed_traces(langfuse_on, 2, prefix="m")
 
     def respond(body: dict[str, Any]) -> Any:
-        if metric_of(body) == "conciseness" and trace_of(body).startswith("user: m 0"):
+        if metric_of(body) == "conciseness" and trace_of(body).startswith("m 0"):
             return tool_call("JudgeVerdict", bad_answer)
         return structured({"reasoning": "fine", "score": 0.9})
 

@@ -9,10 +9,10 @@ import httpx
 import openai
 import pytest
 
+from app.core.pricing import cost_usd
 from app.evaluation.judge import is_retryable, retry_after_seconds
 from app.evaluation.metrics import load_metrics
 from app.evaluation.offline_judge import OfflineJudge
-from app.evaluation.pricing import cost_usd
 from app.evaluation.report import OFFLINE_LABEL, ReportBuilder, gate_failures, write_report
 from app.evaluation.schemas import JudgeUsage, Judgment, TraceRecord
 from app.evaluation.text import trace_io
@@ -160,8 +160,14 @@ def test_report_shape_pass_rates_and_gate(tmp_path: Path) -> None:
     )
 
     assert gate_failures(report, fail_under=0.7) == []
-    assert gate_failures(report, fail_under=0.8) == ["helpfulness: pass rate 75.0% < 80.0%"]
-    assert gate_failures(report) == ["helpfulness: pass rate 75.0% < 80.0%"]  # min_pass_rate 0.8
+    assert gate_failures(report, fail_under=0.8) == [
+        "helpfulness: pass rate 75.0% < 80.0% over 4 score(s)"
+    ]
+    # min_pass_rate 0.8
+    assert gate_failures(report) == ["helpfulness: pass rate 75.0% < 80.0% over 4 score(s)"]
+    assert gate_failures(report, fail_under=0.7, min_judged=4) == [
+        "toxicity: 3 score(s) in the window, fewer than 4"
+    ]
 
     path = write_report(report, tmp_path)
     assert path.name.startswith("evaluation_") and path.suffix == ".json"
@@ -175,7 +181,10 @@ def test_gate_fails_when_every_judgment_failed() -> None:
     builder.add_seen(trace, [builder.metrics["helpfulness"]])
     builder.add(Judgment(trace_id="t", metric="helpfulness", error="judge down"))
     report = builder.build(1.0)
-    assert gate_failures(report) == ["helpfulness: all 1 judgments failed"]
+    assert gate_failures(report) == [
+        "helpfulness: all 1 judgments failed",
+        "toxicity: 0 score(s) in the window, fewer than 1",  # nothing to judge it on
+    ]
 
 
 class ListSource:

@@ -34,9 +34,13 @@ def openai_client(stub: OpenAIStub, model: str, **kwargs: Any) -> ChatOpenAI:
 
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_openai_call_counts_tokens_cost_and_latency(
-    openai_stub: OpenAIStub, streaming: bool
+    openai_stub: OpenAIStub, streaming: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = f"gpt-4o-mini-{'stream' if streaming else 'plain'}-test"
+    # A made-up snapshot name of a priced family, priced by an LLM_PRICES_JSON prefix.
+    monkeypatch.setattr(
+        settings, "LLM_PRICES_JSON", {"gpt-4o-mini-test": {"input": 0.15, "output": 0.60}}
+    )
+    model = f"gpt-4o-mini-test-{'stream' if streaming else 'plain'}"
     openai_stub.enqueue(text("Hello there", usage=Usage(prompt_tokens=1200, completion_tokens=300)))
     llm = openai_client(openai_stub, model, streaming=streaming)
     await llm.ainvoke("hi", config={"callbacks": metrics.metrics_callbacks()})
@@ -100,11 +104,26 @@ def test_price_table_longest_prefix_and_override(monkeypatch: pytest.MonkeyPatch
     assert metrics.llm_cost("gpt-4o-mini-2024-07-18", million, million) == pytest.approx(0.75)
     assert metrics.llm_cost("gpt-4o-2024-08-06", million, million) == pytest.approx(12.5)
     assert metrics.llm_cost("gpt-4o", million, 0) == pytest.approx(2.5)
-    assert metrics.llm_cost("some-local-model", million, million) == 0
+    # A provider prefix does not hide a known model; unknown models have no price, not $0.
+    assert metrics.llm_cost("openai/gpt-4o-mini", million, million) == pytest.approx(0.75)
+    assert metrics.llm_cost("some-local-model", million, million) is None
     assert metrics.llm_cost("offline-demo", million, million) == 0
-    monkeypatch.setattr(settings, "LLM_PRICES_JSON", {"my-model": {"input": 1.0, "output": 2.0}})
+    monkeypatch.setattr(
+        settings,
+        "LLM_PRICES_JSON",
+        {"my-model": {"input": 1.0, "output": 2.0}, "gpt-4o": {"input": 0.0, "output": 0.0}},
+    )
     assert metrics.llm_cost("my-model-v2", 500_000, 250_000) == pytest.approx(1.0)
-    assert metrics.llm_cost("gpt-4o", million, million) == 0
+    assert metrics.llm_cost("gpt-4o", million, million) == 0  # the override wins
+
+
+async def test_unpriced_model_adds_no_cost_and_is_counted_apart(openai_stub: OpenAIStub) -> None:
+    model = "my-local-unpriced-test"
+    openai_stub.enqueue(text("Hi", usage=Usage(prompt_tokens=10, completion_tokens=2)))
+    llm = openai_client(openai_stub, model)
+    await llm.ainvoke("hi", config={"callbacks": metrics.metrics_callbacks()})
+    assert sample("llm_unpriced_calls_total", model=model) == 1
+    assert REGISTRY.get_sample_value("llm_cost_dollars_total", {"model": model}) is None
 
 
 def test_price_table_from_environment_json(monkeypatch: pytest.MonkeyPatch) -> None:

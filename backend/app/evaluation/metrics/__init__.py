@@ -1,5 +1,6 @@
 """Metrics are markdown prompt files with YAML front matter; adding a file adds a metric."""
 
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,19 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     raise MetricError("front matter is not closed with '---'")
 
 
+def prompt_hash(text: str) -> str:
+    """The prompt version of a file without a `version`: a hash of its whole text, so any edit
+    (rubric, examples, threshold) is a new version whose scores don't mix with the old ones."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
 def load_metric(path: Path) -> MetricDefinition:
     """Parse one prompt file; the file name is the default metric name."""
     try:
-        meta, body = split_front_matter(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        meta, body = split_front_matter(text)
         meta.setdefault("name", path.stem)
-        if "version" in meta:
-            meta["version"] = str(meta["version"])
+        meta["version"] = str(meta["version"]) if "version" in meta else prompt_hash(text)
         return MetricDefinition(**meta, prompt=body, path=path)
     except (MetricError, ValidationError, yaml.YAMLError, TypeError) as exc:
         raise MetricError(f"{path.name}: {exc}") from exc
