@@ -1,7 +1,7 @@
 """agent_evaluation keyed by (run, metric, judge model, prompt version)
 
-Revision ID: e7a1c4d2b9f0
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 19:05:00
 
 A score only counts as "already scored" for the judge model and prompt version that produced it.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "e7a1c4d2b9f0"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
