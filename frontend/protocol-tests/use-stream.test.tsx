@@ -1,0 +1,179 @@
+// @vitest-environment jsdom
+import { useStream } from "@langchain/langgraph-sdk/react";
+import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
+import { useState } from "react";
+import { afterEach, expect, test } from "vitest";
+import {
+  bearerClient,
+  echoed,
+  newUser,
+  postRequest,
+  protocolUrl,
+  STREAM_MODES,
+  type TestUser,
+} from "./support";
+
+// `useStream` from @langchain/langgraph-sdk/react, rendered in jsdom against the real backend: the
+// hook agent-chat-ui is built on (send, stream, reopen, interrupt, resume).
+
+type Review = {
+  action_requests: { name: string; args: Record<string, unknown> }[];
+  review_configs: { action_name: string; allowed_decisions: string[] }[];
+};
+type Handle = {
+  current: ReturnType<typeof useChat> | null;
+  threadIds: string[];
+  // What each render showed as the newest AI message while a run was streaming.
+  streamed: string[];
+};
+
+const newHandle = (): Handle => ({ current: null, threadIds: [], streamed: [] });
+
+afterEach(cleanup);
+
+function text(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) return content.map((part) => (part as { text?: string }).text ?? "").join("");
+  return "";
+}
+
+type ChatProps = { user: TestUser; handle: Handle; reopen?: string };
+
+function useChat({ user, handle, reopen }: ChatProps) {
+  const [threadId, setThreadId] = useState<string | null>(reopen ?? null);
+  return useStream<Record<string, unknown>, { InterruptType: Review }>({
+    apiUrl: protocolUrl,
+    apiKey: null,
+    defaultHeaders: { Authorization: `Bearer ${user.token}` },
+    assistantId: "agent",
+    messagesKey: "messages",
+    threadId,
+    // Like agent-chat-ui: state and branches come from the thread's history.
+    fetchStateHistory: reopen ? true : undefined,
+    onThreadId: (id) => {
+      handle.threadIds.push(id);
+      setThreadId(id);
+    },
+  });
+}
+
+function Chat(props: ChatProps) {
+  const { handle } = props;
+  const stream = useChat(props);
+  handle.current = stream;
+  const newest = stream.messages.at(-1);
+  if (stream.isLoading && newest?.type === "ai") handle.streamed.push(text(newest.content));
+  return (
+    <main data-loading={String(stream.isLoading)}>
+      <ol aria-label="messages">
+        {stream.messages.map((message, index) => (
+          <li key={message.id ?? index} data-type={message.type}>
+            {text(message.content)}
+          </li>
+        ))}
+      </ol>
+      {stream.interrupt ? (
+        <section aria-label="review">{stream.interrupt.value?.action_requests[0]?.name}</section>
+      ) : null}
+      {stream.error ? <p role="alert">{String(stream.error)}</p> : null}
+    </main>
+  );
+}
+
+function listed(): { type: string | null; text: string }[] {
+  return within(screen.getByRole("list", { name: "messages" }))
+    .queryAllByRole("listitem")
+    .map((item) => ({ type: item.getAttribute("data-type"), text: item.textContent ?? "" }));
+}
+
+/** Submit as a click handler would (not awaited inside act, so React renders as events arrive),
+ * then wait until the run has ended. */
+async function submit(handle: Handle, ...args: Parameters<NonNullable<Handle["current"]>["submit"]>) {
+  let pending: Promise<unknown> | undefined;
+  act(() => {
+    pending = handle.current?.submit(...args);
+  });
+  await waitFor(() => expect(handle.current?.isLoading).toBe(false), { timeout: 30_000 });
+  await pending;
+  expect(screen.queryByRole("alert")).toBeNull();
+}
+
+test("useStream: a first turn creates the thread, a second continues it; the AI answer streams in", async () => {
+  const user = await newUser();
+  const handle = newHandle();
+  render(<Chat user={user} handle={handle} />);
+  await submit(handle, { messages: [{ type: "human", content: "hello" }] }, { streamMode: STREAM_MODES });
+  expect(handle.threadIds).toHaveLength(1);
+  expect(listed().map((m) => m.type)).toEqual(["human", "ai"]);
+  expect(listed()[0]?.text).toBe("hello");
+  const answer = listed()[1]?.text ?? "";
+  expect(answer).toContain("offline demo model");
+  // Token by token: renders during the run showed a growing prefix of the final answer.
+  const partial = handle.streamed.filter((shown) => shown.length > 0 && shown.length < answer.length);
+  expect(partial.length).toBeGreaterThan(1);
+  expect(partial.every((shown) => answer.startsWith(shown))).toBe(true);
+
+  await submit(handle, { messages: [{ type: "human", content: "what did I say earlier?" }] });
+  expect(listed().map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);
+  expect(listed()[3]?.text).toContain("\u201chello\u201d");
+  // The same thread: the server holds all four messages, and the user has this one thread.
+  expect(new Set(handle.threadIds).size).toBe(1);
+  const [threadId] = handle.threadIds;
+  const client = handle.current?.client;
+  if (!client || !threadId) throw new Error("no client or thread");
+  expect((await client.threads.search({ limit: 10 })).map((t) => t.thread_id)).toEqual([threadId]);
+  const state = await client.threads.getState<{ messages: unknown[] }>(threadId);
+  expect(state.values.messages).toHaveLength(4);
+});
+
+test("useStream: an interrupt shows in stream.interrupt; submit with a Command rejects it", async () => {
+  const user = await newUser();
+  const handle = newHandle();
+  render(<Chat user={user} handle={handle} />);
+  const marker = `reject-${crypto.randomUUID().slice(0, 8)}`;
+  await submit(handle, { messages: [{ type: "human", content: postRequest(marker) }] });
+  expect(screen.getByRole("region", { name: "review" }).textContent).toBe("http_post");
+  const interrupt = handle.current?.interrupt?.value;
+  expect(JSON.stringify(interrupt?.action_requests[0]?.args)).toContain(marker);
+  expect(interrupt?.review_configs[0]?.allowed_decisions).toEqual(["approve", "edit", "reject"]);
+  expect(listed().at(-1)?.type).toBe("ai");
+  const before = listed().length;
+
+  await submit(handle, undefined, {
+    command: { resume: { decisions: [{ type: "reject", message: "no" }] } },
+  });
+  expect(handle.current?.interrupt).toBeUndefined();
+  expect(screen.queryByRole("region", { name: "review" })).toBeNull();
+  expect(listed().length).toBeGreaterThan(before);
+  expect(listed().at(-1)?.type).toBe("ai");
+  expect(new Set(handle.threadIds).size).toBe(1);
+  expect((await echoed()).some((body) => body.includes(marker))).toBe(false);
+});
+
+test("useStream: reopening a paused thread loads its messages and interrupt from history; approving resumes it", async () => {
+  const user = await newUser();
+  const client = bearerClient(user);
+  const threadId = (await client.threads.create()).thread_id;
+  await client.runs.wait(threadId, "agent", { input: { messages: [{ type: "human", content: "hello" }] } });
+  const marker = `approve-${crypto.randomUUID().slice(0, 8)}`;
+  const paused = await client.runs.wait(threadId, "agent", {
+    input: { messages: [{ type: "human", content: postRequest(marker) }] },
+  });
+  expect(paused).toHaveProperty("__interrupt__");
+
+  const handle = newHandle();
+  render(<Chat user={user} handle={handle} reopen={threadId} />);
+  await waitFor(() => expect(screen.getByRole("region", { name: "review" }).textContent).toBe("http_post"), {
+    timeout: 15_000,
+  });
+  expect(listed().map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);
+  expect(listed()[2]?.text).toBe(postRequest(marker));
+  expect(JSON.stringify(handle.current?.interrupt?.value?.action_requests[0]?.args)).toContain(marker);
+
+  await submit(handle, undefined, { command: { resume: { decisions: [{ type: "approve" }] } } });
+  expect(screen.queryByRole("region", { name: "review" })).toBeNull();
+  expect(listed().at(-1)?.text).toContain("answered 200");
+  expect((await echoed()).some((body) => body.includes(marker))).toBe(true);
+  expect(handle.threadIds).toEqual([]);
+  expect((await client.threads.get(threadId)).status).toBe("idle");
+});
