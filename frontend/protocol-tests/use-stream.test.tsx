@@ -3,15 +3,7 @@ import { useStream } from "@langchain/langgraph-sdk/react";
 import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, expect, test } from "vitest";
-import {
-  bearerClient,
-  echoed,
-  newUser,
-  postRequest,
-  protocolUrl,
-  STREAM_MODES,
-  type TestUser,
-} from "./support";
+import { bearerClient, echoed, newUser, postRequest, protocolUrl, type TestUser } from "./support";
 
 // `useStream` from @langchain/langgraph-sdk/react, rendered in jsdom against the real backend: the
 // hook agent-chat-ui is built on (send, stream, reopen, interrupt, resume).
@@ -48,8 +40,8 @@ function useChat({ user, handle, reopen }: ChatProps) {
     assistantId: "agent",
     messagesKey: "messages",
     threadId,
-    // Like agent-chat-ui: state and branches come from the thread's history.
-    fetchStateHistory: reopen ? true : undefined,
+    // Like agent-chat-ui: state, interrupts and branches come from the thread's history.
+    fetchStateHistory: true,
     onThreadId: (id) => {
       handle.threadIds.push(id);
       setThreadId(id);
@@ -102,7 +94,9 @@ test("useStream: a first turn creates the thread, a second continues it; the AI 
   const user = await newUser();
   const handle = newHandle();
   render(<Chat user={user} handle={handle} />);
-  await submit(handle, { messages: [{ type: "human", content: "hello" }] }, { streamMode: STREAM_MODES });
+  // agent-chat-ui's submit options (the hook adds messages-tuple because `messages` is read).
+  const options = { streamMode: ["values" as const], streamSubgraphs: true, streamResumable: true };
+  await submit(handle, { messages: [{ type: "human", content: "hello" }] }, options);
   expect(handle.threadIds).toHaveLength(1);
   expect(listed().map((m) => m.type)).toEqual(["human", "ai"]);
   expect(listed()[0]?.text).toBe("hello");
@@ -113,7 +107,7 @@ test("useStream: a first turn creates the thread, a second continues it; the AI 
   expect(partial.length).toBeGreaterThan(1);
   expect(partial.every((shown) => answer.startsWith(shown))).toBe(true);
 
-  await submit(handle, { messages: [{ type: "human", content: "what did I say earlier?" }] });
+  await submit(handle, { messages: [{ type: "human", content: "what did I say earlier?" }] }, options);
   expect(listed().map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);
   expect(listed()[3]?.text).toContain("\u201chello\u201d");
   // The same thread: the server holds all four messages, and the user has this one thread.
@@ -176,4 +170,54 @@ test("useStream: reopening a paused thread loads its messages and interrupt from
   expect((await echoed()).some((body) => body.includes(marker))).toBe(true);
   expect(handle.threadIds).toEqual([]);
   expect((await client.threads.get(threadId)).status).toBe("idle");
+});
+
+test("useStream: edit a message and regenerate an answer from their checkpoints, as agent-chat-ui does; switch branches", async () => {
+  const user = await newUser();
+  const client = bearerClient(user);
+  const threadId = (await client.threads.create()).thread_id;
+  for (const content of ["hello", "what did I say earlier?"]) {
+    await client.runs.wait(threadId, "agent", { input: { messages: [{ type: "human", content }] } });
+  }
+  const handle = newHandle();
+  render(<Chat user={user} handle={handle} reopen={threadId} />);
+  await waitFor(() => expect(listed()).toHaveLength(4), { timeout: 15_000 });
+  const stream = () => {
+    if (!handle.current) throw new Error("not rendered");
+    return handle.current;
+  };
+  const message = (index: number) => {
+    const found = stream().messages[index];
+    if (!found) throw new Error(`no message ${index}`);
+    return found;
+  };
+
+  // Edit the second question: a new run from the checkpoint before it.
+  const edited = stream().getMessagesMetadata(message(2), 2)?.firstSeenState?.parent_checkpoint;
+  expect(edited?.checkpoint_id).toBeTruthy();
+  await submit(handle, { messages: [{ type: "human", content: "thanks" }] }, { checkpoint: edited });
+  expect(listed().map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);
+  expect(
+    listed()
+      .filter((m) => m.type === "human")
+      .map((m) => m.text),
+  ).toEqual(["hello", "thanks"]);
+  const branches = stream().getMessagesMetadata(message(2), 2)?.branchOptions ?? [];
+  expect(branches).toHaveLength(2);
+
+  // Regenerate the last answer: a run from the checkpoint that holds its question, no input.
+  const answerId = message(3).id;
+  const regenerate = stream().getMessagesMetadata(message(3), 3)?.firstSeenState?.parent_checkpoint;
+  expect(regenerate?.checkpoint_id).toBeTruthy();
+  await submit(handle, undefined, { checkpoint: regenerate });
+  expect(listed()[2]?.text).toBe("thanks");
+  expect(listed()).toHaveLength(4);
+  expect(message(3).id).not.toBe(answerId);
+  expect(stream().getMessagesMetadata(message(3), 3)?.branchOptions).toHaveLength(2);
+
+  // Back to the first branch: the original question is shown again.
+  const original = branches.find((branch) => branch !== stream().getMessagesMetadata(message(2), 2)?.branch);
+  act(() => stream().setBranch(original ?? ""));
+  await waitFor(() => expect(listed()[2]?.text).toBe("what did I say earlier?"));
+  expect(handle.threadIds).toEqual([]);
 });
