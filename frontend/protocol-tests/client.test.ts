@@ -314,6 +314,22 @@ describe("runs", () => {
   });
 });
 
+describe("stateless runs", () => {
+  test("runs.wait and runs.stream without a thread answer on a thread of their own that is then deleted", async () => {
+    const client = await newClient();
+    const values = await client.runs.wait(null, "agent", { input: human("hello") });
+    expect(humans(values)).toEqual(["hello"]);
+    expect(last(values).type).toBe("ai");
+    const parts = await collect(
+      client.runs.stream(null, "agent", { input: human("hello"), streamMode: STREAM_MODES }),
+    );
+    expect(parts[0]?.event).toBe("metadata");
+    expect(last(parts.filter((p) => p.event === "values").at(-1)?.data).type).toBe("ai");
+    // on_completion=delete: neither leaves a thread behind.
+    await expect.poll(() => client.threads.search({ limit: 10 }), { timeout: 10_000 }).toEqual([]);
+  });
+});
+
 describe("isolation and bad input", () => {
   test("another user's thread and run are 404 through every call", async () => {
     const owner = await newClient();
@@ -344,6 +360,46 @@ describe("isolation and bad input", () => {
     // Nothing changed for the owner.
     expect((await owner.threads.get(tid)).metadata).not.toHaveProperty("stolen");
     expect(await owner.runs.list(tid)).toHaveLength(1);
+  });
+
+  test("conflicts and impossible requests are 4xx with a JSON detail and change nothing", async () => {
+    const client = await newClient();
+    const other = await newClient();
+    const tid = (await client.threads.create({ metadata: { topic: "first" } })).thread_id;
+    const again = await failure(client.threads.create({ threadId: tid, ifExists: "raise" }));
+    expect(again.status).toBe(409);
+    expect(again.body).toHaveProperty("detail");
+    const kept = await client.threads.create({
+      threadId: tid,
+      ifExists: "do_nothing",
+      metadata: { topic: "second" },
+    });
+    expect(kept.metadata).toMatchObject({ topic: "first" });
+
+    // Nothing to resume.
+    const resume = await failure(
+      client.runs.wait(tid, "agent", { command: { resume: { decisions: [{ type: "approve" }] } } }),
+    );
+    expect(resume.status).toBe(409);
+    expect(resume.body).toHaveProperty("detail");
+
+    // A checkpoint of another user's thread.
+    const foreign = (await other.threads.create()).thread_id;
+    await other.runs.wait(foreign, "agent", { input: human("hello") });
+    const [foreignState] = await other.threads.getHistory(foreign, { limit: 1 });
+    const stolen = await failure(
+      client.runs.wait(tid, "agent", { input: human("hi"), checkpoint: foreignState?.checkpoint }),
+    );
+    expect(stolen.status).toBe(404);
+    expect(await client.runs.list(tid)).toEqual([]);
+
+    // A second run on a busy thread (multitask_strategy defaults to reject).
+    const busy = await client.runs.create(tid, "agent", { input: human("hello") });
+    const second = await failure(client.runs.create(tid, "agent", { input: human("hello again") }));
+    expect(second.status).toBe(409);
+    expect(second.body).toHaveProperty("detail");
+    await client.runs.join(tid, busy.run_id);
+    expect((await client.runs.list(tid)).map((r) => r.run_id)).toEqual([busy.run_id]);
   });
 
   test("an unknown stream mode or an `ai` message in the input is a 422 with a JSON detail; nothing runs", async () => {
