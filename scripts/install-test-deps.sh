@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test suite needs and the machine may lack: uv, npm packages, and the
-# Debian packages for PostgreSQL's server binaries, redis-server, chromium and prometheus.
+# Debian packages for PostgreSQL's server binaries, redis-server, chromium, prometheus
+# (promtool), prometheus-alertmanager (amtool) and kubectl (renders the kustomize overlays).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 missing=()
@@ -10,6 +11,8 @@ fi
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"

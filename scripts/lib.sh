@@ -34,8 +34,10 @@ ensure_uv() {
 }
 
 ensure_node() {
-  command -v node >/dev/null 2>&1 || die "Node.js 20+ is required"
-  node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' || die "Node.js 20+ is required"
+  # Matches frontend/package.json "engines": Debian's Node 20.19+ works; 22 LTS is recommended.
+  command -v node >/dev/null 2>&1 || die "Node.js 20.19+ is required (22 LTS recommended)"
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+    || die "Node.js 20.19+ is required (22 LTS recommended), found $(node --version)"
 }
 
 _APT_UPDATED=0

@@ -13,6 +13,7 @@ import structlog
 from app.core.config import settings
 from app.core.logging import configure_logging
 from app.core.metrics import init_metrics, shutdown_metrics
+from app.core.metrics_server import start_metrics_server
 from app.core.redis import close_redis, open_redis
 from app.core.telemetry import init_telemetry, shutdown_telemetry
 from app.services.runs.runtime import describe, open_runtime
@@ -32,6 +33,8 @@ async def serve() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     init_metrics()
+    port = settings.WORKER_METRICS_PORT
+    stop_metrics = await asyncio.to_thread(start_metrics_server, port) if port else None
     init_telemetry()
     await open_redis(settings)
     try:
@@ -42,6 +45,8 @@ async def serve() -> None:
     finally:
         await close_redis()
         await shutdown_telemetry()
+        if stop_metrics is not None:
+            await asyncio.to_thread(stop_metrics)
         shutdown_metrics()
 
 

@@ -17,6 +17,8 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
 - split: the same measurements with Redis configured, the API not executing runs
   (AGENT_INPROCESS_WORKER=false) and one `python -m app.worker` process; CPU per run is
   reported for the API, the worker and redis-server separately.
+- protocol: `/api/v1/agent/run` against the Agent Protocol's `/runs/wait` on the embedded
+  configuration, alternating in rounds: sequential overhead and closed-loop runs/s and CPU/run.
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
   time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
   RSS.
@@ -300,8 +302,33 @@ async def sse(response: httpx.Response) -> AsyncIterator[Event]:
             data.append(line[5:].lstrip())
 
 
+async def one_run(
+    http: httpx.AsyncClient, headers: dict[str, str], message: str, api: str = "ours"
+) -> bool:
+    """One run on a new thread, waited for: `/api/v1/agent/run`, or the Agent Protocol's
+    stateless `/runs/wait` (thread kept, like ours)."""
+    if api == "ours":
+        response = await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
+        return response.status_code == 200 and response.json().get("status") == "success"
+    body = {
+        "assistant_id": "agent",
+        "input": {"messages": [{"type": "human", "content": message}]},
+        "on_completion": "keep",
+    }
+    response = await http.post("/agent-protocol/runs/wait", json=body, headers=headers)
+    if response.status_code != 200:
+        return False
+    values = response.json()
+    return "__error__" not in values and values["messages"][-1]["type"] == "ai"
+
+
 async def sequential(
-    base: str, stub_stats_url: str, headers: dict[str, str], count: int, message: str
+    base: str,
+    stub_stats_url: str,
+    headers: dict[str, str],
+    count: int,
+    message: str,
+    api: str = "ours",
 ) -> dict[str, Any]:
     """One client, `count` runs one after another (after a short warm-up).
 
@@ -314,21 +341,20 @@ async def sequential(
     errors = 0
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
         for _ in range(10):
-            await http.post("/api/v1/agent/run", json={"message": message}, headers=headers)
+            await one_run(http, headers, message, api)
         busy_before = (await http.get(stub_stats_url)).json()["busy_ms"]
         for _ in range(count):
             start = time.perf_counter()
-            response = await http.post(
-                "/api/v1/agent/run", json={"message": message}, headers=headers
-            )
+            ok = await one_run(http, headers, message, api)
             latency = (time.perf_counter() - start) * 1000
             busy_after = (await http.get(stub_stats_url)).json()["busy_ms"]
             latencies.append(latency)
             model_ms.append(busy_after - busy_before)
             overheads.append(latency - (busy_after - busy_before))
             busy_before = busy_after
-            errors += response.status_code != 200 or response.json().get("status") != "success"
+            errors += not ok
     return {
+        "api": api,
         "message": message,
         "runs": count,
         "errors": errors,
@@ -347,6 +373,7 @@ async def closed_loop(
     duration: float,
     pids: dict[str, int],
     message: str,
+    api: str = "ours",
 ) -> dict[str, Any]:
     """`clients` concurrent clients, each sending its next run when the last one returns."""
     done = errors = 0
@@ -357,10 +384,7 @@ async def closed_loop(
         nonlocal done, errors
         while time.monotonic() < stop_at:
             try:
-                response = await http.post(
-                    "/api/v1/agent/run", json={"message": message}, headers=headers
-                )
-                ok = response.status_code == 200 and response.json().get("status") == "success"
+                ok = await one_run(http, headers, message, api)
             except httpx.HTTPError:
                 ok = False
             done += ok
@@ -373,6 +397,7 @@ async def closed_loop(
         wall = time.perf_counter() - wall_before
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
     return {
+        "api": api,
         "message": message,
         "clients": clients,
         "seconds": round(wall, 1),
@@ -566,6 +591,32 @@ def machine() -> dict[str, str]:
     }
 
 
+async def compare_protocol(
+    base: str, env: dict[str, str], pids: dict[str, int], stats_url: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """`/api/v1/agent/run` against the Agent Protocol's `/runs/wait`, alternating in rounds on
+    one server so drift and noise hit both alike; "hello" (no tool) and "show my items"."""
+    admin = admin_token(env)
+    users = make_users(env, args.users)
+    await probe(base, admin)
+    result: dict[str, Any] = {"load_before": load(), "rounds": []}
+    for _ in range(args.rounds):
+        for api in ("ours", "protocol"):
+            result["rounds"].append(
+                {
+                    "sequential": [
+                        await sequential(base, stats_url, admin, args.sequential, m, api)
+                        for m in ("hello", "show my items")
+                    ],
+                    "closed_loop": await closed_loop(
+                        base, users, args.concurrency, args.duration, pids, "hello", api
+                    ),
+                }
+            )
+    result["load_after"] = load()
+    return result
+
+
 def main() -> None:
     """Run the phases and print a JSON report."""
     parser = argparse.ArgumentParser(
@@ -581,6 +632,7 @@ def main() -> None:
     parser.add_argument("--stream-users", type=int, default=0, help="default: one per stream")
     parser.add_argument("--db-pool", type=int, default=20, help="DB_POOL_SIZE = DB_MAX_OVERFLOW")
     parser.add_argument("--phases", default="embedded,split,streams")
+    parser.add_argument("--rounds", type=int, default=2, help="protocol phase: A/B rounds")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     raise_nofile()  # the client holds one connection per stream
@@ -634,6 +686,14 @@ def main() -> None:
             env = new_database(server, "bench_embedded", base_env) | {"OPENAI_BASE_URL": fast}
             base = cluster.api(env)
             report["embedded"] = asyncio.run(measure(base, env, {"api": cluster.pid("api")}))
+            cluster.stop("api")
+
+        if "protocol" in phases:
+            env = new_database(server, "bench_protocol", base_env) | {"OPENAI_BASE_URL": fast}
+            base = cluster.api(env)
+            report["protocol"] = asyncio.run(
+                compare_protocol(base, env, {"api": cluster.pid("api")}, stats_url, args)
+            )
             cluster.stop("api")
 
         if "split" in phases and redis is not None:

@@ -54,12 +54,8 @@ class GraphRun:
     # Agent Protocol runs (app.services.protocol):
     checkpoint_id: str | None = None  # run from this checkpoint of the thread (a branch)
     has_input: bool = True  # False: continue from the checkpoint with no new message
-    command: dict[str, Any] | None = None  # `update` and/or `goto`
+    command: dict[str, Any] | None = None  # {"goto": node}; `message` is the update
     state_modes: frozenset[str] = frozenset()  # "values"/"updates": logged as StateEvents
-    # Write the new message as a checkpoint of its own before the graph runs: with
-    # durability="exit" that gives each turn the point that edit-and-branch and regenerate
-    # start from (two checkpoint writes per turn instead of one per step).
-    input_checkpoint: bool = False
     durability: Durability = "exit"
 
 
@@ -136,7 +132,7 @@ class AgentService:
             approval_tools=approval_required_tools(tools, self.settings),
             stream_tokens=run.stream_tokens,
         )
-        inputs = await self._inputs(run, configurable)
+        inputs = self._inputs(run)
         # The model is streamed only when a client streams (app.agents.model_call parses both
         # kinds of answer alike); tokens come from "custom": the executor's text after the
         # output guardrails redacted it.
@@ -166,25 +162,26 @@ class AgentService:
             await self._drop_message(run)
             raise
 
-    async def _inputs(self, run: GraphRun, configurable: dict[str, Any]) -> Any:
+    def _inputs(self, run: GraphRun) -> Any:
         """What the graph starts from: a decision, a command, a new message, or nothing."""
         if run.resume is not None:
             return Command(resume=run.resume)
-        if run.command is not None:
-            return Command(update=run.command.get("update"), goto=run.command.get("goto") or ())
+        if run.command is not None:  # `goto` a node, with the new message (if any) added
+            update = (
+                {
+                    "messages": [HumanMessage(run.message, id=message_id(run.run_id))],
+                    "user_id": str(run.user_id),
+                }
+                if run.message
+                else None
+            )
+            return Command(update=update, goto=run.command.get("goto") or ())
         if not run.has_input:
             return None
-        message = {
+        return {
             "messages": [HumanMessage(run.message, id=message_id(run.run_id))],
             "user_id": str(run.user_id),
         }
-        if not run.input_checkpoint or self.checkpointer is None:
-            return message
-        written = await self.graph.aupdate_state(
-            {"configurable": dict(configurable)}, message, as_node="__start__"
-        )
-        configurable.update(written["configurable"])
-        return None
 
     async def _drop_message(self, run: GraphRun) -> None:
         """Take a refused message out of the thread: a later turn must not read it (the run

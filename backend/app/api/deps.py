@@ -1,4 +1,5 @@
-"""Request dependencies as `Annotated` aliases: SessionDep, TokenDep, CurrentUser, RuntimeDep."""
+"""Request dependencies as `Annotated` aliases: SessionDep, TokenDep, CurrentUser,
+CurrentUserOrApiKey, RuntimeDep."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Query, Request, status
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from jwt.exceptions import InvalidTokenError
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,10 +17,20 @@ from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
 from app.models import TokenPayload, User
-from app.services.auth import sessions
+from app.services.auth import api_keys, sessions
 from app.services.runs.runtime import RunRuntime
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
+# The same scheme without its own 401, for routes that also accept an API key.
+optional_oauth2 = OAuth2PasswordBearer(
+    tokenUrl=f"{settings.API_V1_STR}/login/access-token", auto_error=False
+)
+API_KEY_HEADER = "X-Api-Key"
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="A personal API key (create one in Settings or with POST /api/v1/api-keys).",
+)
 
 
 async def get_db() -> AsyncIterator[AsyncSession]:
@@ -81,12 +92,14 @@ def get_session_id(claims: TokenClaimsDep) -> uuid.UUID:
 SessionIdDep = Annotated[uuid.UUID, Depends(get_session_id)]
 
 
-async def get_current_user(session: SessionDep, claims: TokenClaimsDep, sid: SessionIdDep) -> User:
-    """The active user the bearer token belongs to, while its session is live."""
+async def user_for_claims(session: AsyncSession, claims: TokenPayload) -> User:
+    """The active user a valid access token belongs to, while its session is live."""
+    if claims.sid is None:
+        raise CREDENTIALS_ERROR
     # The session is checked per request (read with the user, one round trip) rather than a
     # per-user `sessions_valid_after`: that alone could not end one device's session on logout.
     found = await sessions.user_for_session(
-        session, user_id=uuid.UUID(str(claims.sub)), session_id=sid
+        session, user_id=uuid.UUID(str(claims.sub)), session_id=claims.sid
     )
     if found is None:
         raise HTTPException(status_code=404, detail="User not found")
@@ -102,6 +115,11 @@ async def get_current_user(session: SessionDep, claims: TokenClaimsDep, sid: Ses
     return user
 
 
+async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+    """The active user the bearer token belongs to, while its session is live."""
+    return await user_for_claims(session, claims)
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
@@ -113,6 +131,38 @@ def get_current_active_superuser(current_user: CurrentUser) -> User:
 
 
 CurrentSuperuser = Annotated[User, Depends(get_current_active_superuser)]
+
+
+async def get_user_from_token_or_api_key(
+    request: Request,
+    session: SessionDep,
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    token: Annotated[str | None, Depends(optional_oauth2)],
+) -> User:
+    """The user of the request's `X-Api-Key` when it has one, else of its bearer token.
+
+    Also leaves the user's id in `request.state.user_id`, where per-user rate limits find it.
+    """
+    if api_key is not None:
+        user = await api_keys.user_for_key(session, api_key)  # ApiKeyRejectedError: 401
+        if not user.is_active:
+            raise HTTPException(status_code=400, detail="Inactive user")
+        bind_log_context(user_id=user.id)
+        await session.commit()  # as in user_for_claims: don't pin a connection while streaming
+    elif token:
+        user = await user_for_claims(session, claims_from_token(token))
+    else:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Not authenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.user_id = user.id
+    return user
+
+
+# Bearer JWT or personal API key: for the APIs external clients call (never for managing keys).
+CurrentUserOrApiKey = Annotated[User, Depends(get_user_from_token_or_api_key)]
 
 
 def get_runtime(request: Request) -> RunRuntime:

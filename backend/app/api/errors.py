@@ -23,6 +23,8 @@ from app.crud.errors import AlreadyExistsError, StoreError, from_integrity_error
 from app.models.storable import ERROR_TYPE as UNSTORABLE
 from app.models.storable import printable_key
 from app.services.auth.errors import (
+    ApiKeyLimitError,
+    ApiKeyRejectedError,
     AuthError,
     CsrfError,
     LoginThrottledError,
@@ -298,6 +300,8 @@ AUTH_STATUS_FOR: dict[type[AuthError], int] = {
     RefreshRejectedError: 401,
     CsrfError: 403,
     LoginThrottledError: 429,
+    ApiKeyRejectedError: 401,
+    ApiKeyLimitError: 409,
 }
 
 

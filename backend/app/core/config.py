@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
+    # Live (not revoked, not expired) personal API keys one user may hold at once.
+    API_KEY_MAX_PER_USER: int = Field(default=20, ge=1)
     # The refresh and CSRF cookies' Secure flag; default: on in staging/production, off in
     # local/test (plain http://localhost). An explicit value wins.
     AUTH_COOKIE_SECURE: bool | None = None
@@ -237,6 +239,8 @@ class Settings(BaseSettings):
     # --- observability: Prometheus metrics (app/core/metrics.py) ---
     METRICS_ENABLED: bool = True
     METRICS_BEARER_TOKEN: str | None = None
+    # The worker process (app/worker.py) serves its /metrics on this port; None: not served.
+    WORKER_METRICS_PORT: int | None = Field(default=None, ge=1, le=65535)
     AGENT_LATENCY_SLO_SECONDS: float = Field(default=30.0, gt=0)
     # USD per 1M tokens by model name (longest prefix wins); unknown models cost 0.
     LLM_PRICES_JSON: dict[str, dict[str, float]] = Field(

@@ -380,17 +380,22 @@ def render_metrics() -> bytes:
     return generate_latest(REGISTRY)
 
 
+def scrape_authorized(authorization: str) -> bool:
+    """Whether an Authorization header may scrape: always without METRICS_BEARER_TOKEN."""
+    expected = settings.METRICS_BEARER_TOKEN
+    return not expected or secrets.compare_digest(
+        authorization.encode(), f"Bearer {expected}".encode()
+    )
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics_endpoint(request: Request) -> Response:
     """Prometheus scrape endpoint (bearer token required when METRICS_BEARER_TOKEN is set)."""
     # A plain `def`: reading the multiprocess files is blocking I/O, so it runs in the threadpool.
-    expected = settings.METRICS_BEARER_TOKEN
-    if expected:
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-            raise HTTPException(
-                status_code=status.HTTP_401_UNAUTHORIZED,
-                detail="Invalid or missing metrics token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    if not scrape_authorized(request.headers.get("authorization", "")):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Invalid or missing metrics token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return Response(content=render_metrics(), media_type=CONTENT_TYPE_LATEST)

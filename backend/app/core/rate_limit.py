@@ -35,7 +35,12 @@ from pyrate_limiter.buckets.redis_bucket import LuaScript
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.deps import CREDENTIALS_ERROR, reusable_oauth2, user_id_from_token
+from app.api.deps import (
+    CREDENTIALS_ERROR,
+    CurrentUserOrApiKey,
+    reusable_oauth2,
+    user_id_from_token,
+)
 from app.core.client_ip import client_ip
 from app.core.config import settings
 from app.core.metrics import RATE_LIMIT_BACKEND_ERRORS, record_rate_limit_rejection
@@ -207,10 +212,13 @@ class RateLimit(RateLimiter):
         limit: Callable[[], int],
         identifier: Callable[[Request], Awaitable[str]],
         callback: Callable[[Request, Response], Awaitable[None]] = too_many_requests,
+        buckets: KeyedBuckets | None = None,
     ) -> None:
         self.scope = scope
         self._limit = limit
-        self.buckets = KeyedBuckets(self.rate)
+        # Two limits of one scope pass the same buckets, so they share a budget in memory too
+        # (in Redis the shared key `rl:<scope>:<id>` already does).
+        self.buckets = buckets or KeyedBuckets(self.rate)
         super().__init__(limiter=Limiter(self.buckets), identifier=identifier, callback=callback)
 
     def rate(self) -> Rate:
@@ -281,6 +289,15 @@ async def user_identifier(request: Request) -> str:
     return f"user:{user_id_from_token(token)}"
 
 
+async def resolved_user_identifier(request: Request) -> str:
+    """The user `CurrentUserOrApiKey` resolved (bearer JWT or X-Api-Key) for this request."""
+    user_id = getattr(request.state, "user_id", None)
+    if user_id is None:
+        # Only reachable when a route names the limiter without CurrentUserOrApiKey.
+        raise CREDENTIALS_ERROR
+    return f"user:{user_id}"
+
+
 async def ip_identifier(request: Request) -> str:
     """The client IP (X-Forwarded-For only from TRUSTED_PROXIES)."""
     return f"ip:{client_ip(request)}"
@@ -296,6 +313,24 @@ def _auth_limit() -> int:
 
 # Per user: agent runs (run + stream share one bucket) and evaluations.
 agent_rate_limit = RateLimit("agent", _agent_limit, user_identifier)
+# The same per-user agent budget for callers authenticated by JWT or API key (Agent Protocol).
+_agent_protocol_limit = RateLimit(
+    "agent", _agent_limit, resolved_user_identifier, buckets=agent_rate_limit.buckets
+)
+
+
+async def agent_protocol_rate_limit(
+    request: Request, response: Response, _user: CurrentUserOrApiKey
+) -> None:
+    """`agent_rate_limit` for routes that accept an API key, keyed by the user it resolved to.
+
+    Depending on CurrentUserOrApiKey makes the user resolve first wherever the limiter is listed
+    (route `dependencies=` run before parameters); FastAPI caches it, so a route that also takes
+    `CurrentUserOrApiKey` resolves the key once. Bad credentials are refused before counting.
+    """
+    await _agent_protocol_limit(request, response)
+
+
 evaluation_rate_limit = RateLimit("evaluation", _agent_limit, user_identifier)
 # Per client IP, stricter: each auth action has its own bucket.
 login_rate_limit = RateLimit("login", _auth_limit, ip_identifier)

@@ -1,5 +1,5 @@
-"""Password hashing (pwdlib: Argon2, bcrypt accepted and upgraded), JWT access tokens, and the
-opaque refresh and CSRF tokens."""
+"""Password hashing (pwdlib: Argon2, bcrypt accepted and upgraded), JWT access tokens, the
+opaque refresh and CSRF tokens, and personal API keys."""
 
 import asyncio
 import hashlib
@@ -41,6 +41,22 @@ def new_opaque_token() -> str:
 def hash_refresh_token(token: str) -> str:
     """The stored form of a refresh token: SHA-256 is enough for 256 random bits (no salt)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+API_KEY_PREFIX = "fsk_"
+# What lists show of a key: the marker plus 8 random characters (48 bits, unique enough to tell
+# keys apart and far too short to guess the rest).
+API_KEY_SHOWN_CHARS = len(API_KEY_PREFIX) + 8
+
+
+def new_api_key() -> str:
+    """A personal API key: a recognisable marker (secret scanners, logs) and 256 random bits."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """The stored form of an API key: like refresh tokens, 256 random bits need no slow hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def email_key(email: str) -> str:

@@ -8,6 +8,13 @@ from app.models.agent_models import (
     RunStatus,
     ThreadStatus,
 )
+from app.models.api_key_models import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    ApiKeysPublic,
+)
 from app.models.approval_models import AgentApproval, ApprovalStatus
 from app.models.auth_models import LoginThrottle, RefreshToken
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
@@ -41,6 +48,11 @@ __all__ = [
     "AgentFeedbackPublic",
     "AgentRun",
     "AgentThread",
+    "ApiKey",
+    "ApiKeyCreate",
+    "ApiKeyCreated",
+    "ApiKeyPublic",
+    "ApiKeysPublic",
     "ApprovalStatus",
     "EvaluationJob",
     "EvaluationJobPublic",

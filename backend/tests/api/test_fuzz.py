@@ -34,6 +34,7 @@ from tests.support.processes import start_api, stop, wait_healthy
 from tests.support.redis import RedisServer, start_redis
 from tests.utils import API, create_user, random_lower_string
 
+PROTOCOL = "/agent-protocol"  # AGENT_PROTOCOL_PATH's default
 MAX_EXAMPLES = 8
 REQUEST_TIMEOUT = 30
 # The second server: limits small enough that the fuzzer runs into them on every limited route.
@@ -47,6 +48,9 @@ LIMITED_ENV = {
 EXCLUDED = [
     # Server-Sent Events: the response is an open-ended stream, not a bounded request.
     ("POST", f"{API}/agent/run/stream"),
+    ("POST", f"{PROTOCOL}/threads/{{thread_id}}/runs/stream"),
+    ("GET", f"{PROTOCOL}/threads/{{thread_id}}/runs/{{run_id}}/stream"),
+    ("POST", f"{PROTOCOL}/runs/stream"),
     # Deletes the fuzzing user, so every later request would only see 404 "User not found".
     # Covered by tests/api/routes/test_users.py.
     ("DELETE", f"{API}/users/me"),

@@ -111,10 +111,21 @@ def test_dependencies_exist_and_stay_in_the_default_profile() -> None:
                 assert not services()[dep].get("profiles"), f"{name} -> profiled service {dep}"
 
 
+def _published_ports(service: str) -> set[int]:
+    """Host ports a service publishes (every port of a `8000-8009:8000` range)."""
+    ports: set[int] = set()
+    for spec in services()[service].get("ports", []):
+        host = str(spec).rsplit(":", 2)[-2] if str(spec).count(":") else ""
+        if host:
+            first, _, last = host.partition("-")
+            ports |= set(range(int(first), int(last or first) + 1))
+    return ports
+
+
 def test_seed_ports_are_published() -> None:
     for name, port in SEED_PORTS.items():
-        published = {str(p).rsplit(":", 2)[-2] for p in services()[name].get("ports", [])}
-        assert str(port) in published, f"{name} should publish :{port}, has {published}"
+        published = _published_ports(name)
+        assert port in published, f"{name} should publish :{port}, has {published}"
 
 
 def test_only_frontend_dev_server_is_in_a_profile() -> None:
@@ -192,15 +203,15 @@ def _mount_target(service: str, source: str) -> str:
 
 
 def test_prometheus_config_fits_the_compose_network() -> None:
-    """The mounted prometheus.yml scrapes the backend service and loads rules from its mount."""
+    """The mounted prometheus.yml finds every backend and worker replica by DNS (type A: one
+    record per container) and loads rules from its mount."""
     config = yaml.safe_load((PROJECT_DIR / "deployment/prometheus/prometheus.yml").read_text())
-    targets = {
-        target
-        for job in config["scrape_configs"]
-        for static in job.get("static_configs", [])
-        for target in static["targets"]
-    }
-    assert "backend:8000" in targets
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for service, port in (("backend", 8000), ("worker", 9464)):
+        (discovery,) = jobs[service]["dns_sd_configs"]
+        assert discovery == discovery | {"names": [service], "type": "A", "port": port}
+        assert service in services() and "container_name" not in services()[service]
+    assert services()["worker"]["environment"]["WORKER_METRICS_PORT"] == "9464"
     assert _mount_target("prometheus", "./deployment/prometheus") == "/etc/prometheus"
     command = services()["prometheus"]["command"]
     assert "--config.file=/etc/prometheus/prometheus.yml" in command

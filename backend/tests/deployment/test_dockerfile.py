@@ -49,10 +49,11 @@ def test_hadolint_catches_problems(tmp_path: Path) -> None:
     assert "DL3006" in result.stdout
 
 
-def test_frontend_is_built_in_a_node_20_stage() -> None:
+def test_frontend_is_built_in_a_node_22_lts_stage() -> None:
+    """Node 22 is the active LTS line (Node 20 reached end of life in April 2026)."""
     instructions = _instructions()
     froms = [args for keyword, args in instructions if keyword == "FROM"]
-    assert re.match(r"node:20\S* AS frontend", froms[0], re.IGNORECASE), froms
+    assert re.match(r"node:22\S* AS frontend", froms[0], re.IGNORECASE), froms
     runs = [args for keyword, args in instructions if keyword == "RUN"]
     assert any("npm ci" in run for run in runs)
     assert any("npm run build" in run for run in runs)

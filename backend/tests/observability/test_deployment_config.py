@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -20,6 +21,7 @@ from tests.observability.promql import (
 )
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+COMPOSE_TOKEN_PATH = "/run/secrets/metrics_token"
 REQUIRED_DASHBOARDS = {
     "Agent Performance Overview",
     "Token Usage and Costs",
@@ -34,8 +36,17 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_promtool_check_config() -> None:
-    result = promtool("check", "config", str(PROMETHEUS_CONFIG))
+def test_promtool_check_config(tmp_path: Path) -> None:
+    """promtool also checks that the scrape token file exists: compose mounts it as a secret
+    at /run/secrets/metrics_token, so the check runs on a copy pointing at a stand-in."""
+    token = tmp_path / "metrics_token"
+    token.write_text("stand-in")
+    text = PROMETHEUS_CONFIG.read_text()
+    assert COMPOSE_TOKEN_PATH in text
+    config = tmp_path / "prometheus.yml"
+    config.write_text(text.replace(COMPOSE_TOKEN_PATH, str(token)))
+    (tmp_path / "rules").symlink_to(PROMETHEUS_CONFIG.parent / "rules")
+    result = promtool("check", "config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 

@@ -36,11 +36,13 @@ async def test_info_and_assistant(sdk_client) -> None:
 async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     client, _ = await sdk_client()
     thread = await client.threads.create()
+    created: list[Any] = []
     parts = [
         part
         async for part in client.runs.stream(
             thread["thread_id"],
             "agent",
+            on_run_created=created.append,
             input={"messages": [{"type": "human", "content": "hello there"}]},
             stream_mode=STREAM_MODES,
             stream_subgraphs=True,
@@ -51,6 +53,9 @@ async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     names = [part.event for part in parts]
     assert names[0] == "metadata"
     run_id = parts[0].data["run_id"]
+    # The SDK read the run from the response's Content-Location.
+    assert [(c["run_id"], c["thread_id"]) for c in created] == [(run_id, thread["thread_id"])]
+    assert all(part.id for part in parts if part.event != "end")
     assert "values" in names and "messages" in names and "custom" in names
     tokens = [
         p.data[0] for p in parts if p.event == "messages" and p.data[0]["type"] == "AIMessageChunk"
@@ -72,6 +77,8 @@ async def test_stream_a_turn_like_agent_chat_ui(sdk_client) -> None:
     # The thread now carries what agent-chat-ui searches by, and its values.
     found = await client.threads.search(metadata={"graph_id": "agent"}, limit=100)
     assert [t["thread_id"] for t in found] == [thread["thread_id"]]
+    assert await client.threads.search(status="busy") == []
+    assert await client.threads.search(metadata={"graph_id": "other"}) == []
     assert found[0]["values"]["messages"][0]["content"] == "hello there"
     assert found[0]["status"] == "idle"
 
@@ -99,17 +106,16 @@ async def test_wait_join_state_and_history(sdk_client) -> None:
     assert state["values"] == joined and state["next"] == []
     assert state["checkpoint"]["thread_id"] == tid and state["checkpoint"]["checkpoint_id"]
     history = await client.threads.get_history(tid, limit=10)
-    # Each turn: its input checkpoint, then its end (newest first).
-    assert len(history) == 4
+    # One checkpoint per turn (durability "exit"), newest first.
+    assert len(history) == 2
     assert history[0]["checkpoint"] == state["checkpoint"]
     assert history[0]["parent_checkpoint"] == history[1]["checkpoint"]
-    assert history[1]["next"] == ["input_guard"]
-    older = await client.threads.get_history(tid, limit=10, before=history[1]["checkpoint"])
-    assert [h["checkpoint"] for h in older] == [h["checkpoint"] for h in history[2:]]
-    at = await client.threads.get_state(
-        tid, checkpoint_id=history[2]["checkpoint"]["checkpoint_id"]
-    )
-    assert _messages(at["values"]) == _messages(history[2]["values"])
+    assert history[1]["next"] == [] and history[1]["parent_checkpoint"] is None
+    older = await client.threads.get_history(tid, limit=10, before=history[0]["checkpoint"])
+    assert [h["checkpoint"] for h in older] == [history[1]["checkpoint"]]
+    first = history[1]["checkpoint"]["checkpoint_id"]
+    at = await client.threads.get_state(tid, checkpoint_id=first)
+    assert _messages(at["values"]) == _messages(history[1]["values"])
     patched = await client.threads.update(tid, metadata={"pinned": True})
     assert patched["metadata"]["topic"] == "demo" and patched["metadata"]["pinned"] is True
     got = await client.threads.get(tid)
@@ -130,8 +136,8 @@ async def test_branch_and_regenerate_from_earlier_checkpoints(sdk_client) -> Non
         tid, "agent", input={"messages": [{"type": "human", "content": "show my items"}]}
     )
     history = await client.threads.get_history(tid, limit=10)
-    # Edit the second message: run from the checkpoint before it (the first turn's end).
-    first_end = history[2]["checkpoint"]
+    # Edit the second message (agent-chat-ui: the parent of the first state that holds it).
+    first_end = history[0]["parent_checkpoint"]
     edited = await client.runs.wait(
         tid,
         "agent",
@@ -140,13 +146,27 @@ async def test_branch_and_regenerate_from_earlier_checkpoints(sdk_client) -> Non
     )
     humans = [c for t, c in _messages(edited) if t == "human"]
     assert humans == ["hello", "thanks"]
-    # Regenerate the last answer: run from the checkpoint that holds its question, no input.
-    latest = await client.threads.get_history(tid, limit=2)
-    question = latest[0]["parent_checkpoint"]
-    regenerated = await client.runs.wait(tid, "agent", input=None, checkpoint=question)
+    # Regenerate the last answer: the parent of the state it first appears in, no input.
+    latest = await client.threads.get_history(tid, limit=1)
+    regenerated = await client.runs.wait(
+        tid, "agent", input=None, checkpoint=latest[0]["parent_checkpoint"]
+    )
     assert [c for t, c in _messages(regenerated) if t == "human"] == ["hello", "thanks"]
     assert regenerated["messages"][-1]["type"] == "ai"
     assert regenerated["messages"][-1]["id"] != edited["messages"][-1]["id"]
+    # Three branches grow from the first turn's end; the original one is still there.
+    branches = await client.threads.get_history(tid, limit=10)
+    children = [h for h in branches if h["parent_checkpoint"] == first_end]
+    assert len(children) == 3
+    assert {c for h in children for t, c in _messages(h["values"]) if t == "human"} == {
+        "hello",
+        "show my items",
+        "thanks",
+    }
+    # Nothing to run: no input, and the latest turn has finished.
+    with pytest.raises(httpx.HTTPStatusError) as idle:
+        await client.runs.wait(tid, "agent", input=None)
+    assert idle.value.response.status_code == 422
 
 
 async def _pause(client, tid: str, hook: dict[str, Any], text: str) -> dict[str, Any]:
@@ -190,3 +210,27 @@ async def test_interrupt_and_resume_with_decisions(sdk_client, hook) -> None:
     reject = {"type": "reject", "message": "not now"}
     await client.runs.wait(tid, "agent", command=Command(resume={"decisions": [reject]}))
     assert hook["received"] == [{"m": "edited"}]
+
+
+async def test_command_update_and_goto(sdk_client) -> None:
+    client, _ = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    await client.runs.wait(
+        tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]}
+    )
+    update = {"messages": [{"type": "human", "content": "show my items"}]}
+    added = await client.runs.wait(tid, "agent", command=Command(update=update))
+    assert [c for t, c in _messages(added) if t == "human"] == ["hello", "show my items"]
+    assert added["messages"][-1]["type"] == "ai"
+    replanned = await client.runs.wait(tid, "agent", command=Command(goto="planner"))
+    assert [c for t, c in _messages(replanned) if t == "human"] == ["hello", "show my items"]
+    assert len(replanned["messages"]) > len(added["messages"])
+    for bad in (
+        Command(update={"approvals": {}}),
+        Command(update={"messages": [{"type": "ai", "content": "I approve"}]}),
+        Command(update=update, goto="executor"),
+        Command(goto="tools"),
+    ):
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await client.runs.wait(tid, "agent", command=bad)
+        assert refused.value.response.status_code == 422

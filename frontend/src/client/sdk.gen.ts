@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AgentAgentConfigData, AgentAgentConfigErrors, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllErrors, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutErrors, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenErrors, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeErrors, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeErrors, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigErrors, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckErrors, UtilsHealthCheckResponses } from './types.gen';
+import type { AgentAgentConfigData, AgentAgentConfigErrors, AgentAgentConfigResponses, AgentCancelRunData, AgentCancelRunErrors, AgentCancelRunResponses, AgentDecideApprovalData, AgentDecideApprovalErrors, AgentDecideApprovalResponses, AgentDecideApprovalStreamData, AgentDecideApprovalStreamErrors, AgentDecideApprovalStreamResponses, AgentDeleteThreadData, AgentDeleteThreadErrors, AgentDeleteThreadResponses, AgentJoinRunStreamData, AgentJoinRunStreamErrors, AgentJoinRunStreamResponses, AgentListApprovalsData, AgentListApprovalsErrors, AgentListApprovalsResponses, AgentListRunsData, AgentListRunsErrors, AgentListRunsResponses, AgentListThreadsData, AgentListThreadsErrors, AgentListThreadsResponses, AgentProtocolAssistantGraphData, AgentProtocolAssistantGraphErrors, AgentProtocolAssistantGraphResponses, AgentProtocolAssistantSchemasData, AgentProtocolAssistantSchemasErrors, AgentProtocolAssistantSchemasResponses, AgentProtocolCancelRunData, AgentProtocolCancelRunErrors, AgentProtocolCancelRunResponses, AgentProtocolCreateRunData, AgentProtocolCreateRunErrors, AgentProtocolCreateRunResponses, AgentProtocolCreateThreadData, AgentProtocolCreateThreadErrors, AgentProtocolCreateThreadResponses, AgentProtocolDeleteThreadData, AgentProtocolDeleteThreadErrors, AgentProtocolDeleteThreadResponses, AgentProtocolInfoData, AgentProtocolInfoResponses, AgentProtocolJoinRunData, AgentProtocolJoinRunErrors, AgentProtocolJoinRunResponses, AgentProtocolJoinRunStreamData, AgentProtocolJoinRunStreamErrors, AgentProtocolJoinRunStreamResponses, AgentProtocolListRunsData, AgentProtocolListRunsErrors, AgentProtocolListRunsResponses, AgentProtocolPatchThreadData, AgentProtocolPatchThreadErrors, AgentProtocolPatchThreadResponses, AgentProtocolReadAssistantData, AgentProtocolReadAssistantErrors, AgentProtocolReadAssistantResponses, AgentProtocolReadRunData, AgentProtocolReadRunErrors, AgentProtocolReadRunResponses, AgentProtocolReadThreadData, AgentProtocolReadThreadErrors, AgentProtocolReadThreadResponses, AgentProtocolSearchAssistantsData, AgentProtocolSearchAssistantsErrors, AgentProtocolSearchAssistantsResponses, AgentProtocolSearchThreadsData, AgentProtocolSearchThreadsErrors, AgentProtocolSearchThreadsResponses, AgentProtocolStreamRunData, AgentProtocolStreamRunErrors, AgentProtocolStreamRunResponses, AgentProtocolStreamStatelessRunData, AgentProtocolStreamStatelessRunErrors, AgentProtocolStreamStatelessRunResponses, AgentProtocolThreadHistoryData, AgentProtocolThreadHistoryErrors, AgentProtocolThreadHistoryGetData, AgentProtocolThreadHistoryGetErrors, AgentProtocolThreadHistoryGetResponses, AgentProtocolThreadHistoryResponses, AgentProtocolThreadStateAtCheckpointData, AgentProtocolThreadStateAtCheckpointErrors, AgentProtocolThreadStateAtCheckpointResponses, AgentProtocolThreadStateAtData, AgentProtocolThreadStateAtErrors, AgentProtocolThreadStateAtResponses, AgentProtocolThreadStateData, AgentProtocolThreadStateErrors, AgentProtocolThreadStateResponses, AgentProtocolWaitRunData, AgentProtocolWaitRunErrors, AgentProtocolWaitRunResponses, AgentProtocolWaitStatelessRunData, AgentProtocolWaitStatelessRunErrors, AgentProtocolWaitStatelessRunResponses, AgentReadRunData, AgentReadRunErrors, AgentReadRunResponses, AgentReadThreadData, AgentReadThreadErrors, AgentReadThreadResponses, AgentRunAgentData, AgentRunAgentErrors, AgentRunAgentResponses, AgentRunAgentStreamData, AgentRunAgentStreamErrors, AgentRunAgentStreamResponses, ApiKeysCreateApiKeyData, ApiKeysCreateApiKeyErrors, ApiKeysCreateApiKeyResponses, ApiKeysReadApiKeysData, ApiKeysReadApiKeysErrors, ApiKeysReadApiKeysResponses, ApiKeysRevokeApiKeyData, ApiKeysRevokeApiKeyErrors, ApiKeysRevokeApiKeyResponses, EvaluationsListEvaluationsData, EvaluationsListEvaluationsErrors, EvaluationsListEvaluationsResponses, EvaluationsReadEvaluationData, EvaluationsReadEvaluationErrors, EvaluationsReadEvaluationResponses, EvaluationsStartEvaluationData, EvaluationsStartEvaluationErrors, EvaluationsStartEvaluationResponses, FeedbackDeleteFeedbackData, FeedbackDeleteFeedbackErrors, FeedbackDeleteFeedbackResponses, FeedbackReadFeedbackData, FeedbackReadFeedbackErrors, FeedbackReadFeedbackResponses, FeedbackSubmitFeedbackData, FeedbackSubmitFeedbackErrors, FeedbackSubmitFeedbackResponses, ItemsCreateItemData, ItemsCreateItemErrors, ItemsCreateItemResponses, ItemsDeleteItemData, ItemsDeleteItemErrors, ItemsDeleteItemResponses, ItemsReadItemData, ItemsReadItemErrors, ItemsReadItemResponses, ItemsReadItemsData, ItemsReadItemsErrors, ItemsReadItemsResponses, ItemsUpdateItemData, ItemsUpdateItemErrors, ItemsUpdateItemResponses, LoginLoginAccessTokenData, LoginLoginAccessTokenErrors, LoginLoginAccessTokenResponses, LoginLogoutAllData, LoginLogoutAllErrors, LoginLogoutAllResponses, LoginLogoutData, LoginLogoutErrors, LoginLogoutResponses, LoginRecoverPasswordData, LoginRecoverPasswordErrors, LoginRecoverPasswordResponses, LoginRefreshAccessTokenData, LoginRefreshAccessTokenErrors, LoginRefreshAccessTokenResponses, LoginResetPasswordData, LoginResetPasswordErrors, LoginResetPasswordResponses, LoginTestTokenData, LoginTestTokenErrors, LoginTestTokenResponses, UsersCreateUserData, UsersCreateUserErrors, UsersCreateUserResponses, UsersDeleteUserData, UsersDeleteUserErrors, UsersDeleteUserMeData, UsersDeleteUserMeErrors, UsersDeleteUserMeResponses, UsersDeleteUserResponses, UsersReadUserByIdData, UsersReadUserByIdErrors, UsersReadUserByIdResponses, UsersReadUserMeData, UsersReadUserMeErrors, UsersReadUserMeResponses, UsersReadUsersData, UsersReadUsersErrors, UsersReadUsersResponses, UsersRegisterUserData, UsersRegisterUserErrors, UsersRegisterUserResponses, UsersUpdatePasswordMeData, UsersUpdatePasswordMeErrors, UsersUpdatePasswordMeResponses, UsersUpdateUserData, UsersUpdateUserErrors, UsersUpdateUserMeData, UsersUpdateUserMeErrors, UsersUpdateUserMeResponses, UsersUpdateUserResponses, UtilsClientConfigData, UtilsClientConfigErrors, UtilsClientConfigResponses, UtilsHealthCheckData, UtilsHealthCheckErrors, UtilsHealthCheckResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -337,6 +337,46 @@ export const itemsUpdateItem = <ThrowOnError extends boolean = true>(options: Op
 });
 
 /**
+ * Read Api Keys
+ *
+ * List your API keys (revoked and expired ones too), newest first, without the keys.
+ */
+export const apiKeysReadApiKeys = <ThrowOnError extends boolean = true>(options?: Options<ApiKeysReadApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ApiKeysReadApiKeysResponses, ApiKeysReadApiKeysErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys',
+    ...options
+});
+
+/**
+ * Create Api Key
+ *
+ * Create an API key; the answer is the only time the key itself is shown.
+ */
+export const apiKeysCreateApiKey = <ThrowOnError extends boolean = true>(options: Options<ApiKeysCreateApiKeyData, ThrowOnError>) => (options.client ?? client).post<ApiKeysCreateApiKeyResponses, ApiKeysCreateApiKeyErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke Api Key
+ *
+ * Revoke an API key: it stops working at once (revoking it again changes nothing).
+ */
+export const apiKeysRevokeApiKey = <ThrowOnError extends boolean = true>(options: Options<ApiKeysRevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<ApiKeysRevokeApiKeyResponses, ApiKeysRevokeApiKeyErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/v1/api-keys/{id}',
+    ...options
+});
+
+/**
  * Run Agent
  *
  * Run the agent and wait for its answer (disconnecting cancels the run).
@@ -586,4 +626,350 @@ export const evaluationsReadEvaluation = <ThrowOnError extends boolean = true>(o
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/v1/agent/evaluations/{job_id}',
     ...options
+});
+
+/**
+ * Info
+ *
+ * What this server is and which optional parts of the protocol it serves.
+ */
+export const agentProtocolInfo = <ThrowOnError extends boolean = true>(options?: Options<AgentProtocolInfoData, ThrowOnError>) => (options?.client ?? client).get<AgentProtocolInfoResponses, unknown, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    url: '/agent-protocol/info',
+    ...options
+});
+
+/**
+ * Search Assistants
+ *
+ * The assistants matching the filters (there is one: the agent graph).
+ */
+export const agentProtocolSearchAssistants = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolSearchAssistantsData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolSearchAssistantsResponses, AgentProtocolSearchAssistantsErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/assistants/search',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Read Assistant
+ *
+ * The assistant, by its id or by the graph id `agent`.
+ */
+export const agentProtocolReadAssistant = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolReadAssistantData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolReadAssistantResponses, AgentProtocolReadAssistantErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/assistants/{assistant_id}',
+    ...options
+});
+
+/**
+ * Assistant Schemas
+ *
+ * The graph's input, state and context schemas.
+ */
+export const agentProtocolAssistantSchemas = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolAssistantSchemasData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolAssistantSchemasResponses, AgentProtocolAssistantSchemasErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/assistants/{assistant_id}/schemas',
+    ...options
+});
+
+/**
+ * Assistant Graph
+ *
+ * The graph's nodes and edges (for drawing it).
+ */
+export const agentProtocolAssistantGraph = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolAssistantGraphData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolAssistantGraphResponses, AgentProtocolAssistantGraphErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/assistants/{assistant_id}/graph',
+    ...options
+});
+
+/**
+ * Create Thread
+ *
+ * Create a thread (`if_exists`: `raise` → 409, `do_nothing` → the existing one).
+ */
+export const agentProtocolCreateThread = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolCreateThreadData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolCreateThreadResponses, AgentProtocolCreateThreadErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Search Threads
+ *
+ * The user's threads matching metadata, ids and status, with their values.
+ */
+export const agentProtocolSearchThreads = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolSearchThreadsData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolSearchThreadsResponses, AgentProtocolSearchThreadsErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/search',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Thread
+ *
+ * Delete the thread and its checkpoints (its runs stay in the history, flagged).
+ */
+export const agentProtocolDeleteThread = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolDeleteThreadData, ThrowOnError>) => (options.client ?? client).delete<AgentProtocolDeleteThreadResponses, AgentProtocolDeleteThreadErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}',
+    ...options
+});
+
+/**
+ * Read Thread
+ *
+ * One thread.
+ */
+export const agentProtocolReadThread = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolReadThreadData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolReadThreadResponses, AgentProtocolReadThreadErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}',
+    ...options
+});
+
+/**
+ * Patch Thread
+ *
+ * Merge metadata into the thread's.
+ */
+export const agentProtocolPatchThread = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolPatchThreadData, ThrowOnError>) => (options.client ?? client).patch<AgentProtocolPatchThreadResponses, AgentProtocolPatchThreadErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Thread State
+ *
+ * The thread's latest state: values, next nodes, tasks with interrupts, checkpoint.
+ */
+export const agentProtocolThreadState = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolThreadStateData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolThreadStateResponses, AgentProtocolThreadStateErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/state',
+    ...options
+});
+
+/**
+ * Thread State At
+ *
+ * The thread's state at one of its checkpoints.
+ */
+export const agentProtocolThreadStateAt = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolThreadStateAtData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolThreadStateAtResponses, AgentProtocolThreadStateAtErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/state/{checkpoint_id}',
+    ...options
+});
+
+/**
+ * Thread State At Checkpoint
+ *
+ * The thread's state at `{checkpoint: {checkpoint_id}}`.
+ */
+export const agentProtocolThreadStateAtCheckpoint = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolThreadStateAtCheckpointData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolThreadStateAtCheckpointResponses, AgentProtocolThreadStateAtCheckpointErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/state/checkpoint',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Thread History Get
+ *
+ * Like `POST /threads/{id}/history`, with query parameters.
+ */
+export const agentProtocolThreadHistoryGet = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolThreadHistoryGetData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolThreadHistoryGetResponses, AgentProtocolThreadHistoryGetErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/history',
+    ...options
+});
+
+/**
+ * Thread History
+ *
+ * The thread's states, newest first (`limit`, `before`, `metadata`).
+ */
+export const agentProtocolThreadHistory = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolThreadHistoryData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolThreadHistoryResponses, AgentProtocolThreadHistoryErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/history',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Runs
+ *
+ * The thread's runs, newest first.
+ */
+export const agentProtocolListRuns = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolListRunsData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolListRunsResponses, AgentProtocolListRunsErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs',
+    ...options
+});
+
+/**
+ * Create Run
+ *
+ * Start a run in the background; join or stream it later.
+ */
+export const agentProtocolCreateRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolCreateRunData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolCreateRunResponses, AgentProtocolCreateRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Stream Run
+ *
+ * Start a run and stream its events in the requested stream modes (the run is cancelled
+ * when the client disconnects unless `on_disconnect` is `continue`).
+ */
+export const agentProtocolStreamRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolStreamRunData, ThrowOnError, unknown>) => (options.client ?? client).sse.post<AgentProtocolStreamRunResponses, AgentProtocolStreamRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/stream',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Wait Run
+ *
+ * Start a run and answer with the thread's values when it ends (`__error__` if it failed).
+ */
+export const agentProtocolWaitRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolWaitRunData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolWaitRunResponses, AgentProtocolWaitRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/wait',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Read Run
+ *
+ * One run.
+ */
+export const agentProtocolReadRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolReadRunData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolReadRunResponses, AgentProtocolReadRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}',
+    ...options
+});
+
+/**
+ * Join Run
+ *
+ * Wait for the run to end; answer with the thread's values.
+ */
+export const agentProtocolJoinRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolJoinRunData, ThrowOnError>) => (options.client ?? client).get<AgentProtocolJoinRunResponses, AgentProtocolJoinRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/join',
+    ...options
+});
+
+/**
+ * Join Run Stream
+ *
+ * Rejoin the run's stream: every event after `Last-Event-ID` (else from the start of its
+ * latest execution), then the live tail.
+ */
+export const agentProtocolJoinRunStream = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolJoinRunStreamData, ThrowOnError, unknown>) => (options.client ?? client).sse.get<AgentProtocolJoinRunStreamResponses, AgentProtocolJoinRunStreamErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/stream',
+    ...options
+});
+
+/**
+ * Cancel Run
+ *
+ * Cancel the run (it ends `interrupted`); `wait` and `action` are accepted, and the run
+ * is always waited for briefly and kept in the history.
+ */
+export const agentProtocolCancelRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolCancelRunData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolCancelRunResponses, AgentProtocolCancelRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/cancel',
+    ...options
+});
+
+/**
+ * Stream Stateless Run
+ *
+ * Run on a new thread and stream its events.
+ */
+export const agentProtocolStreamStatelessRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolStreamStatelessRunData, ThrowOnError, unknown>) => (options.client ?? client).sse.post<AgentProtocolStreamStatelessRunResponses, AgentProtocolStreamStatelessRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/runs/stream',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Wait Stateless Run
+ *
+ * Run on a new thread and answer with its values when it ends.
+ */
+export const agentProtocolWaitStatelessRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolWaitStatelessRunData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolWaitStatelessRunResponses, AgentProtocolWaitStatelessRunErrors, ThrowOnError, 'data'>({
+    responseStyle: 'data',
+    security: [{ name: 'X-Api-Key', type: 'apiKey' }, { scheme: 'bearer', type: 'http' }],
+    url: '/agent-protocol/runs/wait',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });

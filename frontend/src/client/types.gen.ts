@@ -410,6 +410,118 @@ export type AgentStreamEnvelope = {
 };
 
 /**
+ * ApiKeyCreate
+ *
+ * What a user sends to create a key: a name and at most one way to say when it expires.
+ */
+export type ApiKeyCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Expires In Days
+     */
+    expires_in_days?: number | null;
+    /**
+     * Expires At
+     */
+    expires_at?: string | null;
+};
+
+/**
+ * ApiKeyCreated
+ *
+ * A key just created: the only answer that carries the key itself.
+ */
+export type ApiKeyCreated = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Prefix
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * ApiKeyPublic
+ *
+ * A key as lists show it: never the secret or its hash.
+ */
+export type ApiKeyPublic = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Prefix
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
+};
+
+/**
+ * ApiKeysPublic
+ *
+ * A page of the user's keys, newest first.
+ */
+export type ApiKeysPublic = {
+    /**
+     * Data
+     */
+    data: Array<ApiKeyPublic>;
+    /**
+     * Count
+     */
+    count: number;
+};
+
+/**
  * ApprovalDecision
  *
  * The owner's decision on a paused tool call.
@@ -592,6 +704,132 @@ export type ApprovalsPublic = {
 };
 
 /**
+ * AssistantPublic
+ *
+ * The one assistant: the planner/executor graph.
+ */
+export type AssistantPublic = {
+    /**
+     * Assistant Id
+     */
+    assistant_id: string;
+    /**
+     * Graph Id
+     */
+    graph_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Config
+     */
+    config?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Context
+     */
+    context?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Version
+     */
+    version?: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * AssistantSchemas
+ *
+ * `GET /assistants/{id}/schemas`: JSON Schemas of the graph's input, state and context.
+ */
+export type AssistantSchemas = {
+    /**
+     * Graph Id
+     */
+    graph_id: string;
+    /**
+     * Input Schema
+     */
+    input_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Output Schema
+     */
+    output_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * State Schema
+     */
+    state_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Config Schema
+     */
+    config_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Context Schema
+     */
+    context_schema: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * AssistantSearch
+ *
+ * `POST /assistants/search`.
+ */
+export type AssistantSearch = {
+    /**
+     * Graph Id
+     */
+    graph_id?: string | null;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Limit
+     */
+    limit?: number;
+    /**
+     * Offset
+     */
+    offset?: number;
+};
+
+/**
  * Body_login-login_access_token
  */
 export type BodyLoginLoginAccessToken = {
@@ -619,6 +857,32 @@ export type BodyLoginLoginAccessToken = {
      * Client Secret
      */
     client_secret?: string | null;
+};
+
+/**
+ * CheckpointRef
+ *
+ * A checkpoint of a thread, as clients send and receive it.
+ */
+export type CheckpointRef = {
+    /**
+     * Thread Id
+     */
+    thread_id?: string | null;
+    /**
+     * Checkpoint Ns
+     */
+    checkpoint_ns?: string;
+    /**
+     * Checkpoint Id
+     */
+    checkpoint_id?: string | null;
+    /**
+     * Checkpoint Map
+     */
+    checkpoint_map?: {
+        [key: string]: unknown;
+    } | null;
 };
 
 /**
@@ -938,6 +1202,29 @@ export type HealthPublic = {
 };
 
 /**
+ * HistoryRequest
+ *
+ * `POST /threads/{id}/history`: newest first.
+ */
+export type HistoryRequest = {
+    /**
+     * Limit
+     */
+    limit?: number;
+    /**
+     * Before
+     */
+    before?: CheckpointRef | string | null;
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    } | null;
+    checkpoint?: CheckpointRef | null;
+};
+
+/**
  * ItemCreate
  *
  * What a user sends to create an item.
@@ -1082,6 +1369,124 @@ export type PlanStep = {
 };
 
 /**
+ * ProtocolRun
+ *
+ * The SDK's `Run`.
+ */
+export type ProtocolRun = {
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Assistant Id
+     */
+    assistant_id: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Status
+     */
+    status: 'pending' | 'running' | 'error' | 'success' | 'timeout' | 'interrupted';
+    /**
+     * Metadata
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+    /**
+     * Multitask Strategy
+     */
+    multitask_strategy?: 'reject' | 'interrupt' | 'rollback' | 'enqueue';
+    /**
+     * Kwargs
+     */
+    kwargs?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * ProtocolThread
+ *
+ * The SDK's `Thread`.
+ */
+export type ProtocolThread = {
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * State Updated At
+     */
+    state_updated_at: string;
+    /**
+     * Metadata
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+    /**
+     * Status
+     */
+    status: 'idle' | 'busy' | 'interrupted' | 'error';
+    /**
+     * Values
+     */
+    values?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Interrupts
+     */
+    interrupts?: {
+        [key: string]: Array<{
+            [key: string]: unknown;
+        }>;
+    };
+};
+
+/**
+ * RunCommand
+ *
+ * `command`: resume a pause, update the state and/or go to a node.
+ */
+export type RunCommand = {
+    /**
+     * Resume
+     */
+    resume?: unknown;
+    /**
+     * Update
+     */
+    update?: {
+        [key: string]: unknown;
+    } | Array<unknown> | null;
+    /**
+     * Goto
+     */
+    goto?: string | Array<string> | null;
+};
+
+/**
  * RunCompletedEvent
  *
  * The run finished (any terminal status); same fields as `/agent/run`.
@@ -1151,6 +1556,80 @@ export type RunCompletedEvent = {
 };
 
 /**
+ * RunCreate
+ *
+ * `POST /threads/{id}/runs[/stream|/wait]` and the stateless `/runs/stream|wait`.
+ */
+export type RunCreate = {
+    /**
+     * Assistant Id
+     */
+    assistant_id: string;
+    /**
+     * Input
+     */
+    input?: {
+        [key: string]: unknown;
+    } | null;
+    command?: RunCommand | null;
+    checkpoint?: CheckpointRef | null;
+    /**
+     * Checkpoint Id
+     */
+    checkpoint_id?: string | null;
+    /**
+     * Config
+     */
+    config?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Context
+     */
+    context?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Stream Mode
+     */
+    stream_mode?: 'values' | 'updates' | 'messages' | 'messages-tuple' | 'custom' | Array<'values' | 'updates' | 'messages' | 'messages-tuple' | 'custom'>;
+    /**
+     * Stream Subgraphs
+     */
+    stream_subgraphs?: boolean;
+    /**
+     * Stream Resumable
+     */
+    stream_resumable?: boolean;
+    /**
+     * On Disconnect
+     */
+    on_disconnect?: 'cancel' | 'continue' | null;
+    /**
+     * Multitask Strategy
+     */
+    multitask_strategy?: 'reject' | 'interrupt' | 'rollback' | 'enqueue';
+    /**
+     * If Not Exists
+     */
+    if_not_exists?: 'create' | 'reject';
+    /**
+     * On Completion
+     */
+    on_completion?: 'delete' | 'keep';
+    /**
+     * Durability
+     */
+    durability?: 'sync' | 'async' | 'exit' | null;
+};
+
+/**
  * RunErrorBody
  *
  * A run that ended in error: the code and the run as recorded.
@@ -1205,6 +1684,28 @@ export type RunStartedEvent = {
  * Lifecycle of a run: pending (queued) → running (a worker holds its lease) → an end state.
  */
 export type RunStatus = 'pending' | 'running' | 'success' | 'error' | 'cancelled' | 'interrupted' | 'awaiting_approval' | 'blocked';
+
+/**
+ * ThreadCreate
+ *
+ * `POST /threads`.
+ */
+export type ThreadCreate = {
+    /**
+     * Thread Id
+     */
+    thread_id?: string | null;
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * If Exists
+     */
+    if_exists?: 'raise' | 'do_nothing';
+};
 
 /**
  * ThreadDetail
@@ -1267,6 +1768,20 @@ export type ThreadMessage = {
 };
 
 /**
+ * ThreadPatch
+ *
+ * `PATCH /threads/{id}`: metadata merged into the thread's.
+ */
+export type ThreadPatch = {
+    /**
+     * Metadata
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * ThreadPublic
  *
  * A conversation.
@@ -1294,6 +1809,121 @@ export type ThreadPublic = {
      * Run Count
      */
     run_count: number;
+};
+
+/**
+ * ThreadSearch
+ *
+ * `POST /threads/search`.
+ */
+export type ThreadSearch = {
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Ids
+     */
+    ids?: Array<string> | null;
+    /**
+     * Status
+     */
+    status?: 'idle' | 'busy' | 'interrupted' | 'error' | null;
+    /**
+     * Limit
+     */
+    limit?: number;
+    /**
+     * Offset
+     */
+    offset?: number;
+    /**
+     * Sort By
+     */
+    sort_by?: 'thread_id' | 'status' | 'created_at' | 'updated_at';
+    /**
+     * Sort Order
+     */
+    sort_order?: 'asc' | 'desc';
+};
+
+/**
+ * ThreadState
+ *
+ * The SDK's `ThreadState`.
+ */
+export type ThreadState = {
+    /**
+     * Values
+     */
+    values: {
+        [key: string]: unknown;
+    };
+    /**
+     * Next
+     */
+    next: Array<string>;
+    checkpoint: CheckpointRef;
+    /**
+     * Metadata
+     */
+    metadata: {
+        [key: string]: unknown;
+    };
+    /**
+     * Created At
+     */
+    created_at: string | null;
+    parent_checkpoint: CheckpointRef | null;
+    /**
+     * Tasks
+     */
+    tasks: Array<ThreadTask>;
+    /**
+     * Interrupts
+     */
+    interrupts?: Array<{
+        [key: string]: unknown;
+    }>;
+};
+
+/**
+ * ThreadTask
+ *
+ * A task the state is waiting on (with its interrupts).
+ */
+export type ThreadTask = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Error
+     */
+    error?: string | null;
+    /**
+     * Interrupts
+     */
+    interrupts?: Array<{
+        [key: string]: unknown;
+    }>;
+    checkpoint?: CheckpointRef | null;
+    /**
+     * State
+     */
+    state?: null;
+    /**
+     * Result
+     */
+    result?: {
+        [key: string]: unknown;
+    } | null;
 };
 
 /**
@@ -1342,6 +1972,12 @@ export type TokenEvent = {
      * Text
      */
     text: string;
+    /**
+     * Message Id
+     *
+     * The answer message it belongs to.
+     */
+    message_id?: string | null;
 };
 
 /**
@@ -2893,6 +3529,183 @@ export type ItemsUpdateItemResponses = {
 
 export type ItemsUpdateItemResponse = ItemsUpdateItemResponses[keyof ItemsUpdateItemResponses];
 
+export type ApiKeysReadApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Skip
+         */
+        skip?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/api-keys';
+};
+
+export type ApiKeysReadApiKeysErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysReadApiKeysError = ApiKeysReadApiKeysErrors[keyof ApiKeysReadApiKeysErrors];
+
+export type ApiKeysReadApiKeysResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApiKeysPublic;
+};
+
+export type ApiKeysReadApiKeysResponse = ApiKeysReadApiKeysResponses[keyof ApiKeysReadApiKeysResponses];
+
+export type ApiKeysCreateApiKeyData = {
+    body: ApiKeyCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/api-keys';
+};
+
+export type ApiKeysCreateApiKeyErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysCreateApiKeyError = ApiKeysCreateApiKeyErrors[keyof ApiKeysCreateApiKeyErrors];
+
+export type ApiKeysCreateApiKeyResponses = {
+    /**
+     * Successful Response
+     */
+    201: ApiKeyCreated;
+};
+
+export type ApiKeysCreateApiKeyResponse = ApiKeysCreateApiKeyResponses[keyof ApiKeysCreateApiKeyResponses];
+
+export type ApiKeysRevokeApiKeyData = {
+    body?: never;
+    path: {
+        /**
+         * Id
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/api-keys/{id}';
+};
+
+export type ApiKeysRevokeApiKeyErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type ApiKeysRevokeApiKeyError = ApiKeysRevokeApiKeyErrors[keyof ApiKeysRevokeApiKeyErrors];
+
+export type ApiKeysRevokeApiKeyResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApiKeyPublic;
+};
+
+export type ApiKeysRevokeApiKeyResponse = ApiKeysRevokeApiKeyResponses[keyof ApiKeysRevokeApiKeyResponses];
+
 export type AgentRunAgentData = {
     body: AgentRunRequest;
     path?: never;
@@ -4089,3 +4902,1213 @@ export type EvaluationsReadEvaluationResponses = {
 };
 
 export type EvaluationsReadEvaluationResponse = EvaluationsReadEvaluationResponses[keyof EvaluationsReadEvaluationResponses];
+
+export type AgentProtocolInfoData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/info';
+};
+
+export type AgentProtocolInfoResponses = {
+    /**
+     * Response Agent-Protocol-Info
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type AgentProtocolInfoResponse = AgentProtocolInfoResponses[keyof AgentProtocolInfoResponses];
+
+export type AgentProtocolSearchAssistantsData = {
+    body: AssistantSearch;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/assistants/search';
+};
+
+export type AgentProtocolSearchAssistantsErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolSearchAssistantsError = AgentProtocolSearchAssistantsErrors[keyof AgentProtocolSearchAssistantsErrors];
+
+export type AgentProtocolSearchAssistantsResponses = {
+    /**
+     * Response Agent-Protocol-Search Assistants
+     *
+     * Successful Response
+     */
+    200: Array<AssistantPublic>;
+};
+
+export type AgentProtocolSearchAssistantsResponse = AgentProtocolSearchAssistantsResponses[keyof AgentProtocolSearchAssistantsResponses];
+
+export type AgentProtocolReadAssistantData = {
+    body?: never;
+    path: {
+        /**
+         * Assistant Id
+         */
+        assistant_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/assistants/{assistant_id}';
+};
+
+export type AgentProtocolReadAssistantErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolReadAssistantError = AgentProtocolReadAssistantErrors[keyof AgentProtocolReadAssistantErrors];
+
+export type AgentProtocolReadAssistantResponses = {
+    /**
+     * Successful Response
+     */
+    200: AssistantPublic;
+};
+
+export type AgentProtocolReadAssistantResponse = AgentProtocolReadAssistantResponses[keyof AgentProtocolReadAssistantResponses];
+
+export type AgentProtocolAssistantSchemasData = {
+    body?: never;
+    path: {
+        /**
+         * Assistant Id
+         */
+        assistant_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/assistants/{assistant_id}/schemas';
+};
+
+export type AgentProtocolAssistantSchemasErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolAssistantSchemasError = AgentProtocolAssistantSchemasErrors[keyof AgentProtocolAssistantSchemasErrors];
+
+export type AgentProtocolAssistantSchemasResponses = {
+    /**
+     * Successful Response
+     */
+    200: AssistantSchemas;
+};
+
+export type AgentProtocolAssistantSchemasResponse = AgentProtocolAssistantSchemasResponses[keyof AgentProtocolAssistantSchemasResponses];
+
+export type AgentProtocolAssistantGraphData = {
+    body?: never;
+    path: {
+        /**
+         * Assistant Id
+         */
+        assistant_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/assistants/{assistant_id}/graph';
+};
+
+export type AgentProtocolAssistantGraphErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolAssistantGraphError = AgentProtocolAssistantGraphErrors[keyof AgentProtocolAssistantGraphErrors];
+
+export type AgentProtocolAssistantGraphResponses = {
+    /**
+     * Response Agent-Protocol-Assistant Graph
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type AgentProtocolAssistantGraphResponse = AgentProtocolAssistantGraphResponses[keyof AgentProtocolAssistantGraphResponses];
+
+export type AgentProtocolCreateThreadData = {
+    body: ThreadCreate;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/threads';
+};
+
+export type AgentProtocolCreateThreadErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolCreateThreadError = AgentProtocolCreateThreadErrors[keyof AgentProtocolCreateThreadErrors];
+
+export type AgentProtocolCreateThreadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolThread;
+};
+
+export type AgentProtocolCreateThreadResponse = AgentProtocolCreateThreadResponses[keyof AgentProtocolCreateThreadResponses];
+
+export type AgentProtocolSearchThreadsData = {
+    body: ThreadSearch;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/threads/search';
+};
+
+export type AgentProtocolSearchThreadsErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolSearchThreadsError = AgentProtocolSearchThreadsErrors[keyof AgentProtocolSearchThreadsErrors];
+
+export type AgentProtocolSearchThreadsResponses = {
+    /**
+     * Response Agent-Protocol-Search Threads
+     *
+     * Successful Response
+     */
+    200: Array<ProtocolThread>;
+};
+
+export type AgentProtocolSearchThreadsResponse = AgentProtocolSearchThreadsResponses[keyof AgentProtocolSearchThreadsResponses];
+
+export type AgentProtocolDeleteThreadData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}';
+};
+
+export type AgentProtocolDeleteThreadErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolDeleteThreadError = AgentProtocolDeleteThreadErrors[keyof AgentProtocolDeleteThreadErrors];
+
+export type AgentProtocolDeleteThreadResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type AgentProtocolDeleteThreadResponse = AgentProtocolDeleteThreadResponses[keyof AgentProtocolDeleteThreadResponses];
+
+export type AgentProtocolReadThreadData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}';
+};
+
+export type AgentProtocolReadThreadErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolReadThreadError = AgentProtocolReadThreadErrors[keyof AgentProtocolReadThreadErrors];
+
+export type AgentProtocolReadThreadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolThread;
+};
+
+export type AgentProtocolReadThreadResponse = AgentProtocolReadThreadResponses[keyof AgentProtocolReadThreadResponses];
+
+export type AgentProtocolPatchThreadData = {
+    body: ThreadPatch;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}';
+};
+
+export type AgentProtocolPatchThreadErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolPatchThreadError = AgentProtocolPatchThreadErrors[keyof AgentProtocolPatchThreadErrors];
+
+export type AgentProtocolPatchThreadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolThread;
+};
+
+export type AgentProtocolPatchThreadResponse = AgentProtocolPatchThreadResponses[keyof AgentProtocolPatchThreadResponses];
+
+export type AgentProtocolThreadStateData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/state';
+};
+
+export type AgentProtocolThreadStateErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolThreadStateError = AgentProtocolThreadStateErrors[keyof AgentProtocolThreadStateErrors];
+
+export type AgentProtocolThreadStateResponses = {
+    /**
+     * Successful Response
+     */
+    200: ThreadState;
+};
+
+export type AgentProtocolThreadStateResponse = AgentProtocolThreadStateResponses[keyof AgentProtocolThreadStateResponses];
+
+export type AgentProtocolThreadStateAtData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+        /**
+         * Checkpoint Id
+         */
+        checkpoint_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/state/{checkpoint_id}';
+};
+
+export type AgentProtocolThreadStateAtErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolThreadStateAtError = AgentProtocolThreadStateAtErrors[keyof AgentProtocolThreadStateAtErrors];
+
+export type AgentProtocolThreadStateAtResponses = {
+    /**
+     * Successful Response
+     */
+    200: ThreadState;
+};
+
+export type AgentProtocolThreadStateAtResponse = AgentProtocolThreadStateAtResponses[keyof AgentProtocolThreadStateAtResponses];
+
+export type AgentProtocolThreadStateAtCheckpointData = {
+    /**
+     * Body
+     */
+    body: {
+        [key: string]: CheckpointRef;
+    };
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/state/checkpoint';
+};
+
+export type AgentProtocolThreadStateAtCheckpointErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolThreadStateAtCheckpointError = AgentProtocolThreadStateAtCheckpointErrors[keyof AgentProtocolThreadStateAtCheckpointErrors];
+
+export type AgentProtocolThreadStateAtCheckpointResponses = {
+    /**
+     * Successful Response
+     */
+    200: ThreadState;
+};
+
+export type AgentProtocolThreadStateAtCheckpointResponse = AgentProtocolThreadStateAtCheckpointResponses[keyof AgentProtocolThreadStateAtCheckpointResponses];
+
+export type AgentProtocolThreadHistoryGetData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Before
+         */
+        before?: string | null;
+    };
+    url: '/agent-protocol/threads/{thread_id}/history';
+};
+
+export type AgentProtocolThreadHistoryGetErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolThreadHistoryGetError = AgentProtocolThreadHistoryGetErrors[keyof AgentProtocolThreadHistoryGetErrors];
+
+export type AgentProtocolThreadHistoryGetResponses = {
+    /**
+     * Response Agent-Protocol-Thread History Get
+     *
+     * Successful Response
+     */
+    200: Array<ThreadState>;
+};
+
+export type AgentProtocolThreadHistoryGetResponse = AgentProtocolThreadHistoryGetResponses[keyof AgentProtocolThreadHistoryGetResponses];
+
+export type AgentProtocolThreadHistoryData = {
+    body: HistoryRequest;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/history';
+};
+
+export type AgentProtocolThreadHistoryErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolThreadHistoryError = AgentProtocolThreadHistoryErrors[keyof AgentProtocolThreadHistoryErrors];
+
+export type AgentProtocolThreadHistoryResponses = {
+    /**
+     * Response Agent-Protocol-Thread History
+     *
+     * Successful Response
+     */
+    200: Array<ThreadState>;
+};
+
+export type AgentProtocolThreadHistoryResponse = AgentProtocolThreadHistoryResponses[keyof AgentProtocolThreadHistoryResponses];
+
+export type AgentProtocolListRunsData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Offset
+         */
+        offset?: number;
+        /**
+         * Status
+         */
+        status?: 'pending' | 'running' | 'error' | 'success' | 'timeout' | 'interrupted' | null;
+    };
+    url: '/agent-protocol/threads/{thread_id}/runs';
+};
+
+export type AgentProtocolListRunsErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolListRunsError = AgentProtocolListRunsErrors[keyof AgentProtocolListRunsErrors];
+
+export type AgentProtocolListRunsResponses = {
+    /**
+     * Response Agent-Protocol-List Runs
+     *
+     * Successful Response
+     */
+    200: Array<ProtocolRun>;
+};
+
+export type AgentProtocolListRunsResponse = AgentProtocolListRunsResponses[keyof AgentProtocolListRunsResponses];
+
+export type AgentProtocolCreateRunData = {
+    body: RunCreate;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/runs';
+};
+
+export type AgentProtocolCreateRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+};
+
+export type AgentProtocolCreateRunError = AgentProtocolCreateRunErrors[keyof AgentProtocolCreateRunErrors];
+
+export type AgentProtocolCreateRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolRun;
+};
+
+export type AgentProtocolCreateRunResponse = AgentProtocolCreateRunResponses[keyof AgentProtocolCreateRunResponses];
+
+export type AgentProtocolStreamRunData = {
+    body: RunCreate;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/runs/stream';
+};
+
+export type AgentProtocolStreamRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+};
+
+export type AgentProtocolStreamRunError = AgentProtocolStreamRunErrors[keyof AgentProtocolStreamRunErrors];
+
+export type AgentProtocolStreamRunResponses = {
+    /**
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     */
+    200: unknown;
+};
+
+export type AgentProtocolWaitRunData = {
+    body: RunCreate;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/runs/wait';
+};
+
+export type AgentProtocolWaitRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Conflicts with stored data (e.g. already exists, already decided)
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+};
+
+export type AgentProtocolWaitRunError = AgentProtocolWaitRunErrors[keyof AgentProtocolWaitRunErrors];
+
+export type AgentProtocolWaitRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type AgentProtocolReadRunData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}';
+};
+
+export type AgentProtocolReadRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolReadRunError = AgentProtocolReadRunErrors[keyof AgentProtocolReadRunErrors];
+
+export type AgentProtocolReadRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolRun;
+};
+
+export type AgentProtocolReadRunResponse = AgentProtocolReadRunResponses[keyof AgentProtocolReadRunResponses];
+
+export type AgentProtocolJoinRunData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: never;
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/join';
+};
+
+export type AgentProtocolJoinRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolJoinRunError = AgentProtocolJoinRunErrors[keyof AgentProtocolJoinRunErrors];
+
+export type AgentProtocolJoinRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type AgentProtocolJoinRunStreamData = {
+    body?: never;
+    headers?: {
+        /**
+         * Last-Event-Id
+         */
+        'last-event-id'?: string | null;
+    };
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * Stream Mode
+         *
+         * Stream modes (repeatable).
+         */
+        stream_mode?: Array<string> | null;
+        /**
+         * Cancel On Disconnect
+         */
+        cancel_on_disconnect?: boolean;
+    };
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/stream';
+};
+
+export type AgentProtocolJoinRunStreamErrors = {
+    /**
+     * Last-Event-ID is not an event id of this run
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolJoinRunStreamError = AgentProtocolJoinRunStreamErrors[keyof AgentProtocolJoinRunStreamErrors];
+
+export type AgentProtocolJoinRunStreamResponses = {
+    /**
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     */
+    200: unknown;
+};
+
+export type AgentProtocolCancelRunData = {
+    body?: never;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+        /**
+         * Run Id
+         */
+        run_id: string;
+    };
+    query?: {
+        /**
+         * Wait
+         */
+        wait?: boolean;
+        /**
+         * Action
+         */
+        action?: string;
+    };
+    url: '/agent-protocol/threads/{thread_id}/runs/{run_id}/cancel';
+};
+
+export type AgentProtocolCancelRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AgentProtocolCancelRunError = AgentProtocolCancelRunErrors[keyof AgentProtocolCancelRunErrors];
+
+export type AgentProtocolCancelRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProtocolRun;
+};
+
+export type AgentProtocolCancelRunResponse = AgentProtocolCancelRunResponses[keyof AgentProtocolCancelRunResponses];
+
+export type AgentProtocolStreamStatelessRunData = {
+    body: RunCreate;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/runs/stream';
+};
+
+export type AgentProtocolStreamStatelessRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+};
+
+export type AgentProtocolStreamStatelessRunError = AgentProtocolStreamStatelessRunErrors[keyof AgentProtocolStreamStatelessRunErrors];
+
+export type AgentProtocolStreamStatelessRunResponses = {
+    /**
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     */
+    200: unknown;
+};
+
+export type AgentProtocolWaitStatelessRunData = {
+    body: RunCreate;
+    path?: never;
+    query?: never;
+    url: '/agent-protocol/runs/wait';
+};
+
+export type AgentProtocolWaitStatelessRunErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+};
+
+export type AgentProtocolWaitStatelessRunError = AgentProtocolWaitStatelessRunErrors[keyof AgentProtocolWaitStatelessRunErrors];
+
+export type AgentProtocolWaitStatelessRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};

@@ -16,6 +16,8 @@ type ConfirmDeleteDialogProps = {
   description: string;
   onConfirm: () => void;
   pending?: boolean;
+  /** The confirm button's label ("Delete" unless given, e.g. "Revoke"). */
+  confirmLabel?: string;
 };
 
 /** "Are you sure?" before deleting something. */
@@ -26,6 +28,7 @@ export function ConfirmDeleteDialog({
   description,
   onConfirm,
   pending,
+  confirmLabel = "Delete",
 }: ConfirmDeleteDialogProps) {
   return (
     <AlertDialog open={open} onOpenChange={onOpenChange}>
@@ -44,7 +47,7 @@ export function ConfirmDeleteDialog({
               onConfirm();
             }}
           >
-            Delete
+            {confirmLabel}
           </AlertDialogAction>
         </AlertDialogFooter>
       </AlertDialogContent>

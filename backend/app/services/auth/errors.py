@@ -39,3 +39,24 @@ class LoginThrottledError(AuthError):
             f"Too many failed login attempts for this account. Retry in {retry_after_s} s."
         )
         self.retry_after_s = retry_after_s
+
+
+class ApiKeyRejectedError(AuthError):
+    """The X-Api-Key is unknown, revoked or expired (401)."""
+
+    code = "invalid_api_key"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid or expired API key")
+
+
+class ApiKeyLimitError(AuthError):
+    """The user already holds as many live keys as allowed (409)."""
+
+    code = "api_key_limit"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"You already have {limit} active API keys, the most allowed; revoke one first."
+        )
+        self.limit = limit

@@ -7,18 +7,20 @@ client's stream modes need.
 
 import contextlib
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import structlog
+from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 
 from app.agents.schemas import ApprovalDecision
+from app.agents.service import message_id
 from app.core.db import SessionMaker
 from app.crud import crud_agent, crud_approval, crud_thread
 from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
 from app.services.protocol import assistants
 from app.services.protocol.messages import user_text
-from app.services.protocol.schemas import ProtocolRun, RunCreate
+from app.services.protocol.schemas import ProtocolRun, RunCommand, RunCreate, StreamModeName
 from app.services.runs import approvals, cancel, prepare, streams, threads
 from app.services.runs.errors import (
     CheckpointNotFoundError,
@@ -43,6 +45,10 @@ STATUS = {
     RunStatus.cancelled: "interrupted",  # what the reference server calls a cancelled run
     RunStatus.awaiting_approval: "interrupted",
 }
+STREAM_MODES: tuple[str, ...] = get_args(StreamModeName)
+GOTO_NODES = ("input_guard", "planner", "executor")
+ROLLBACK_SCAN = 20
+REGENERATE_SCAN = 200  # checkpoints searched for the turn after a regenerated one  # checkpoints searched back for the state before the rolled-back runs
 MESSAGE_MODES = frozenset({"messages", "messages-tuple"})
 HITL_DECISIONS = {"approve": "approve", "accept": "approve", "edit": "edit", "reject": "reject"}
 
@@ -58,6 +64,17 @@ def protocol_run(run: AgentRun) -> ProtocolRun:
         status=STATUS.get(RunStatus(run.status), "error"),
         metadata=run.run_metadata,
     )
+
+
+def query_modes(given: list[str] | None) -> list[str]:
+    """Stream modes from a query string (the SDK sends an empty `stream_mode=` for none)."""
+    modes = [mode for mode in given or [] if mode]
+    unknown = sorted(set(modes) - set(STREAM_MODES))
+    if unknown:
+        raise ProtocolInputError(
+            f"stream_mode: unsupported {', '.join(unknown)} (use {', '.join(STREAM_MODES)})"
+        )
+    return modes or ["values"]
 
 
 def state_modes(modes: list[str]) -> list[str]:
@@ -134,32 +151,124 @@ async def _resume(
     )
 
 
-async def _checkpoint_text(
-    runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
-) -> str:
-    """The last user message at the checkpoint a run continues from (what it answers)."""
-    snapshot = await runtime.agent.state(thread_id, checkpoint_id)
-    if snapshot is None:
-        if checkpoint_id is not None:
-            raise CheckpointNotFoundError()
-        raise ProtocolInputError("input.messages is required: this thread has no state yet")
-    for message in reversed(snapshot.values.get("messages", [])):
+def _command(command: RunCommand) -> tuple[str, str]:
+    """`command.update`/`goto` as a new message (or none) and the node to go to. Only user
+    messages can be added, and a new message always passes the input guardrails first."""
+    text = ""
+    if command.update is not None:
+        if not isinstance(command.update, dict) or set(command.update) != {"messages"}:
+            raise ProtocolInputError("command.update may only add messages: {messages: [...]}")
+        text = user_text(command.update) or ""
+    goto = command.goto
+    if isinstance(goto, list):
+        if len(goto) != 1:
+            raise ProtocolInputError("command.goto: give one node")
+        goto = goto[0]
+    if goto is None:
+        goto = "input_guard"
+    if goto not in GOTO_NODES:
+        raise ProtocolInputError(f"command.goto must be one of {', '.join(GOTO_NODES)}")
+    if text and goto != "input_guard":
+        raise ProtocolInputError("command.goto: a new message goes through input_guard first")
+    return text, goto
+
+
+def _last_human(values: dict[str, Any]) -> str:
+    for message in reversed(values.get("messages", [])):
         if getattr(message, "type", None) == "human":
             return str(message.text)
     return ""
 
 
-async def _make_room(runtime: "RunRuntime", thread_id: uuid.UUID, strategy: str) -> list[uuid.UUID]:
-    """Apply the multitask strategy to the thread's active runs: cancel them (interrupt,
-    rollback) or name them so the new run waits for them (enqueue)."""
+async def _state_text(
+    runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
+) -> str:
+    """The last user message of the state a run goes on from (the run's record needs one)."""
+    snapshot = await runtime.agent.state(thread_id, checkpoint_id)
+    if snapshot is None:
+        if checkpoint_id is not None:
+            raise CheckpointNotFoundError()
+        raise ProtocolInputError("input.messages is required: this thread has no state yet")
+    return _last_human(snapshot.values)
+
+
+async def _continuation(
+    runtime: "RunRuntime", thread_id: uuid.UUID, checkpoint_id: str | None
+) -> tuple[str, bool]:
+    """What a run without input does: go on from a paused state (next nodes left), or, from a
+    finished turn's checkpoint, answer the following turn's question again — how clients
+    regenerate an answer. Returns the text and whether it is sent again as new input."""
+    snapshot = await runtime.agent.state(thread_id, checkpoint_id)
+    if snapshot is None:
+        if checkpoint_id is not None:
+            raise CheckpointNotFoundError()
+        raise ProtocolInputError("input.messages is required: this thread has no state yet")
+    if snapshot.next:
+        return _last_human(snapshot.values), False
+    if checkpoint_id is None:
+        raise ProtocolInputError("Nothing to run: the last turn has finished; send input.messages")
+    question = await _following_question(runtime, thread_id, snapshot)
+    if question is None:
+        raise ProtocolInputError(
+            "Nothing to run from this checkpoint (no later turn to regenerate); send input.messages"
+        )
+    return question, True
+
+
+async def _following_question(
+    runtime: "RunRuntime", thread_id: uuid.UUID, start: StateSnapshot
+) -> str | None:
+    """The user message of the turn after `start` on the thread's current branch (else on the
+    newest branch from it). One checkpoint per turn: the child's first new human message."""
+    start_id = start.config["configurable"]["checkpoint_id"]
+    history = await runtime.agent.history(thread_id, limit=REGENERATE_SCAN)
+    by_id = {snap.config["configurable"]["checkpoint_id"]: snap for snap in history}
+
+    def parent_id(snap: StateSnapshot) -> str | None:
+        return (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+
+    child = history[0] if history else None
+    while child is not None and parent_id(child) != start_id:
+        child = by_id.get(parent_id(child) or "")
+    if child is None:
+        child = next((snap for snap in history if parent_id(snap) == start_id), None)
+    if child is None:
+        return None
+    known = len(start.values.get("messages", []))
+    later = child.values.get("messages", [])[known:]
+    return next((str(m.text) for m in later if getattr(m, "type", None) == "human"), None)
+
+
+async def _make_room(
+    runtime: "RunRuntime", thread_id: uuid.UUID, strategy: str, options: dict[str, Any]
+) -> None:
+    """Apply the multitask strategy to the thread's active runs: the new run waits for them
+    (enqueue), or they are cancelled (interrupt) and their turns taken back (rollback: the new
+    run starts from the checkpoint before the earliest of them; the runs stay in the history)."""
     async with SessionMaker() as session:
         runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
     active = [run.id for run in runs if run.status in ACTIVE_RUN_STATUSES]
-    if strategy == "enqueue" or not active:
-        return active
+    if strategy == "enqueue":
+        options["after_runs"] = [str(run_id) for run_id in active]
+        return
     for run_id in active:
         await cancel.cancel_quietly(runtime, run_id)
-    return []
+    if strategy == "rollback" and active:
+        before = await _checkpoint_before(runtime, thread_id, active)
+        if before is not None:
+            options.setdefault("checkpoint_id", before)
+
+
+async def _checkpoint_before(
+    runtime: "RunRuntime", thread_id: uuid.UUID, run_ids: list[uuid.UUID]
+) -> str | None:
+    """The newest checkpoint holding none of these runs' messages."""
+    messages = {message_id(run_id) for run_id in run_ids}
+    for snapshot in await runtime.agent.history(thread_id, limit=ROLLBACK_SCAN):
+        held = {getattr(m, "id", None) for m in snapshot.values.get("messages", [])}
+        if not held & messages:
+            return str(snapshot.config["configurable"]["checkpoint_id"])
+    return None
 
 
 async def start(
@@ -169,6 +278,7 @@ async def start(
     body: RunCreate,
     *,
     stream: bool,
+    waited: bool = False,
 ) -> prepare.QueuedRun:
     """Validate the request and start (or resume) a run on the thread (a new thread when
     `thread_id` is None: a stateless run)."""
@@ -180,7 +290,8 @@ async def start(
         body.checkpoint.checkpoint_id if body.checkpoint else None
     )
     options: dict[str, Any] = {
-        "state_modes": state_modes(modes),
+        # A waited-for run is read only for its final state: it logs no state events.
+        "state_modes": [] if waited else state_modes(modes),
         "stream_tokens": stream and bool(MESSAGE_MODES & set(modes)),
     }
     if body.durability in ("sync", "async"):
@@ -204,23 +315,25 @@ async def start(
             if await runtime.agent.state(thread_id, checkpoint_id) is None:
                 raise CheckpointNotFoundError()
         if exists and body.multitask_strategy != "reject":
-            options["after_runs"] = [
-                str(run_id)
-                for run_id in await _make_room(runtime, thread_id, body.multitask_strategy)
-            ]
+            await _make_room(runtime, thread_id, body.multitask_strategy, options)
     elif checkpoint_id is not None:
         raise CheckpointNotFoundError()
     if command is not None and (command.update is not None or command.goto is not None):
-        options["command"] = {"update": command.update, "goto": command.goto}
-        text = message or ""
+        if message is not None:
+            raise ProtocolInputError("Send either input or command, not both")
+        text, goto = _command(command)
+        options["command"] = {"goto": goto}
+        if not text:  # going to a node of the existing state: there must be one
+            if thread_id is None:
+                raise ProtocolInputError("command.goto needs a thread with state")
+            await _state_text(runtime, thread_id, checkpoint_id)
+        options["has_input"] = False
     elif message is None:
         if thread_id is None:
             raise ProtocolInputError("input.messages is required")
-        text = await _checkpoint_text(runtime, thread_id, checkpoint_id)
+        text, options["has_input"] = await _continuation(runtime, thread_id, checkpoint_id)
     else:
-        text = message
-    options["has_input"] = message is not None and "command" not in options
-    options["input_checkpoint"] = options["has_input"] and "durability" not in options
+        text, options["has_input"] = message, True
     if checkpoint_id is not None:
         options["checkpoint_id"] = checkpoint_id
     new = prepare.NewRun(

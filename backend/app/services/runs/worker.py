@@ -54,7 +54,6 @@ def graph_options(options: dict[str, Any]) -> dict[str, Any]:
         "has_input": options.get("has_input", True),
         "command": options.get("command"),
         "state_modes": frozenset(options.get("state_modes") or ()),
-        "input_checkpoint": bool(options.get("input_checkpoint")),
         "durability": options.get("durability", "exit"),
     }
 

@@ -1,7 +1,9 @@
-"""Who may call the protocol, and its rate limit."""
+"""Who may call the protocol (a session token or a personal API key), and its rate limit
+(one per-user budget with `/api/v1/agent/run`)."""
 
-from app.api.deps import CurrentUser
-from app.core.rate_limit import agent_rate_limit
+from app.api.deps import CurrentUserOrApiKey
+from app.core.rate_limit import agent_protocol_rate_limit
 
-ProtocolUser = CurrentUser
-agent_protocol_rate_limit = agent_rate_limit
+ProtocolUser = CurrentUserOrApiKey
+
+__all__ = ["ProtocolUser", "agent_protocol_rate_limit"]

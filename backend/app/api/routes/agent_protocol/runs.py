@@ -16,7 +16,7 @@ from app.api.routes.agent_protocol.responses import (
     protocol_stream,
 )
 from app.services.protocol import runs
-from app.services.protocol.schemas import ProtocolRun, RunCreate, RunStatusName, StreamModeName
+from app.services.protocol.schemas import ProtocolRun, RunCreate, RunStatusName
 from app.services.runs import streams
 from app.services.runs.prepare import QueuedRun
 
@@ -49,13 +49,14 @@ async def create_run(
 async def stream_run(
     thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> EventSourceResponse:
-    """Start a run and stream its events in the requested stream modes."""
+    """Start a run and stream its events in the requested stream modes (the run is cancelled
+    when the client disconnects unless `on_disconnect` is `continue`)."""
     queued = await runs.start(runtime, user, thread_id, body, stream=True)
     return protocol_stream(
         runtime,
         queued,
         body.modes(),
-        cancel_on_disconnect=(body.on_disconnect or "continue") == "cancel",
+        cancel_on_disconnect=(body.on_disconnect or "cancel") == "cancel",
     )
 
 
@@ -64,7 +65,7 @@ async def wait_run(
     thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> Response:
     """Start a run and answer with the thread's values when it ends (`__error__` if it failed)."""
-    queued = await runs.start(runtime, user, thread_id, body, stream=False)
+    queued = await runs.start(runtime, user, thread_id, body, stream=False, waited=True)
     return await final_values(runtime, queued, cancel_on_disconnect=body.on_disconnect == "cancel")
 
 
@@ -111,7 +112,9 @@ async def join_run_stream(
     run_id: uuid.UUID,
     user: ProtocolUser,
     runtime: RuntimeDep,
-    stream_mode: Annotated[list[StreamModeName] | None, Query()] = None,
+    stream_mode: Annotated[
+        list[str] | None, Query(description="Stream modes (repeatable).")
+    ] = None,
     cancel_on_disconnect: bool = False,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> EventSourceResponse:
@@ -120,7 +123,7 @@ async def join_run_stream(
     await runs.owned_run(user, thread_id, run_id)
     cursor = await streams.join_cursor(runtime, run_id, last_event_id)
     queued = QueuedRun(run_id, thread_id, cursor)
-    modes: list[str] = list(stream_mode or ["values"])
+    modes = runs.query_modes(stream_mode)
     return protocol_stream(
         runtime, queued, modes, cancel_on_disconnect=cancel_on_disconnect, joining=True
     )

@@ -28,14 +28,14 @@ async def stream_stateless_run(
     if body.on_completion == "delete":
         runtime.spawn(runs.delete_after(runtime, user, queued))
     return protocol_stream(
-        runtime, queued, body.modes(), cancel_on_disconnect=body.on_disconnect == "cancel"
+        runtime, queued, body.modes(), cancel_on_disconnect=body.on_disconnect != "continue"
     )
 
 
 @router.post("/wait", dependencies=RATE_LIMITED, responses=error_responses(429))
 async def wait_stateless_run(body: RunCreate, user: ProtocolUser, runtime: RuntimeDep) -> Response:
     """Run on a new thread and answer with its values when it ends."""
-    queued = await runs.start(runtime, user, None, body, stream=False)
+    queued = await runs.start(runtime, user, None, body, stream=False, waited=True)
     answer = await final_values(runtime, queued, cancel_on_disconnect=True)
     if body.on_completion == "delete":
         await runs.delete_after(runtime, user, queued)

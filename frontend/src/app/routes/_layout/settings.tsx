@@ -3,6 +3,7 @@ import { createFileRoute, useNavigate } from "@tanstack/react-router";
 import { PageHeader } from "@/components/page-header";
 import { AppearanceForm } from "@/components/theme/appearance-form";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { ApiKeysSection } from "@/features/api-keys/components/api-keys-section";
 import { LogoutEverywhere } from "@/features/auth/components/logout-everywhere";
 import { DeleteAccount } from "@/features/users/components/delete-account";
 import { PasswordForm } from "@/features/users/components/password-form";
@@ -22,7 +23,10 @@ function SettingsPage() {
   if (!user) return null;
   return (
     <div className="grid max-w-3xl gap-6">
-      <PageHeader title="User settings" description="Your profile, password and appearance." />
+      <PageHeader
+        title="User settings"
+        description="Your profile, password, sessions, API keys and appearance."
+      />
       <Card>
         <CardHeader>
           <CardTitle>
@@ -58,6 +62,19 @@ function SettingsPage() {
               void navigate({ to: "/login" });
             }}
           />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>API keys</h2>
+          </CardTitle>
+          <CardDescription>
+            Personal keys for programs that call the API as you (the <code>X-Api-Key</code> header).
+          </CardDescription>
+        </CardHeader>
+        <CardContent>
+          <ApiKeysSection />
         </CardContent>
       </Card>
       <Card>
