@@ -1,6 +1,16 @@
 import type { Client } from "@langchain/langgraph-sdk";
 import { describe, expect, test } from "vitest";
-import { bearerClient, echoed, failure, newUser, postRequest, STREAM_MODES } from "./support";
+import {
+  bearerClient,
+  echoed,
+  failure,
+  keyClient,
+  newApiKey,
+  newUser,
+  postRequest,
+  revokeApiKey,
+  STREAM_MODES,
+} from "./support";
 
 // The Agent Protocol through @langchain/langgraph-sdk's own `Client`, against the real backend:
 // the calls agent-chat-ui and useStream make, and the shapes they parse.
@@ -88,13 +98,12 @@ describe("threads", () => {
     expect(state.checkpoint.thread_id).toBe(tid);
     expect(state.checkpoint.checkpoint_id).toBeTruthy();
 
-    // Two checkpoints per turn (its input, its end), newest first.
+    // One checkpoint per turn, newest first.
     const history = await client.threads.getHistory(tid, { limit: 10 });
-    expect(history).toHaveLength(2);
+    expect(history).toHaveLength(1);
     expect(history[0]?.checkpoint).toEqual(state.checkpoint);
-    expect(history[0]?.parent_checkpoint).toEqual(history[1]?.checkpoint);
-    expect(humans(history[1]?.values)).toEqual(["hello"]);
-    expect(messages(history[1]?.values).some((m) => m.type === "ai")).toBe(false);
+    expect(history[0]?.values).toEqual(values);
+    expect(history[0]?.parent_checkpoint).toBeNull();
 
     const patched = await client.threads.update(tid, { metadata: { pinned: true } });
     expect(patched.metadata).toMatchObject({ topic: "demo", pinned: true });
@@ -111,16 +120,17 @@ describe("threads", () => {
     await client.runs.wait(tid, "agent", { input: human("hello") });
     await client.runs.wait(tid, "agent", { input: human("show my items") });
     const history = await client.threads.getHistory(tid, { limit: 10 });
-    expect(history).toHaveLength(4);
-    const second = history[1]?.checkpoint;
-    if (!second?.checkpoint_id) throw new Error("no checkpoint id");
+    expect(history).toHaveLength(2);
+    expect(history[0]?.parent_checkpoint).toEqual(history[1]?.checkpoint);
+    const newest = history[0]?.checkpoint;
+    if (!newest?.checkpoint_id) throw new Error("no checkpoint id");
     const older = await client.threads.getHistory(tid, {
       limit: 10,
-      before: { configurable: { checkpoint_id: second.checkpoint_id } },
+      before: { configurable: { checkpoint_id: newest.checkpoint_id } },
     });
-    expect(older.map((h) => h.checkpoint)).toEqual(history.slice(2).map((h) => h.checkpoint));
+    expect(older.map((h) => h.checkpoint)).toEqual([history[1]?.checkpoint]);
 
-    const firstEnd = history[2];
+    const firstEnd = history[1];
     if (!firstEnd?.checkpoint.checkpoint_id) throw new Error("no checkpoint id");
     const byId = await client.threads.getState(tid, firstEnd.checkpoint.checkpoint_id);
     expect(byId.values).toEqual(firstEnd.values);
@@ -299,18 +309,28 @@ describe("runs", () => {
     const tid = (await client.threads.create()).thread_id;
     await client.runs.wait(tid, "agent", { input: human("hello") });
     await client.runs.wait(tid, "agent", { input: human("show my items") });
-    const history = await client.threads.getHistory(tid, { limit: 10 });
-    const firstEnd = history[2]?.checkpoint;
+    // Edit the second message (as agent-chat-ui: the parent of the first state that holds it).
+    const [secondTurn] = await client.threads.getHistory(tid, { limit: 1 });
+    const firstEnd = secondTurn?.parent_checkpoint;
     if (!firstEnd) throw new Error("no first-turn checkpoint");
     const edited = await client.runs.wait(tid, "agent", { input: human("thanks"), checkpoint: firstEnd });
     expect(humans(edited)).toEqual(["hello", "thanks"]);
-    const latest = await client.threads.getHistory(tid, { limit: 2 });
-    const question = latest[0]?.parent_checkpoint;
-    if (!question) throw new Error("no parent checkpoint");
-    const regenerated = await client.runs.wait(tid, "agent", { input: null, checkpoint: question });
+    // Regenerate the last answer: the parent of the state it first appears in, no input.
+    const [latest] = await client.threads.getHistory(tid, { limit: 1 });
+    const parent = latest?.parent_checkpoint;
+    if (!parent) throw new Error("no parent checkpoint");
+    const regenerated = await client.runs.wait(tid, "agent", { input: null, checkpoint: parent });
     expect(humans(regenerated)).toEqual(["hello", "thanks"]);
     expect(last(regenerated).type).toBe("ai");
     expect(last(regenerated).id).not.toBe(last(edited).id);
+    // Three branches grow from the first turn's end; the original one is still there.
+    const all = await client.threads.getHistory(tid, { limit: 10 });
+    const children = all.filter((h) => h.parent_checkpoint?.checkpoint_id === firstEnd.checkpoint_id);
+    expect(children.map((h) => humans(h.values).at(-1)).sort()).toEqual([
+      "show my items",
+      "thanks",
+      "thanks",
+    ]);
   });
 });
 
@@ -330,10 +350,40 @@ describe("stateless runs", () => {
   });
 });
 
+describe("API keys", () => {
+  test("a client with apiKey (sent as X-Api-Key, like agent-chat-ui) acts as its user until the key is revoked", async () => {
+    const user = await newUser();
+    const { id, key } = await newApiKey(user);
+    const byKey = keyClient(key);
+    const byToken = bearerClient(user);
+    const tid = (await byKey.threads.create()).thread_id;
+    const parts = await collect(
+      byKey.runs.stream(tid, "agent", { input: human("hello"), streamMode: STREAM_MODES }),
+    );
+    expect(parts[0]?.event).toBe("metadata");
+    expect(last(parts.filter((p) => p.event === "values").at(-1)?.data).type).toBe("ai");
+    // The same user's thread, whichever way they authenticate.
+    expect(
+      (await byToken.threads.search({ metadata: { graph_id: "agent" } })).map((t) => t.thread_id),
+    ).toEqual([tid]);
+    expect((await byToken.threads.get(tid)).values).toEqual((await byKey.threads.get(tid)).values);
+
+    await revokeApiKey(user, id);
+    for (const call of [() => byKey.threads.search(), () => byKey.threads.get(tid)]) {
+      const refused = await failure(call());
+      expect(refused.status).toBe(401);
+      expect(refused.body).toHaveProperty("detail");
+    }
+    const refusedRun = await failure(byKey.runs.wait(tid, "agent", { input: human("hello again") }));
+    expect(refusedRun.status).toBe(401);
+    expect(await byToken.runs.list(tid)).toHaveLength(1);
+  });
+});
+
 describe("isolation and bad input", () => {
-  test("another user's thread and run are 404 through every call", async () => {
+  test("another user's thread and run are 404 through every call (to their API key too)", async () => {
     const owner = await newClient();
-    const other = await newClient();
+    const other = keyClient((await newApiKey(await newUser())).key);
     const tid = (await owner.threads.create()).thread_id;
     const run = await owner.runs.create(tid, "agent", { input: human("hello") });
     await owner.runs.join(tid, run.run_id);

@@ -14,9 +14,9 @@ export const STREAM_MODES: ("values" | "messages-tuple" | "custom")[] = [
 
 export type TestUser = { email: string; password: string; token: string };
 
-async function api(pathname: string, init: RequestInit): Promise<Response> {
+async function api(pathname: string, init: RequestInit, status = 200): Promise<Response> {
   const response = await fetch(`${baseUrl}/api/v1${pathname}`, init);
-  expect(response.status, `${pathname}: ${await response.clone().text()}`).toBe(200);
+  expect(response.status, `${pathname}: ${await response.clone().text()}`).toBe(status);
   return response;
 }
 
@@ -36,6 +36,30 @@ export async function newUser(): Promise<TestUser> {
   });
   const { access_token: token } = (await login.json()) as { access_token: string };
   return { email, password, token };
+}
+
+/** A personal API key of the user (POST /api/v1/api-keys: the only answer that shows the key). */
+export async function newApiKey(user: TestUser): Promise<{ id: string; key: string }> {
+  const response = await api(
+    "/api-keys",
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({ name: "protocol tests" }),
+    },
+    201,
+  );
+  return (await response.json()) as { id: string; key: string };
+}
+
+/** Revoke one of the user's API keys. */
+export async function revokeApiKey(user: TestUser, id: string): Promise<void> {
+  await api(`/api-keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${user.token}` } });
+}
+
+/** The SDK's client as agent-chat-ui makes it: `apiKey`, which it sends as X-Api-Key. */
+export function keyClient(key: string): Client {
+  return new Client({ apiUrl: protocolUrl, apiKey: key });
 }
 
 /** The SDK's client, authenticated with our JWT (no API key, not even one from the environment). */

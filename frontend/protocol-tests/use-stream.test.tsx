@@ -3,10 +3,10 @@ import { useStream } from "@langchain/langgraph-sdk/react";
 import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
 import { useState } from "react";
 import { afterEach, expect, test } from "vitest";
-import { bearerClient, echoed, newUser, postRequest, protocolUrl, type TestUser } from "./support";
+import { echoed, keyClient, newApiKey, newUser, postRequest, protocolUrl } from "./support";
 
-// `useStream` from @langchain/langgraph-sdk/react, rendered in jsdom against the real backend: the
-// hook agent-chat-ui is built on (send, stream, reopen, interrupt, resume).
+// `useStream` from @langchain/langgraph-sdk/react, rendered in jsdom against the real backend with a
+// personal API key, as agent-chat-ui uses it (send, stream, reopen, interrupt, resume, branch).
 
 type Review = {
   action_requests: { name: string; args: Record<string, unknown> }[];
@@ -29,14 +29,18 @@ function text(content: unknown): string {
   return "";
 }
 
-type ChatProps = { user: TestUser; handle: Handle; reopen?: string };
+type ChatProps = { apiKey: string; handle: Handle; reopen?: string };
 
-function useChat({ user, handle, reopen }: ChatProps) {
+/** A new user's personal API key: agent-chat-ui's way in. */
+async function newKey(): Promise<string> {
+  return (await newApiKey(await newUser())).key;
+}
+
+function useChat({ apiKey, handle, reopen }: ChatProps) {
   const [threadId, setThreadId] = useState<string | null>(reopen ?? null);
   return useStream<Record<string, unknown>, { InterruptType: Review }>({
     apiUrl: protocolUrl,
-    apiKey: null,
-    defaultHeaders: { Authorization: `Bearer ${user.token}` },
+    apiKey,
     assistantId: "agent",
     messagesKey: "messages",
     threadId,
@@ -91,9 +95,9 @@ async function submit(handle: Handle, ...args: Parameters<NonNullable<Handle["cu
 }
 
 test("useStream: a first turn creates the thread, a second continues it; the AI answer streams in", async () => {
-  const user = await newUser();
+  const apiKey = await newKey();
   const handle = newHandle();
-  render(<Chat user={user} handle={handle} />);
+  render(<Chat apiKey={apiKey} handle={handle} />);
   // agent-chat-ui's submit options (the hook adds messages-tuple because `messages` is read).
   const options = { streamMode: ["values" as const], streamSubgraphs: true, streamResumable: true };
   await submit(handle, { messages: [{ type: "human", content: "hello" }] }, options);
@@ -121,9 +125,9 @@ test("useStream: a first turn creates the thread, a second continues it; the AI 
 });
 
 test("useStream: an interrupt shows in stream.interrupt; submit with a Command rejects it", async () => {
-  const user = await newUser();
+  const apiKey = await newKey();
   const handle = newHandle();
-  render(<Chat user={user} handle={handle} />);
+  render(<Chat apiKey={apiKey} handle={handle} />);
   const marker = `reject-${crypto.randomUUID().slice(0, 8)}`;
   await submit(handle, { messages: [{ type: "human", content: postRequest(marker) }] });
   expect(screen.getByRole("region", { name: "review" }).textContent).toBe("http_post");
@@ -145,8 +149,8 @@ test("useStream: an interrupt shows in stream.interrupt; submit with a Command r
 });
 
 test("useStream: reopening a paused thread loads its messages and interrupt from history; approving resumes it", async () => {
-  const user = await newUser();
-  const client = bearerClient(user);
+  const apiKey = await newKey();
+  const client = keyClient(apiKey);
   const threadId = (await client.threads.create()).thread_id;
   await client.runs.wait(threadId, "agent", { input: { messages: [{ type: "human", content: "hello" }] } });
   const marker = `approve-${crypto.randomUUID().slice(0, 8)}`;
@@ -156,7 +160,7 @@ test("useStream: reopening a paused thread loads its messages and interrupt from
   expect(paused).toHaveProperty("__interrupt__");
 
   const handle = newHandle();
-  render(<Chat user={user} handle={handle} reopen={threadId} />);
+  render(<Chat apiKey={apiKey} handle={handle} reopen={threadId} />);
   await waitFor(() => expect(screen.getByRole("region", { name: "review" }).textContent).toBe("http_post"), {
     timeout: 15_000,
   });
@@ -173,14 +177,14 @@ test("useStream: reopening a paused thread loads its messages and interrupt from
 });
 
 test("useStream: edit a message and regenerate an answer from their checkpoints, as agent-chat-ui does; switch branches", async () => {
-  const user = await newUser();
-  const client = bearerClient(user);
+  const apiKey = await newKey();
+  const client = keyClient(apiKey);
   const threadId = (await client.threads.create()).thread_id;
   for (const content of ["hello", "what did I say earlier?"]) {
     await client.runs.wait(threadId, "agent", { input: { messages: [{ type: "human", content }] } });
   }
   const handle = newHandle();
-  render(<Chat user={user} handle={handle} reopen={threadId} />);
+  render(<Chat apiKey={apiKey} handle={handle} reopen={threadId} />);
   await waitFor(() => expect(listed()).toHaveLength(4), { timeout: 15_000 });
   const stream = () => {
     if (!handle.current) throw new Error("not rendered");
@@ -192,6 +196,8 @@ test("useStream: edit a message and regenerate an answer from their checkpoints,
     return found;
   };
 
+  const originalAnswer = message(3).id;
+
   // Edit the second question: a new run from the checkpoint before it.
   const edited = stream().getMessagesMetadata(message(2), 2)?.firstSeenState?.parent_checkpoint;
   expect(edited?.checkpoint_id).toBeTruthy();
@@ -202,22 +208,33 @@ test("useStream: edit a message and regenerate an answer from their checkpoints,
       .filter((m) => m.type === "human")
       .map((m) => m.text),
   ).toEqual(["hello", "thanks"]);
-  const branches = stream().getMessagesMetadata(message(2), 2)?.branchOptions ?? [];
-  expect(branches).toHaveLength(2);
+  expect(stream().getMessagesMetadata(message(2), 2)?.branchOptions).toHaveLength(2);
+  const editedAnswer = message(3).id;
 
-  // Regenerate the last answer: a run from the checkpoint that holds its question, no input.
-  const answerId = message(3).id;
+  // Regenerate the last answer: a run from the parent of the state it first appears in, no input.
   const regenerate = stream().getMessagesMetadata(message(3), 3)?.firstSeenState?.parent_checkpoint;
   expect(regenerate?.checkpoint_id).toBeTruthy();
   await submit(handle, undefined, { checkpoint: regenerate });
-  expect(listed()[2]?.text).toBe("thanks");
+  expect(listed().map((m) => m.text)[2]).toBe("thanks");
   expect(listed()).toHaveLength(4);
-  expect(message(3).id).not.toBe(answerId);
-  expect(stream().getMessagesMetadata(message(3), 3)?.branchOptions).toHaveLength(2);
+  const regeneratedAnswer = message(3).id;
+  expect(regeneratedAnswer).not.toBe(editedAnswer);
 
-  // Back to the first branch: the original question is shown again.
-  const original = branches.find((branch) => branch !== stream().getMessagesMetadata(message(2), 2)?.branch);
-  act(() => stream().setBranch(original ?? ""));
-  await waitFor(() => expect(listed()[2]?.text).toBe("what did I say earlier?"));
+  // One checkpoint per turn: all three versions of the turn are branches at its question.
+  const branches = stream().getMessagesMetadata(message(2), 2)?.branchOptions ?? [];
+  expect(branches).toHaveLength(3);
+  const shown: string[] = [];
+  for (const branch of branches) {
+    act(() => stream().setBranch(branch));
+    await waitFor(() => expect(stream().branch).toBe(branch));
+    shown.push(`${listed()[2]?.text} -> ${message(3).id}`);
+  }
+  expect(shown.sort()).toEqual(
+    [
+      `what did I say earlier? -> ${originalAnswer}`,
+      `thanks -> ${editedAnswer}`,
+      `thanks -> ${regeneratedAnswer}`,
+    ].sort(),
+  );
   expect(handle.threadIds).toEqual([]);
 });

@@ -12,14 +12,14 @@ async def test_history_before_accepts_a_checkpoint_an_id_and_a_config(sdk_client
             tid, "agent", input={"messages": [{"type": "human", "content": text}]}
         )
     history = await client.threads.get_history(tid, limit=10)
-    assert len(history) == 4
-    second = history[1]["checkpoint"]
-    expected = [h["checkpoint"] for h in history[2:]]
+    assert len(history) == 2
+    newest = history[0]["checkpoint"]
+    expected = [history[1]["checkpoint"]]
     shapes: list[Any] = [
-        second,
-        second["checkpoint_id"],
-        {"configurable": {"checkpoint_id": second["checkpoint_id"]}},
-        {"configurable": {"thread_id": tid, "checkpoint_ns": "", **second}},
+        newest,
+        newest["checkpoint_id"],
+        {"configurable": {"checkpoint_id": newest["checkpoint_id"]}},
+        {"configurable": {"thread_id": tid, "checkpoint_ns": "", **newest}},
     ]
     for before in shapes:
         older = await client.http.post(
