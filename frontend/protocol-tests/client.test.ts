@@ -387,9 +387,12 @@ describe("isolation and bad input", () => {
     const tid = (await owner.threads.create()).thread_id;
     const run = await owner.runs.create(tid, "agent", { input: human("hello") });
     await owner.runs.join(tid, run.run_id);
+    const { checkpoint } = await owner.threads.getState(tid);
     const calls: [string, () => Promise<unknown>][] = [
       ["get", () => other.threads.get(tid)],
       ["getState", () => other.threads.getState(tid)],
+      ["getState at a checkpoint id", () => other.threads.getState(tid, checkpoint.checkpoint_id ?? "")],
+      ["getState at a checkpoint", () => other.threads.getState(tid, checkpoint)],
       ["getHistory", () => other.threads.getHistory(tid)],
       ["update", () => other.threads.update(tid, { metadata: { stolen: true } })],
       ["delete", () => other.threads.delete(tid)],
