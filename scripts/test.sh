@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every check: lint, type checks, backend tests (real PostgreSQL + Redis started by the
-# harness), coverage, frontend lint/type/unit tests, the generated-client check, and the
-# browser end-to-end tests in Debian's chromium. Exits non-zero on any failure.
+# harness), coverage, frontend lint/type/unit tests, the generated-client check, the Agent
+# Protocol contract tests with the JS SDK, and the browser end-to-end tests in Debian's
+# chromium. Exits non-zero on any failure.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 "$ROOT/scripts/install-test-deps.sh"
@@ -36,6 +37,8 @@ npm run --silent lint
 npm run --silent typecheck
 npm run --silent check-client
 npm test --silent
+log "Agent Protocol contract tests: @langchain/langgraph-sdk (Client, useStream) against the real backend"
+npm run --silent test:protocol
 log "Frontend build and browser end-to-end tests (Debian chromium)"
 npm run --silent build
 npm run --silent test:e2e

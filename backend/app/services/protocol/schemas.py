@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.agents.schemas import MAX_METADATA_CHARS
 from app.models.storable import StorableJson, json_limited
@@ -146,6 +146,14 @@ class HistoryRequest(ProtocolRequest):
     before: CheckpointRef | str | None = None
     metadata: Metadata | None = None
     checkpoint: CheckpointRef | None = None
+
+    @field_validator("before", mode="before")
+    @classmethod
+    def _unwrap_config(cls, value: Any) -> Any:
+        """The JS SDK sends `before` as a config (`{configurable: {checkpoint_id}}`)."""
+        if isinstance(value, dict) and isinstance(value.get("configurable"), dict):
+            return value["configurable"]
+        return value
 
 
 # --- runs ---
