@@ -239,7 +239,9 @@ async def test_command_update_and_goto(sdk_client) -> None:
 async def test_durability_async_keeps_a_checkpoint_per_step(sdk_client) -> None:
     client, _ = await sdk_client()
     tid = (await client.threads.create())["thread_id"]
-    await client.runs.wait(tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]})
+    await client.runs.wait(
+        tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]}
+    )
     await client.runs.wait(
         tid,
         "agent",

@@ -277,7 +277,6 @@ async def start(
     thread_id: uuid.UUID | None,
     body: RunCreate,
     *,
-    stream: bool,
     waited: bool = False,
 ) -> prepare.QueuedRun:
     """Validate the request and start (or resume) a run on the thread (a new thread when
@@ -292,7 +291,8 @@ async def start(
     options: dict[str, Any] = {
         # A waited-for run is read only for its final state: it logs no state events.
         "state_modes": [] if waited else state_modes(modes),
-        "stream_tokens": stream and bool(MESSAGE_MODES & set(modes)),
+        # Tokens are streamed for whoever reads the run (now, or by joining a background run).
+        "stream_tokens": not waited and bool(MESSAGE_MODES & set(modes)),
     }
     if body.durability in ("sync", "async"):
         options["durability"] = body.durability

@@ -35,7 +35,7 @@ async def create_run(
     response: Response,
 ) -> Any:
     """Start a run in the background; join or stream it later."""
-    queued = await runs.start(runtime, user, thread_id, body, stream=False)
+    queued = await runs.start(runtime, user, thread_id, body)
     response.headers["Content-Location"] = content_location(queued.thread_id, queued.run_id)
     return runs.protocol_run(await runs.owned_run(user, queued.thread_id, queued.run_id))
 
@@ -51,7 +51,7 @@ async def stream_run(
 ) -> EventSourceResponse:
     """Start a run and stream its events in the requested stream modes (the run is cancelled
     when the client disconnects unless `on_disconnect` is `continue`)."""
-    queued = await runs.start(runtime, user, thread_id, body, stream=True)
+    queued = await runs.start(runtime, user, thread_id, body)
     return protocol_stream(
         runtime,
         queued,
@@ -65,7 +65,7 @@ async def wait_run(
     thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> Response:
     """Start a run and answer with the thread's values when it ends (`__error__` if it failed)."""
-    queued = await runs.start(runtime, user, thread_id, body, stream=False, waited=True)
+    queued = await runs.start(runtime, user, thread_id, body, waited=True)
     return await final_values(runtime, queued, cancel_on_disconnect=body.on_disconnect == "cancel")
 
 

@@ -24,7 +24,7 @@ async def stream_stateless_run(
     body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
 ) -> EventSourceResponse:
     """Run on a new thread and stream its events."""
-    queued = await runs.start(runtime, user, None, body, stream=True)
+    queued = await runs.start(runtime, user, None, body)
     if body.on_completion == "delete":
         runtime.spawn(runs.delete_after(runtime, user, queued))
     return protocol_stream(
@@ -35,7 +35,7 @@ async def stream_stateless_run(
 @router.post("/wait", dependencies=RATE_LIMITED, responses=error_responses(429))
 async def wait_stateless_run(body: RunCreate, user: ProtocolUser, runtime: RuntimeDep) -> Response:
     """Run on a new thread and answer with its values when it ends."""
-    queued = await runs.start(runtime, user, None, body, stream=False, waited=True)
+    queued = await runs.start(runtime, user, None, body, waited=True)
     answer = await final_values(runtime, queued, cancel_on_disconnect=True)
     if body.on_completion == "delete":
         await runs.delete_after(runtime, user, queued)
