@@ -256,3 +256,36 @@ async def test_durability_async_keeps_a_checkpoint_per_step(sdk_client) -> None:
     resumed = await client.runs.wait(tid, "agent", input=None, checkpoint=mid_turn["checkpoint"])
     assert [c for t, c in _messages(resumed) if t == "human"] == ["hello", "show my items"]
     assert resumed["messages"][-1]["type"] == "ai"
+
+
+async def test_updates_and_messages_modes(sdk_client) -> None:
+    client, _ = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    parts = [
+        p
+        async for p in client.runs.stream(
+            tid,
+            "agent",
+            input={"messages": [{"type": "human", "content": "show my items"}]},
+            stream_mode=["updates", "messages"],
+        )
+    ]
+    names = [p.event for p in parts]
+    updates = [p.data for p in parts if p.event == "updates"]
+    assert [next(iter(u)) for u in updates] == [
+        "input_guard",
+        "planner",
+        "executor",
+        "approval",
+        "tools",
+        "executor",
+    ]
+    assert "values" not in names and "custom" not in names
+    partial = [p.data[0] for p in parts if p.event == "messages/partial"]
+    complete = [p.data[0] for p in parts if p.event == "messages/complete"]
+    # The tool call, its result and the streamed answer each complete once; the answer's
+    # partials grow to its final text.
+    assert [m["type"] for m in complete] == ["ai", "tool", "ai"]
+    assert partial and partial[-1]["content"] == complete[-1]["content"]
+    assert all(m["id"] == complete[-1]["id"] for m in partial)
+    assert names.count("messages/metadata") == 3
