@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
 
+from app.agents.graph import AgentContext, build_graph
+from app.agents.llm import ChatModels
+from app.agents.mcp.manager import open_mcp
+from app.agents.offline_model import OfflineChatModel
+from app.agents.tools import approval_required_tools
+from app.core.config import settings
+from tests.observability.helpers import scrape, value
 from tests.support.mcp import McpProcess, http_server, servers, stdio_server
 from tests.support.postgres import free_port
 from tests.utils import API, create_user_and_login
@@ -73,11 +83,37 @@ async def test_http_tools_run_with_approval_by_default(
     async with fresh_client_factory() as client:
         headers, _ = await create_user_and_login(client)
         assert (await health(client))["checks"]["mcp"] == "ok"
+        config = (await client.get(f"{API}/agent/config", headers=headers)).json()
+        groups = {g["source"]: g for g in config["tool_groups"]}
+        assert list(groups) == ["built-in", "mcp:kb"]
+        assert groups["mcp:kb"]["status"] == "ok"
+        listed = {t["name"]: t for t in groups["mcp:kb"]["tools"]}
+        assert sorted(listed) == [
+            "kb_echo", "kb_huge", "kb_lookup", "kb_slow", "kb_whoami", "kb_write_note"
+        ]  # fmt: skip
+        assert listed["kb_echo"] == {
+            "name": "kb_echo",
+            "description": "Repeat the text back.",
+            "needs_approval": False,
+        }
+        assert listed["kb_lookup"]["needs_approval"] is True
+        assert listed["kb_write_note"]["needs_approval"] is True
+        built_in = {t["name"]: t["needs_approval"] for t in groups["built-in"]["tools"]}
+        assert built_in["http_post"] is True and built_in["lookup_user_items"] is False
 
+        before = await scrape(client)
         echoed = await ask(client, headers, 'use kb_echo with {"text": "hi there"}')
         assert echoed["status"] == "success", echoed
         assert [(c["name"], c["ok"]) for c in echoed["tool_calls"]] == [("kb_echo", True)]
         assert "echo: hi there" in echoed["response"]
+        after = await scrape(client)
+        calls = {"server": "kb", "tool": "echo", "status": "success"}
+        assert (
+            value(after, "mcp_tool_calls_total", **calls)
+            - value(before, "mcp_tool_calls_total", **calls)
+            == 1
+        )
+        assert value(after, "mcp_server_up", server="kb") == 1
 
         # Read-only but not in AGENT_MCP_AUTO_APPROVE: asks first.
         looked_up = await ask(client, headers, 'use kb_lookup with {"key": "alpha"}')
@@ -242,3 +278,46 @@ async def test_private_url_is_refused_at_start_up(
         headers, _ = await create_user_and_login(client)
         run = await ask(client, headers, "hello")
         assert run["status"] == "success"
+
+
+class Recorder(BaseCallbackHandler):
+    """What the models were shown and which tools ran with which trace metadata."""
+
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+        self.tool_runs: list[tuple[str, dict[str, Any], list[str]]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        self.prompts.append(messages[0][0].text)
+
+    def on_tool_start(self, serialized: Any, input_str: str, **kwargs: Any) -> None:
+        self.tool_runs.append((serialized["name"], kwargs["metadata"], kwargs["tags"]))
+
+
+async def test_planner_sees_mcp_tools_and_traces_name_the_server(mcp_http) -> None:
+    config = settings.model_copy(
+        update={
+            "AGENT_MCP_SERVERS": servers(kb=http_server(mcp_http.url)),
+            "AGENT_MCP_AUTO_APPROVE": ["kb_echo"],
+        }
+    )
+    async with open_mcp(config) as mcp:
+        tools = mcp.tools_for("someone")
+        context = AgentContext(
+            models=ChatModels(OfflineChatModel()),
+            tools=tools,
+            max_tool_calls=4,
+            approval_tools=approval_required_tools(tools, config),
+        )
+        recorder = Recorder()
+        state = await build_graph(InMemorySaver()).ainvoke(
+            {"messages": [HumanMessage('use kb_echo with {"text": "traced"}')]},
+            {"configurable": {"thread_id": "t"}, "callbacks": [recorder]},
+            context=context,
+        )
+    planner_prompt = recorder.prompts[0]
+    assert "- kb_echo: Repeat the text back." in planner_prompt
+    assert "- kb_write_note: Store a note on the server" in planner_prompt
+    assert state["plan_steps"][0]["tool"] == "kb_echo"
+    [(name, metadata, tags)] = recorder.tool_runs
+    assert name == "kb_echo" and metadata["mcp_server"] == "kb" and "mcp:kb" in tags
