@@ -148,6 +148,8 @@ class Settings(BaseSettings):
     AGENT_MCP_MAX_OUTPUT_BYTES: int = Field(default=100_000, ge=1)
     # How often a connected MCP server is pinged and a down one retried, in seconds.
     AGENT_MCP_PING_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
+    # Where our agent is served as an MCP server (streamable HTTP); empty = not served.
+    AGENT_MCP_ENDPOINT_PATH: str = Field(default="/mcp", pattern=r"^(/[A-Za-z0-9/_-]*[^/])?$")
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
