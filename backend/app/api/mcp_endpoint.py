@@ -25,6 +25,7 @@ from app.agents.schemas import AgentRunRequest
 from app.api.run_responses import wait_for_result
 from app.core.config import settings
 from app.core.db import SessionMaker
+from app.core.rate_limit import acquire_agent_run
 from app.models import User
 from app.services import agent_runs
 from app.services.auth.credentials import user_for_credentials
@@ -58,6 +59,7 @@ async def ask_agent(
     """Ask the agent; returns its answer with the run and thread ids. A run that needs your
     approval returns `awaiting_approval` and a link to decide it instead of waiting."""
     user, runtime = _caller(ctx)
+    await acquire_agent_run(user.id)  # the same per-user budget as POST /agent/run
     request = AgentRunRequest(message=message, thread_id=thread_id)
     queued = await prepare.start_run(runtime, user, request, stream_tokens=False)
     try:

@@ -152,3 +152,29 @@ def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
     return exc
+
+
+async def test_ask_agent_shares_the_per_user_agent_rate_limit(
+    client, base_url, monkeypatch
+) -> None:
+    from app.core.rate_limit import ALL_RATE_LIMITS
+
+    monkeypatch.setattr(settings, "RATE_LIMIT_ENABLED", True)
+    monkeypatch.setattr(settings, "RATE_LIMIT_PER_MINUTE", 2)
+    for limit in ALL_RATE_LIMITS:
+        limit.buckets.reset()
+    try:
+        headers, key, _ = await new_key(client)
+        # One run through the REST API and one through MCP use up the same budget of 2.
+        rest = await client.post(f"{API}/agent/run", json={"message": "hi"}, headers=headers)
+        assert rest.status_code == 200, rest.text
+        async with mcp_session(base_url, {"X-Api-Key": key}) as session:
+            assert data(await session.call_tool("ask_agent", {"message": "hi"}))["run_id"]
+            refused = await session.call_tool("ask_agent", {"message": "hi"})
+            assert refused.isError
+            assert "Rate limit exceeded: 2 runs per" in json.dumps(refused.model_dump())
+            # Reading is not limited.
+            assert data(await session.call_tool("list_threads", {}))["count"] == 2
+    finally:
+        for limit in ALL_RATE_LIMITS:
+            limit.buckets.reset()
