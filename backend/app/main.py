@@ -7,9 +7,11 @@ import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from app.api.errors import add_error_handlers, unhandled_error
 from app.api.main import api_router
+from app.api.mcp_endpoint import McpEndpoint, build_mcp_server, serving
 from app.api.routes.agent_protocol import router as agent_protocol_router
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
@@ -45,7 +47,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     init_metrics()
     init_telemetry()
     await open_redis(settings)
-    async with open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime:
+    async with (
+        open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime,
+        serving(app.state.mcp_server),
+    ):
         app.state.runs = runtime
         logger.info("runs.ready", **describe(runtime))
         await evaluation_jobs.sweep_stale_jobs()
@@ -98,11 +103,25 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api_router, prefix=settings.API_V1_STR)
     app.include_router(agent_protocol_router, prefix=settings.AGENT_PROTOCOL_PATH)
+    app.state.mcp_server = build_mcp_server()
+    if settings.AGENT_MCP_ENDPOINT_PATH:
+        endpoint = McpEndpoint(app.state.mcp_server, lambda: app.state.runs)
+        app.router.routes.append(Route(settings.AGENT_MCP_ENDPOINT_PATH, endpoint))
     if settings.METRICS_ENABLED:
         app.include_router(metrics_router)
     if settings.FRONTEND_DIST_DIR:
         mount_frontend(
-            app, settings.FRONTEND_DIST_DIR, (settings.API_V1_STR, settings.AGENT_PROTOCOL_PATH)
+            app,
+            settings.FRONTEND_DIST_DIR,
+            tuple(
+                p
+                for p in (
+                    settings.API_V1_STR,
+                    settings.AGENT_PROTOCOL_PATH,
+                    settings.AGENT_MCP_ENDPOINT_PATH,
+                )
+                if p
+            ),
         )
     return app
 

@@ -281,8 +281,6 @@ async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[s
         except Exception as exc:
             return _error_message(call, f"{type(exc).__name__}: {exc}")
         assert isinstance(result, ToolMessage)
-        if isinstance(result.content, str) and result.content.startswith('{"error"'):
-            result.status = "error"
         return result
 
     decisions = state.get("approvals") or {}

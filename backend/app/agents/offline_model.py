@@ -37,6 +37,8 @@ POST_RE = re.compile(r"\bpost\b|\bsend\b", re.I)
 QUOTED_RE = re.compile(r"[\"“']([^\"”']+)[\"”']")
 MEMORY_RE = re.compile(r"\b(earlier|before|previous(ly)?|remember|first message)\b", re.I)
 WORD_RE = re.compile(r"\s*\S+\s*")
+# "use TOOL with {json}": call any bound tool by name, e.g. an MCP tool.
+USE_RE = re.compile(r"\buse\s+([A-Za-z0-9_-]+)\s+with\s+(\{.*\})", re.I | re.S)
 
 HELP_TEXT = (
     "I'm the offline demo model, so I only understand a few requests: an email address "
@@ -60,8 +62,22 @@ def _count_tokens(text: str) -> int:
     return len(text.split())
 
 
+def _explicit_call(request: str) -> tuple[str, dict[str, Any]] | None:
+    """`use TOOL with {json}`: that tool with those arguments (None if the JSON is no object)."""
+    match = USE_RE.search(request)
+    if match is None:
+        return None
+    try:
+        args = json.loads(match.group(2))
+    except json.JSONDecodeError:
+        return None
+    return (match.group(1), args) if isinstance(args, dict) else None
+
+
 def detect_intents(request: str) -> list[tuple[str, dict[str, Any]]]:
     """The tool calls a request asks for, in order."""
+    if explicit := _explicit_call(request):
+        return [explicit]
     intents: list[tuple[str, dict[str, Any]]] = []
     urls = URL_RE.findall(request)
     text_without_urls = URL_RE.sub(" ", request)
@@ -85,9 +101,11 @@ def detect_intents(request: str) -> list[tuple[str, dict[str, Any]]]:
     return intents
 
 
-def _summarise(name: str, output: str) -> str:
+def _summarise(name: str, output: str, failed: bool = False) -> str:
     """Turn one tool result into a readable sentence or list."""
     output = unwrap(output)
+    if failed and not output.lstrip().startswith("{"):
+        return f"`{name}` could not complete: {output[:500]}"
     try:
         data = json.loads(output)
     except json.JSONDecodeError:
@@ -174,7 +192,9 @@ class OfflineChatModel(BaseChatModel):
         if tool_names and intents and not results:
             return self._message("", intents, messages)
         if results:
-            text = "\n\n".join(_summarise(m.name or "tool", _text(m)) for m in results)
+            text = "\n\n".join(
+                _summarise(m.name or "tool", _text(m), m.status == "error") for m in results
+            )
             return self._message(text, [], messages)
         if MEMORY_RE.search(request) and len(humans) > 1:
             earlier = _text(messages[humans[0]])

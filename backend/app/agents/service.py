@@ -12,6 +12,7 @@ from typing import Any
 from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability, StateSnapshot, StreamMode
@@ -20,6 +21,7 @@ from pydantic_core import to_jsonable_python
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError
 from app.agents.llm import ChatModels, create_chat_models
+from app.agents.mcp.manager import McpManager
 from app.agents.schemas import (
     ApprovalRequest,
     ApprovalRequiredEvent,
@@ -96,11 +98,29 @@ def message_id(run_id: uuid.UUID) -> str:
 class AgentService:
     """The compiled graph and the models; one instance per process, created at start-up."""
 
-    def __init__(self, config: Settings, checkpointer: BaseCheckpointSaver[Any] | None) -> None:
+    def __init__(
+        self,
+        config: Settings,
+        checkpointer: BaseCheckpointSaver[Any] | None,
+        mcp: McpManager | None = None,
+    ) -> None:
         self.settings = config
         self.models: ChatModels = create_chat_models(config)
         self.checkpointer = checkpointer
+        self.mcp = mcp
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(checkpointer)
+
+    def tools_for(self, user_id: uuid.UUID, is_superuser: bool) -> list[BaseTool]:
+        """The built-in tools (with the caller's identity) and the MCP tools available now."""
+        builtin = build_tools(
+            ToolContext(
+                user_id=user_id,
+                is_superuser=is_superuser,
+                session_factory=SessionMaker,
+                settings=self.settings,
+            )
+        )
+        return [*builtin, *(self.mcp.tools_for(str(user_id)) if self.mcp else [])]
 
     async def run(self, run: GraphRun, outcome: GraphOutcome) -> AsyncIterator[LoggedStreamEvent]:
         """Execute the graph, yield events as they happen and fill `outcome`.
@@ -117,14 +137,7 @@ class AgentService:
             "metadata": run.metadata,
             "run_name": "agent_run",
         }
-        tools = build_tools(
-            ToolContext(
-                user_id=run.user_id,
-                is_superuser=run.is_superuser,
-                session_factory=SessionMaker,
-                settings=self.settings,
-            )
-        )
+        tools = self.tools_for(run.user_id, run.is_superuser)
         context = AgentContext(
             models=self.models,
             tools=tools,

@@ -1,7 +1,7 @@
 """The agent's tools, built per run with the caller's identity and a session factory.
 
-Every tool returns a JSON string and turns its own errors into `{"error": ...}` so a failing
-tool becomes the tool's result and the run goes on.
+Every tool returns a JSON string. A failure becomes a `{"error": ...}` result whose ToolMessage
+has status `error` (how the graph, the metrics and the UI recognise it), and the run goes on.
 """
 
 import json
@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 
 import httpx
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -77,18 +77,23 @@ def _dumps(value: Any) -> str:
 
 
 def _json_errors(func: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[str]]:
-    """Run the tool; return its value as JSON, or `{"error": ...}` when it raises."""
+    """Run the tool; return its value as JSON. An `{"error": ...}` value or an exception raises
+    ToolException with that JSON, which the tool (`handle_tool_error`) turns into its result
+    with status `error`."""
 
     @wraps(func)
     async def wrapper(**kwargs: Any) -> str:
         try:
-            return _dumps(await func(**kwargs))
+            value = await func(**kwargs)
         except UnsafeURLError as exc:
-            return _dumps({"error": f"refused: {exc}"})
+            value = {"error": f"refused: {exc}"}
         except httpx.HTTPError as exc:
-            return _dumps({"error": f"HTTP request failed: {type(exc).__name__}: {exc}"})
+            value = {"error": f"HTTP request failed: {type(exc).__name__}: {exc}"}
         except Exception as exc:
-            return _dumps({"error": f"{type(exc).__name__}: {exc}"})
+            value = {"error": f"{type(exc).__name__}: {exc}"}
+        if isinstance(value, dict) and "error" in value:
+            raise ToolException(_dumps(value))
+        return _dumps(value)
 
     return wrapper
 
@@ -149,18 +154,21 @@ def build_db_tools(ctx: ToolContext) -> list[BaseTool]:
 
     return [
         StructuredTool.from_function(
+            handle_tool_error=True,
             coroutine=_json_errors(lookup_user_by_email),
             name="lookup_user_by_email",
             description="Look up a user by email (normal users may only look up themselves).",
             args_schema=EmailInput,
         ),
         StructuredTool.from_function(
+            handle_tool_error=True,
             coroutine=_json_errors(lookup_item_by_id),
             name="lookup_item_by_id",
             description="Look up one item by its UUID.",
             args_schema=ItemIdInput,
         ),
         StructuredTool.from_function(
+            handle_tool_error=True,
             coroutine=_json_errors(lookup_user_items),
             name="lookup_user_items",
             description="List the items of the current user (superusers: of any user by email).",
@@ -231,6 +239,7 @@ def build_http_tools(ctx: ToolContext) -> list[BaseTool]:
 
     return [
         StructuredTool.from_function(
+            handle_tool_error=True,
             coroutine=_json_errors(http_get),
             name="http_get",
             description="Fetch a public web page or API over HTTP GET.",
@@ -238,6 +247,7 @@ def build_http_tools(ctx: ToolContext) -> list[BaseTool]:
             metadata={UNTRUSTED_OUTPUT: True, EGRESS_URL_ARG: "url"},
         ),
         StructuredTool.from_function(
+            handle_tool_error=True,
             coroutine=_json_errors(http_post),
             name="http_post",
             description="Send a JSON body with HTTP POST to an allowlisted host.",
@@ -258,10 +268,14 @@ def approval_required_tools(tools: list[BaseTool], config: Settings) -> frozense
     return frozenset(flagged | set(config.AGENT_APPROVAL_REQUIRED_TOOLS))
 
 
-def tool_args_schema(tools: list[BaseTool], name: str) -> type[BaseModel] | None:
-    """The Pydantic input schema of a tool, for validating edited arguments."""
+def tool_args_schema(tools: list[BaseTool], name: str) -> type[BaseModel] | dict[str, Any] | None:
+    """A tool's input schema (Pydantic, or JSON Schema for MCP tools), for validating edits."""
     for tool in tools:
         schema = tool.args_schema
-        if tool.name == name and isinstance(schema, type) and issubclass(schema, BaseModel):
+        if tool.name != name:
+            continue
+        if isinstance(schema, dict):
+            return schema
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
             return schema
     return None

@@ -138,6 +138,18 @@ class Settings(BaseSettings):
     # Test/dev only (refused in staging/production): hosts the HTTP tools may reach even though
     # they resolve to loopback/private addresses. Not an allowlist: tainted runs still ask.
     AGENT_HTTP_TEST_HOSTS: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    # MCP servers whose tools the agent may use: a JSON object {name: server} or a path to a
+    # JSON file holding one (schema: app.agents.mcp.config.McpServerConfig).
+    AGENT_MCP_SERVERS: str = ""
+    # MCP tools (as the agent names them, `server_tool`) that run without approval when their
+    # server also marks them read-only (readOnlyHint).
+    AGENT_MCP_AUTO_APPROVE: Annotated[list[str] | str, BeforeValidator(parse_list)] = []
+    AGENT_MCP_TOOL_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    AGENT_MCP_MAX_OUTPUT_BYTES: int = Field(default=100_000, ge=1)
+    # How often a connected MCP server is pinged and a down one retried, in seconds.
+    AGENT_MCP_PING_INTERVAL_SECONDS: float = Field(default=10.0, gt=0)
+    # Where our agent is served as an MCP server (streamable HTTP); empty = not served.
+    AGENT_MCP_ENDPOINT_PATH: str = Field(default="/mcp", pattern=r"^(/[A-Za-z0-9/_-]*[^/])?$")
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)

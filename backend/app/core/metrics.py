@@ -118,6 +118,18 @@ RATE_LIMIT_BACKEND_ERRORS = Counter(
     "Rate-limit checks that could not reach Redis (policy: open = allowed, closed = 503).",
     ["scope", "policy"],
 )
+MCP_SERVER_UP = Gauge(
+    "mcp_server_up",
+    "1 while this process is connected to the MCP server, 0 while its tools are left out.",
+    ["server"],
+    multiprocess_mode="livemin",
+)
+MCP_SERVER_FAILURES = Counter(
+    "mcp_server_failures", "MCP server connections that failed or dropped.", ["server"]
+)
+MCP_TOOL_CALLS = Counter(
+    "mcp_tool_calls", "MCP tool calls, by server, tool and outcome.", ["server", "tool", "status"]
+)
 GUARDRAIL_TRIGGERED = Counter(
     "agent_guardrail_triggered",
     "Guardrail rules that triggered (stage: input = blocked, tool_output/output = redacted).",
@@ -243,12 +255,8 @@ def _usage(response: LLMResult) -> tuple[int, int]:
 
 
 def _tool_failed(output: Any) -> bool:
-    """A ToolMessage with status `error`, or our tools' `{"error": ...}` JSON result."""
-    if isinstance(output, ToolMessage):
-        if output.status == "error":
-            return True
-        output = output.content
-    return isinstance(output, str) and output.lstrip().startswith('{"error"')
+    """A ToolMessage with status `error` (every tool, ours and MCP's, reports failure so)."""
+    return isinstance(output, ToolMessage) and output.status == "error"
 
 
 class MetricsCallbackHandler(BaseCallbackHandler):

@@ -13,6 +13,7 @@ streaming request is refused before its stream starts.
 import hashlib
 import math
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -317,6 +318,31 @@ agent_rate_limit = RateLimit("agent", _agent_limit, user_identifier)
 _agent_protocol_limit = RateLimit(
     "agent", _agent_limit, resolved_user_identifier, buckets=agent_rate_limit.buckets
 )
+
+
+class RateLimitedError(Exception):
+    """A caller outside a route (the MCP endpoint) went over its per-user agent budget."""
+
+
+async def acquire_agent_run(user_id: uuid.UUID) -> None:
+    """`agent_rate_limit` for callers outside a route: the same per-user bucket and Redis policy;
+    RateLimitedError with a message fit for the caller when over the budget."""
+    if not settings.RATE_LIMIT_ENABLED or _agent_limit() <= 0:
+        return
+    try:
+        verdict = await agent_rate_limit.buckets.acquire(f"rl:agent:user:{user_id}")
+    except (RedisError, OSError) as exc:
+        _BackendHealth.failed("agent", exc)
+        if settings.RATE_LIMIT_FAIL_OPEN:
+            return
+        record_rate_limit_rejection("agent", "redis_unavailable")
+        raise RateLimitedError("Rate limiting is temporarily unavailable; retry shortly.") from exc
+    if not verdict.allowed:
+        record_rate_limit_rejection("agent", "limit")
+        raise RateLimitedError(
+            f"Rate limit exceeded: {verdict.limit} runs per {settings.RATE_LIMIT_WINDOW_SECONDS} s. "
+            f"Retry in {verdict.retry_after_s} s."
+        )
 
 
 async def agent_protocol_rate_limit(

@@ -202,6 +202,17 @@ async def test_agent_config(client, normal_user_token_headers) -> None:
     config = (await client.get(f"{API}/agent/config", headers=normal_user_token_headers)).json()
     assert config["max_input_chars"] == settings.AGENT_MAX_INPUT_CHARS
     assert config["model_provider"] == "offline"
+    # No MCP servers configured: the built-in tools only, with their approval needs.
+    [group] = config["tool_groups"]
+    assert group["source"] == "built-in" and group["status"] == "ok"
+    needs = {tool["name"]: tool["needs_approval"] for tool in group["tools"]}
+    assert needs == {
+        "lookup_user_by_email": False,
+        "lookup_item_by_id": False,
+        "lookup_user_items": False,
+        "http_get": False,
+        "http_post": True,
+    }
 
 
 async def test_cancel_endpoint_and_disconnect(app, agent_settings) -> None:

@@ -260,7 +260,7 @@ export const utilsClientConfig = <ThrowOnError extends boolean = true>(options?:
 /**
  * Health Check
  *
- * Readiness: 503 when the database is down; Redis is reported (ok/error/disabled).
+ * Readiness: 503 when the database is down; Redis and MCP servers are reported.
  */
 export const utilsHealthCheck = <ThrowOnError extends boolean = true>(options?: Options<UtilsHealthCheckData, ThrowOnError>) => (options?.client ?? client).get<UtilsHealthCheckResponses, UtilsHealthCheckErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -495,7 +495,7 @@ export const agentReadThread = <ThrowOnError extends boolean = true>(options: Op
 /**
  * Agent Config
  *
- * What the chat UI needs: input limit, model and whether tracing is on.
+ * What the chat UI needs: input limit, model, tracing, and the tools by source.
  */
 export const agentAgentConfig = <ThrowOnError extends boolean = true>(options?: Options<AgentAgentConfigData, ThrowOnError>) => (options?.client ?? client).get<AgentAgentConfigResponses, AgentAgentConfigErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

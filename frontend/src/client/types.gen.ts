@@ -26,6 +26,10 @@ export type AgentConfigPublic = {
      * Tracing Enabled
      */
     tracing_enabled: boolean;
+    /**
+     * Tool Groups
+     */
+    tool_groups?: Array<AgentToolGroup>;
 };
 
 /**
@@ -407,6 +411,50 @@ export type AgentStreamEnvelope = {
     } & RunCompletedEvent) | ({
         type: 'error';
     } & ErrorEvent);
+};
+
+/**
+ * AgentToolGroup
+ *
+ * The tools of one source: the built-in ones, or one MCP server's.
+ */
+export type AgentToolGroup = {
+    /**
+     * Source
+     *
+     * `built-in`, or `mcp:<server>`.
+     */
+    source: string;
+    /**
+     * Status
+     *
+     * `ok`; for an MCP server also `connecting`, `down: …` or `refused: …` (its tools are left out until it is back).
+     */
+    status: string;
+    /**
+     * Tools
+     */
+    tools: Array<AgentToolPublic>;
+};
+
+/**
+ * AgentToolPublic
+ *
+ * One tool the agent may call.
+ */
+export type AgentToolPublic = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Needs Approval
+     */
+    needs_approval: boolean;
 };
 
 /**
@@ -1186,7 +1234,7 @@ export type HttpValidationError = {
 /**
  * HealthPublic
  *
- * Readiness: `ok`, `degraded` (Redis down) or `error`, with each dependency's check.
+ * Readiness: `ok`, `degraded` (Redis or an MCP server down) or `error`, with each check.
  */
 export type HealthPublic = {
     /**

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from sse_starlette import EventSourceResponse
 
+from app.agents.catalog import tool_groups
 from app.agents.schemas import (
     AgentConfigPublic,
     AgentRunDetail,
@@ -160,11 +161,14 @@ async def delete_thread(
 
 
 @router.get("/config", response_model=AgentConfigPublic)
-async def agent_config(_user: CurrentUser, runtime: RuntimeDep) -> Any:
-    """What the chat UI needs: input limit, model and whether tracing is on."""
+async def agent_config(current_user: CurrentUser, runtime: RuntimeDep) -> Any:
+    """What the chat UI needs: input limit, model, tracing, and the tools by source."""
+    agent = runtime.agent
+    tools = agent.tools_for(current_user.id, current_user.is_superuser)
     return AgentConfigPublic(
         max_input_chars=settings.AGENT_MAX_INPUT_CHARS,
         model_provider=settings.llm_provider,
-        model_name=runtime.agent.models.name,
+        model_name=agent.models.name,
         tracing_enabled=tracing_enabled(),
+        tool_groups=tool_groups(tools, settings, agent.mcp.status() if agent.mcp else {}),
     )

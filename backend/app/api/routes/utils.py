@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.deps import SessionDep
+from app.api.deps import RuntimeDep, SessionDep
 from app.core.config import settings
 from app.core.redis import redis_status
 
@@ -29,7 +29,7 @@ async def client_config() -> ClientConfig:
 
 
 class HealthPublic(BaseModel):
-    """Readiness: `ok`, `degraded` (Redis down) or `error`, with each dependency's check."""
+    """Readiness: `ok`, `degraded` (Redis or an MCP server down) or `error`, with each check."""
 
     status: Literal["ok", "degraded", "error"]
     checks: dict[str, str]
@@ -40,8 +40,8 @@ class HealthPublic(BaseModel):
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic, "description": "The database is down"}},
 )
-async def health_check(session: SessionDep) -> JSONResponse:
-    """Readiness: 503 when the database is down; Redis is reported (ok/error/disabled)."""
+async def health_check(session: SessionDep, runtime: RuntimeDep) -> JSONResponse:
+    """Readiness: 503 when the database is down; Redis and MCP servers are reported."""
     checks: dict[str, Any] = {}
     try:
         await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -52,8 +52,12 @@ async def health_check(session: SessionDep) -> JSONResponse:
     # Redis only holds rate-limit buckets, shared by every replica: failing readiness on it
     # would take them all out of rotation at once. The limiter applies RATE_LIMIT_FAIL_OPEN
     # instead, and the check reports "degraded".
-    healthy = all(value in ("ok", "disabled") for key, value in checks.items() if key != "redis")
-    degraded = healthy and checks["redis"] == "error"
+    # MCP servers only add tools: one that is down leaves its tools out, it doesn't fail runs.
+    mcp = runtime.agent.mcp
+    checks["mcp"] = mcp.health() if mcp is not None else "disabled"
+    soft = ("redis", "mcp")
+    healthy = all(value in ("ok", "disabled") for key, value in checks.items() if key not in soft)
+    degraded = healthy and (checks["redis"] == "error" or checks["mcp"] == "degraded")
     return JSONResponse(
         status_code=200 if healthy else 503,
         content={

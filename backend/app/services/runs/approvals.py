@@ -9,11 +9,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from app.agents.schemas import ApprovalDecision
-from app.agents.tools import ToolContext, build_tools, tool_args_schema
-from app.core.config import Settings
+from app.agents.tools import tool_args_schema
 from app.core.db import SessionMaker
 from app.crud import crud_approval
 from app.models import AgentApproval, ApprovalStatus, User, utcnow
@@ -36,10 +36,22 @@ STATUS_FOR = {
 
 
 def _validated_args(
-    user: User, tool: str, args: dict[str, Any] | None, config: Settings
+    runtime: "RunRuntime", user: User, tool: str, args: dict[str, Any] | None
 ) -> dict[str, Any]:
-    tools = build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, config))
+    """Edited arguments checked against the tool's schema (Pydantic, or an MCP tool's JSON
+    Schema); ApprovalArgsError (422) otherwise."""
+    tools = runtime.agent.tools_for(user.id, user.is_superuser)
     schema = tool_args_schema(tools, tool)
+    if isinstance(schema, dict):
+        problems = sorted(Draft202012Validator(schema).iter_errors(args or {}), key=str)
+        if problems:
+            raise ApprovalArgsError(
+                [
+                    {"type": "json_schema", "loc": list(e.absolute_path), "msg": e.message}
+                    for e in problems
+                ]
+            )
+        return args or {}
     if schema is None:
         return args or {}
     try:
@@ -74,7 +86,7 @@ async def decide(
         if approval.expires_at < utcnow() and decided_by is not None:
             raise ApprovalConflictError("This approval has expired")
         edited = (
-            _validated_args(user, approval.tool, decision.args, runtime.settings)
+            _validated_args(runtime, user, approval.tool, decision.args)
             if decision.decision == "edit"
             else None
         )

@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from app.agents.checkpointer import open_checkpointer
+from app.agents.mcp.manager import open_mcp
 from app.agents.service import AgentService
 from app.core.config import Settings
 from app.services.runs import approvals
@@ -92,9 +93,9 @@ class RunRuntime:
 @asynccontextmanager
 async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterator[RunRuntime]:
     """Open the checkpointer, the agent and the run layer for this process's lifetime."""
-    async with open_checkpointer(config) as checkpointer:
+    async with open_checkpointer(config) as checkpointer, open_mcp(config) as mcp:
         runtime = RunRuntime(
-            config, AgentService(config, checkpointer), executes_runs=executes_runs
+            config, AgentService(config, checkpointer, mcp), executes_runs=executes_runs
         )
         await runtime.start()
         try:

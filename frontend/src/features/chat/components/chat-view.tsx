@@ -7,6 +7,7 @@ import type { useAgentChat } from "../hooks/use-agent-chat";
 import { BLOCKED_STATUS, FAILED_STATUSES } from "../utils/turns";
 import { ChatInput } from "./chat-input";
 import { AssistantMessage, UserMessage } from "./chat-message";
+import { ToolList } from "./tool-list";
 
 const SUGGESTIONS = ["show my items", "who is admin@example.com?"];
 
@@ -81,6 +82,7 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
                   </button>
                 ))}
               </div>
+              <ToolList groups={config.data?.tool_groups ?? []} />
             </div>
           ) : (
             chat.turns.map((turn) =>
