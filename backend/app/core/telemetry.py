@@ -7,7 +7,9 @@ oldest are dropped when full) with a short HTTP timeout, so a slow or unreachabl
 never blocks or fails a request.
 
 With TELEMETRY_MASK_PII (default on in staging/production) every observation's input, output and
-metadata pass through `app.core.pii.langfuse_mask` before they leave the process.
+metadata pass through `app.core.pii.langfuse_mask` before they leave the process, and so do
+error texts (a failed tool's message becomes the observation's status message, which the SDK's
+`mask` hook does not cover).
 """
 
 import asyncio
@@ -20,14 +22,16 @@ from typing import Any
 
 import structlog
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import ToolMessage
 from langfuse import Langfuse
 from langfuse._client.resource_manager import LangfuseResourceManager
 from langfuse.langchain import CallbackHandler
+from langgraph.errors import GraphBubbleUp
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import TraceIdRatioBased
 
 from app.core.config import settings
-from app.core.pii import langfuse_mask
+from app.core.pii import langfuse_mask, mask_text, mask_value
 
 TRACE_NAME = "agent_run"
 DEFAULT_BASE_URL = "https://cloud.langfuse.com"
@@ -161,6 +165,38 @@ def get_langfuse() -> Langfuse | None:
     return _state.client
 
 
+class MaskedError(Exception):
+    """An error whose text has been masked for telemetry."""
+
+
+def _masked(error: BaseException) -> BaseException:
+    # Interrupts and other LangGraph control flow keep their type: the handler logs them
+    # as normal events, not errors.
+    return error if isinstance(error, GraphBubbleUp) else MaskedError(mask_text(str(error)))
+
+
+class MaskingCallbackHandler(CallbackHandler):
+    """Langfuse's LangChain handler with error texts masked like inputs and outputs."""
+
+    def on_chain_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return super().on_chain_error(_masked(error), **kwargs)
+
+    def on_tool_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return super().on_tool_error(_masked(error), **kwargs)
+
+    def on_tool_end(self, output: Any, **kwargs: Any) -> Any:
+        # A failed tool's ToolMessage content becomes the status message as well as the output.
+        if isinstance(output, ToolMessage) and output.status == "error":
+            output = output.model_copy(update={"content": mask_value(output.content)})
+        return super().on_tool_end(output, **kwargs)
+
+    def on_llm_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return super().on_llm_error(_masked(error), **kwargs)
+
+    def on_retriever_error(self, error: BaseException, **kwargs: Any) -> Any:
+        return super().on_retriever_error(_masked(error), **kwargs)
+
+
 def _sampler(rate: float) -> TraceIdRatioBased | None:
     return TraceIdRatioBased(rate) if rate < 1.0 else None
 
@@ -234,7 +270,8 @@ def start_run_trace(
         trace_id = trace_id_for_run(run_id)
         if client is None or not is_sampled(trace_id, settings.LANGFUSE_SAMPLE_RATE):
             return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)
-        handler = CallbackHandler(
+        handler_class = MaskingCallbackHandler if settings.mask_pii else CallbackHandler
+        handler = handler_class(
             public_key=settings.LANGFUSE_PUBLIC_KEY, trace_context={"trace_id": trace_id}
         )
         # Its callbacks only start and end OpenTelemetry spans (export runs in the SDK's own

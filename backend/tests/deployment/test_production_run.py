@@ -209,7 +209,7 @@ def test_health_reports_database_and_redis(server: Server) -> None:
     with server.client() as http:
         response = http.get(HEALTH_ROUTE)
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok", "mcp": "disabled"}
 
 
 def test_production_refuses_default_secrets(tmp_path: Path) -> None:

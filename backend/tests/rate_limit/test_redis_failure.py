@@ -40,7 +40,7 @@ async def test_redis_outage_policy_and_recovery(client, limits_on, own_redis, fa
     assert first.headers["X-RateLimit-Remaining"] == "2"
     assert await health(client) == (
         200,
-        {"status": "ok", "checks": {"database": "ok", "redis": "ok"}},
+        {"status": "ok", "checks": {"database": "ok", "redis": "ok", "mcp": "disabled"}},
     )
 
     own_redis.stop()
