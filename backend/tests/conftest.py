@@ -57,6 +57,14 @@ def _start_database() -> None:
         with psycopg.connect(_server.url(driver="postgresql"), autocommit=True) as conn:
             conn.execute("CREATE DATABASE app_test")
         os.environ["DATABASE_URL"] = _server.url("app_test")
+    from app.core.config import settings
+
+    # Real Argon2id at its minimum cost, for this process only (not in the environment, which
+    # servers started by tests and production-mode Settings() read): a thousand tests hash and
+    # verify passwords. Set before app.core.security builds its hasher from these values;
+    # tests/core/test_security.py times logins at the default cost.
+    settings.PASSWORD_HASH_TIME_COST = 1
+    settings.PASSWORD_HASH_MEMORY_KIB = 1024
     from app.prestart import run_migrations
 
     run_migrations()

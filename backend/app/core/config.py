@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
+    # Argon2id cost of password hashes (pwdlib's defaults). A stored hash made with other values
+    # is rehashed at the user's next login. Staging/production refuse less than OWASP's floor
+    # (2 passes over 19 MiB); the test suite uses the minimum to stay fast.
+    PASSWORD_HASH_TIME_COST: int = Field(default=3, ge=1, le=20)
+    PASSWORD_HASH_MEMORY_KIB: int = Field(default=65536, ge=1024, le=1048576)
     # Live (not revoked, not expired) personal API keys one user may hold at once.
     API_KEY_MAX_PER_USER: int = Field(default=20, ge=1)
     # The refresh and CSRF cookies' Secure flag; default: on in staging/production, off in
@@ -407,6 +412,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_agent_safety(self) -> Self:
+        if self.APP_ENV in ("staging", "production") and (
+            self.PASSWORD_HASH_TIME_COST < 2 or self.PASSWORD_HASH_MEMORY_KIB < 19456
+        ):
+            raise ValueError(
+                "PASSWORD_HASH_TIME_COST/PASSWORD_HASH_MEMORY_KIB are below OWASP's Argon2id "
+                "minimum (2 passes, 19456 KiB); lower values are for tests only."
+            )
         if self.AGENT_HTTP_TEST_HOSTS and self.APP_ENV in ("staging", "production"):
             raise ValueError(
                 "AGENT_HTTP_TEST_HOSTS lets agent tools reach loopback/private addresses; "

@@ -17,7 +17,15 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 from app.core.config import settings
 
 ALGORITHM = "HS256"
-password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
+password_hash = PasswordHash(
+    (
+        Argon2Hasher(
+            time_cost=settings.PASSWORD_HASH_TIME_COST,
+            memory_cost=settings.PASSWORD_HASH_MEMORY_KIB,
+        ),
+        BcryptHasher(),
+    )
+)
 # Verified against when the email is unknown, so both paths cost one Argon2 verification.
 DUMMY_HASH = password_hash.hash(str(uuid.uuid4()))
 

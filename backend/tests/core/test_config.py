@@ -313,3 +313,20 @@ def test_emails_enabled_needs_host_and_sender() -> None:
     assert not make().emails_enabled
     assert not make(SMTP_HOST="smtp.example").emails_enabled
     assert make(SMTP_HOST="smtp.example", EMAILS_FROM_EMAIL="no-reply@example.com").emails_enabled
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("time_cost", "memory_kib"), [(1, 65536), (3, 8192), (1, 1024)], ids=["passes", "memory", "both"]
+)
+def test_weak_password_hashing_is_refused_in_production(time_cost: int, memory_kib: int) -> None:
+    with pytest.raises(ValidationError, match="PASSWORD_HASH_TIME_COST"):
+        make(
+            **STRONG,
+            APP_ENV="production",
+            POSTGRES_SERVER="db",
+            POSTGRES_PASSWORD="a-strong-db-password",
+            PASSWORD_HASH_TIME_COST=time_cost,
+            PASSWORD_HASH_MEMORY_KIB=memory_kib,
+        )
+    assert make(PASSWORD_HASH_TIME_COST=time_cost, PASSWORD_HASH_MEMORY_KIB=memory_kib)

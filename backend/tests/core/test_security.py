@@ -4,9 +4,13 @@ import statistics
 import time
 
 import httpx
+import pytest
+from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
+from app.core.config import settings
 from app.core.db import SessionMaker
+from app.crud import user as crud_user
 from app.core.security import get_password_hash, verify_password
 from app.models import User
 from tests.utils import API, create_user, random_email
@@ -55,8 +59,29 @@ async def test_bcrypt_hash_is_upgraded_on_login(client: httpx.AsyncClient) -> No
     assert again.status_code == 200
 
 
+async def test_hash_with_other_argon2_costs_is_rehashed_on_login(client: httpx.AsyncClient) -> None:
+    user, password = await create_user()
+    assert settings.PASSWORD_HASH_TIME_COST != 2
+    old = Argon2Hasher(time_cost=2, memory_cost=2048).hash(password)
+    async with SessionMaker() as session:
+        row = await session.get(User, user.id)
+        assert row is not None
+        row.hashed_password = old
+        session.add(row)
+        await session.commit()
+
+    response = await client.post(TOKEN_URL, data={"username": user.email, "password": password})
+    assert response.status_code == 200
+    async with SessionMaker() as session:
+        row = await session.get(User, user.id)
+        assert row is not None
+        stored = row.hashed_password
+    expected = f"m={settings.PASSWORD_HASH_MEMORY_KIB},t={settings.PASSWORD_HASH_TIME_COST},"
+    assert stored != old and expected in stored
+
+
 async def test_unknown_email_costs_the_same_as_a_wrong_password(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Both paths verify one Argon2 hash, so timing doesn't reveal which emails exist.
 
@@ -65,6 +90,16 @@ async def test_unknown_email_costs_the_same_as_a_wrong_password(
     path skips Argon2 and is typically >10x faster, so this still fails on that regression.
     """
     user, _ = await create_user()
+    # The suite hashes at the minimum cost; this test needs production's (pwdlib's defaults),
+    # for the dummy hash and the user's own, or Argon2 would be lost in the noise.
+    default_cost = Argon2Hasher()
+    monkeypatch.setattr(crud_user, "DUMMY_HASH", default_cost.hash("a-dummy-password"))
+    async with SessionMaker() as session:
+        row = await session.get(User, user.id)
+        assert row is not None
+        row.hashed_password = default_cost.hash("the-users-password")
+        session.add(row)
+        await session.commit()
 
     async def timed(email: str) -> float:
         start = time.perf_counter()

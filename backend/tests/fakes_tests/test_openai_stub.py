@@ -181,7 +181,8 @@ def test_stats_report_time_spent_answering(openai_stub: OpenAIStub) -> None:
     openai_stub.script.latency = 0.05
     chat(openai_stub).invoke([HumanMessage("hi")])
     spent = httpx.get(stats_url).json()["busy_ms"] - before
-    assert 50 <= spent < 5000
+    # asyncio may wake a timer up to its clock resolution early: 50 ms can measure as 49.97.
+    assert 49 <= spent < 5000
     openai_stub.reset()
     assert openai_stub.script.busy_seconds == 0.0
 

@@ -123,6 +123,9 @@ def server_env(database_url: str, port: int, dist: Path, data_dir: Path) -> dict
         "LANGFUSE_ENABLED": "false",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        # Real Argon2id at its minimum cost: the browser tests sign up and sign in many times.
+        "PASSWORD_HASH_TIME_COST": "1",
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
     }
     env.update({key: os.environ[key] for key in PASSTHROUGH if os.environ.get(key)})
     return env

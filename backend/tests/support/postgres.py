@@ -64,7 +64,8 @@ def start_postgres() -> PostgresServer:
         account = pwd.getpwnam("postgres")
         os.chown(base_dir, account.pw_uid, account.pw_gid)
         wrapper = base_dir / "pg_ctl"
-        wrapper.write_text(f'#!/bin/sh\nexec runuser -u postgres -- "{pg_ctl}" "$@"\n')
+        # From `/`: the postgres user may not enter the caller's directory (a 0700 mktemp clone).
+        wrapper.write_text(f'#!/bin/sh\ncd / && exec runuser -u postgres -- "{pg_ctl}" "$@"\n')
         wrapper.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
         pg_ctl = str(wrapper)
     port = free_port()
