@@ -24,7 +24,6 @@ import structlog
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import ToolMessage
 from langfuse import Langfuse
-from langfuse._client.resource_manager import LangfuseResourceManager
 from langfuse.langchain import CallbackHandler
 from langgraph.errors import GraphBubbleUp
 from opentelemetry.sdk.trace import TracerProvider
@@ -123,13 +122,12 @@ def _shutdown_in_background(
 
 
 def _detach_locked() -> tuple[Langfuse | None, TracerProvider | None]:
-    client, provider, config = _state.client, _state.provider, _state.config
+    client, provider = _state.client, _state.provider
     _state.client = _state.provider = _state.config = None
-    if config is not None:
-        # The SDK keeps one resource manager per public key; drop ours so a new client with
-        # the same key but another host/rate (tests, reconfiguration) really starts afresh.
-        with LangfuseResourceManager._lock:
-            LangfuseResourceManager._instances.pop(config.public_key, None)
+    # The SDK keeps one resource manager (exporter, queue) per public key for the life of the
+    # process and has no public way to drop one: a new client for a key that was shut down here
+    # would reuse its stopped exporter. Settings don't change in a running app; the tests give
+    # every reconfiguration its own key.
     return client, provider
 
 

@@ -317,7 +317,9 @@ def test_emails_enabled_needs_host_and_sender() -> None:
 
 @pytest.mark.usefixtures("clean_env")
 @pytest.mark.parametrize(
-    ("time_cost", "memory_kib"), [(1, 65536), (3, 8192), (1, 1024)], ids=["passes", "memory", "both"]
+    ("time_cost", "memory_kib"),
+    [(1, 65536), (3, 8192), (1, 1024)],
+    ids=["passes", "memory", "both"],
 )
 def test_weak_password_hashing_is_refused_in_production(time_cost: int, memory_kib: int) -> None:
     with pytest.raises(ValidationError, match="PASSWORD_HASH_TIME_COST"):

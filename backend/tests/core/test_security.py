@@ -10,8 +10,8 @@ from pwdlib.hashers.bcrypt import BcryptHasher
 
 from app.core.config import settings
 from app.core.db import SessionMaker
-from app.crud import user as crud_user
 from app.core.security import get_password_hash, verify_password
+from app.crud import user as crud_user
 from app.models import User
 from tests.utils import API, create_user, random_email
 

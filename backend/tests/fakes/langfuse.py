@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+import uuid
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self, TypeVar
@@ -71,11 +72,15 @@ class LangfuseFake:
         self.stop()
 
     def reset(self) -> None:
-        """Forget data, requests, faults and extra keys (the server keeps running)."""
+        """Forget data, requests, faults and keys, and issue a fresh key pair (the server keeps
+        running). Fresh keys because the Langfuse SDK keeps one client per public key for the
+        life of the process: a test must not inherit the previous test's shut-down one."""
         self.store.reset()
         self.faults.reset()
         self.requests.clear()
         self.config.credentials.clear()
+        self.public_key = f"pk-lf-{uuid.uuid4().hex}"
+        self.secret_key = f"sk-lf-{uuid.uuid4().hex}"
         self.config.credentials[self.public_key] = self.secret_key
 
     # credentials
