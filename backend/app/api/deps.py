@@ -5,19 +5,16 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-import jwt
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from jwt.exceptions import InvalidTokenError
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core import security
 from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
 from app.models import TokenPayload, User
 from app.services.auth import api_keys, sessions
+from app.services.auth.credentials import decode_access_token
 from app.services.runs.runtime import RunRuntime
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
@@ -55,18 +52,10 @@ CREDENTIALS_ERROR = HTTPException(
 
 def claims_from_token(token: str) -> TokenPayload:
     """Decode and validate an access token (raises 401 when invalid)."""
-    try:
-        payload = jwt.decode(
-            token,
-            settings.SECRET_KEY,
-            algorithms=[security.ALGORITHM],
-            options={"require": ["exp", "sub"]},
-        )
-        claims = TokenPayload(**payload)
-        uuid.UUID(str(claims.sub))
-        return claims
-    except (InvalidTokenError, ValidationError, ValueError) as exc:
-        raise CREDENTIALS_ERROR from exc
+    claims = decode_access_token(token)
+    if claims is None:
+        raise CREDENTIALS_ERROR
+    return claims
 
 
 def user_id_from_token(token: str) -> uuid.UUID:

@@ -31,6 +31,8 @@ def test_json_and_file_give_the_same_servers(tmp_path) -> None:
         ({"a": {"command": "x", "transport": "stdio", "user_headers": {"X": "1"}}}, "HTTP"),
         ({"bad name!": {"url": "https://x.example"}}, "pattern"),
         ({"a": {"url": "https://x.example", "unknown": 1}}, "Extra inputs"),
+        ({"a": {"url": "https://x.example", "user_headers": {"X": "{email}"}}}, "only {user_id}"),
+        ({"a": {"url": "https://x.example", "user_headers": {"X": "{user_id"}}}, "user_headers"),
     ],
 )
 def test_invalid_configurations_say_why(config, problem) -> None:

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -17,8 +18,8 @@ class McpServerConfig(BaseModel):
     transport: Literal["streamable_http", "stdio"] = "streamable_http"
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    # Sent with every tool call, rendered per caller: `{user_id}`, `{email}`. A server with
-    # these gets a short HTTP session per call (a shared session can't carry them).
+    # Sent with every tool call, rendered per caller: `{user_id}` is the only field. A server
+    # with these gets a short HTTP session per call (a shared session can't carry them).
     user_headers: dict[str, str] = Field(default_factory=dict)
     command: str | None = None
     args: list[str] = Field(default_factory=list)
@@ -36,6 +37,16 @@ class McpServerConfig(BaseModel):
             raise ValueError("a stdio server needs `command`")
         if self.transport == "stdio" and self.user_headers:
             raise ValueError("`user_headers` need an HTTP transport")
+        for name, template in self.user_headers.items():
+            try:
+                fields = {field for _, field, _, _ in Formatter().parse(template) if field}
+            except ValueError as exc:
+                raise ValueError(f"user_headers[{name!r}]: {exc}") from exc
+            if fields - {"user_id"}:
+                raise ValueError(
+                    f"user_headers[{name!r}] uses {sorted(fields - {'user_id'})}: "
+                    "only {user_id} is filled in"
+                )
         return self
 
     def exposes(self, tool_name: str) -> bool:

@@ -19,8 +19,8 @@ from app.services.auth import api_keys, sessions
 from app.services.auth.errors import ApiKeyRejectedError
 
 
-def token_claims(token: str) -> TokenPayload | None:
-    """The claims of a valid, unexpired access token with a subject and a session."""
+def decode_access_token(token: str) -> TokenPayload | None:
+    """The claims of a valid, unexpired access token whose subject is a user id; else None."""
     try:
         payload = jwt.decode(
             token,
@@ -32,7 +32,7 @@ def token_claims(token: str) -> TokenPayload | None:
         uuid.UUID(str(claims.sub))
     except (InvalidTokenError, ValidationError, ValueError):
         return None
-    return claims if claims.sid is not None else None
+    return claims
 
 
 async def user_for_credentials(
@@ -45,7 +45,7 @@ async def user_for_credentials(
         except ApiKeyRejectedError:
             return None
     elif bearer:
-        claims = token_claims(bearer)
+        claims = decode_access_token(bearer)
         if claims is None or claims.sid is None:
             return None
         found = await sessions.user_for_session(
