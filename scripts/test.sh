@@ -8,10 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$ROOT/scripts/install-test-deps.sh"
 
 cd "$ROOT/backend"
-log "Backend lint and types: ruff, ruff format --check, mypy (strict on app/)"
+log "Backend lint, types and layers: ruff, ruff format --check, mypy (strict on app/), import-linter"
 uv run --frozen ruff check app tests scripts
 uv run --frozen ruff format --check app tests scripts
 uv run --frozen mypy app
+uv run --frozen lint-imports --no-cache
 
 run_pytest() {
   # pytest's exit code 5 ("no tests collected") is a failure here, never a silent pass.

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from app.api.errors import add_error_handlers, unhandled_error
 from app.api.main import api_router
 from app.api.mcp_endpoint import McpEndpoint, build_mcp_server, serving
+from app.api.rate_limit import RateLimitHeadersMiddleware
 from app.api.routes.agent_protocol import router as agent_protocol_router
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import settings
@@ -19,7 +20,6 @@ from app.core.json_body import JsonBodyAsTextMiddleware
 from app.core.logging import configure_logging
 from app.core.metrics import init_metrics, shutdown_metrics
 from app.core.metrics import router as metrics_router
-from app.core.rate_limit import RateLimitHeadersMiddleware
 from app.core.redis import close_redis, open_redis
 from app.core.request_context import RequestContextMiddleware
 from app.core.security_headers import SecurityHeadersMiddleware

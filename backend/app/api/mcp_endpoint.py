@@ -22,10 +22,10 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from app.agents.schemas import AgentRunRequest
+from app.api.rate_limit import acquire_agent_run
 from app.api.run_responses import wait_for_result
 from app.core.config import settings
 from app.core.db import SessionMaker
-from app.core.rate_limit import acquire_agent_run
 from app.models import User
 from app.services import agent_runs
 from app.services.auth.credentials import user_for_credentials

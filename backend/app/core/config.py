@@ -15,6 +15,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.guardrail_policy import PolicyError, load_policy
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = BACKEND_DIR.parent
 AppEnv = Literal["local", "staging", "production", "test"]
@@ -200,7 +202,7 @@ class Settings(BaseSettings):
     EVALUATION_CALIBRATION_MIN_RUNS: int = Field(default=20, ge=2)
     EVALUATION_JOB_STALE_SECONDS: float = Field(default=120.0, gt=0)
 
-    # --- redis, rate limits and budgets (app/core/rate_limit.py, app/services/budget.py) ---
+    # --- redis, rate limits and budgets (app/api/rate_limit.py, app/services/budget.py) ---
     REDIS_URL: str | None = None
     REDIS_HOST: str | None = None
     REDIS_PORT: int = 6379
@@ -434,8 +436,6 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"{name}: {origin!r} is not an origin like https://host[:port]"
                     )
-        from app.agents.guardrails.policy import PolicyError, load_policy
-
         try:
             load_policy(self.AGENT_GUARDRAIL_POLICY_FILE, self.AGENT_GUARDRAIL_BLOCKED_PATTERNS)
         except PolicyError as exc:

@@ -8,9 +8,9 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.agents.guardrails import GuardContext, GuardrailEngine
-from app.agents.guardrails.policy import GuardrailPolicy, OutputPolicy
 from app.agents.guardrails.rules import RuleGuardrail
 from app.agents.guardrails.stream import HOLD_BACK_CHARS, StreamRedactor
+from app.core.guardrail_policy import GuardrailPolicy, OutputPolicy
 from tests.agents.conftest import openai_stub_settings
 from tests.fakes.llm_script import structured, text
 from tests.support.sse import collect_sse, iter_sse

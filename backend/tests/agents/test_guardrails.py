@@ -19,7 +19,13 @@ from app.agents.guardrails import (
     Stage,
     build_guardrails,
 )
-from app.agents.guardrails.policy import (
+from app.agents.guardrails.rules import RuleGuardrail
+from app.agents.llm import ChatModels
+from app.agents.offline_model import OfflineChatModel
+from app.agents.tools import ToolContext, build_tools
+from app.core.config import Settings, settings
+from app.core.db import SessionMaker
+from app.core.guardrail_policy import (
     BlockedPattern,
     GuardrailPolicy,
     InputPolicy,
@@ -27,12 +33,6 @@ from app.agents.guardrails.policy import (
     PolicyError,
     load_policy,
 )
-from app.agents.guardrails.rules import RuleGuardrail
-from app.agents.llm import ChatModels
-from app.agents.offline_model import OfflineChatModel
-from app.agents.tools import ToolContext, build_tools
-from app.core.config import Settings, settings
-from app.core.db import SessionMaker
 from app.models import User
 from tests.utils import create_user
 

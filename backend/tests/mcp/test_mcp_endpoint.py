@@ -157,7 +157,7 @@ def _leaf(exc: BaseException) -> BaseException:
 async def test_ask_agent_shares_the_per_user_agent_rate_limit(
     client, base_url, monkeypatch
 ) -> None:
-    from app.core.rate_limit import ALL_RATE_LIMITS
+    from app.api.rate_limit import ALL_RATE_LIMITS
 
     monkeypatch.setattr(settings, "RATE_LIMIT_ENABLED", True)
     monkeypatch.setattr(settings, "RATE_LIMIT_PER_MINUTE", 2)

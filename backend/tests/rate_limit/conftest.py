@@ -24,8 +24,8 @@ def redis_server() -> Iterator[RedisServer]:
 @pytest.fixture
 def limits_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Rate limits enabled with small numbers; in-memory buckets start empty."""
+    from app.api.rate_limit import ALL_RATE_LIMITS
     from app.core.config import settings
-    from app.core.rate_limit import ALL_RATE_LIMITS
 
     monkeypatch.setattr(settings, "RATE_LIMIT_ENABLED", True)
     monkeypatch.setattr(settings, "RATE_LIMIT_PER_MINUTE", 3)

@@ -210,7 +210,7 @@ async def test_starting_evaluations_is_limited_per_user(
 async def test_the_limiter_keeps_one_bucket_per_key(redis_limits) -> None:
     from pyrate_limiter import Duration, Limiter, Rate
 
-    from app.core.rate_limit import RateLimit, ip_identifier
+    from app.api.rate_limit import RateLimit, ip_identifier
 
     # Why RateLimit routes keys itself: fastapi-limiter's documented `Limiter(Rate(...))`
     # has one bucket for every key, so "b" is refused because "a" used the limit.

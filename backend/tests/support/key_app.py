@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from app.api.deps import CurrentUserOrApiKey
 from app.api.errors import add_error_handlers
-from app.core.rate_limit import agent_protocol_rate_limit
+from app.api.rate_limit import agent_protocol_rate_limit
 
 WHOAMI = "/whoami"
 

@@ -144,8 +144,8 @@ def build_guardrails(config: "Settings") -> GuardrailEngine:
     """The default engine from settings (policy file + settings); empty when disabled."""
     if not config.AGENT_GUARDRAILS_ENABLED:
         return GuardrailEngine([])
-    from app.agents.guardrails.policy import load_policy
     from app.agents.guardrails.rules import RuleGuardrail
+    from app.core.guardrail_policy import load_policy
 
     policy = load_policy(
         config.AGENT_GUARDRAIL_POLICY_FILE, config.AGENT_GUARDRAIL_BLOCKED_PATTERNS

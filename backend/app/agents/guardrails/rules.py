@@ -3,7 +3,7 @@
 import re
 
 from app.agents.guardrails import Finding, GuardContext, GuardResult, Stage
-from app.agents.guardrails.policy import GuardrailPolicy
+from app.core.guardrail_policy import GuardrailPolicy
 from app.core.pii import EMAIL, redact_secrets, unfinished_match_start
 
 INPUT_TOO_LONG = "input_too_long"

@@ -24,9 +24,9 @@ from app.api.errors import (
     error_responses,
     run_error_responses,
 )
+from app.api.rate_limit import agent_rate_limit
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.core.config import settings
-from app.core.rate_limit import agent_rate_limit
 from app.core.telemetry import tracing_enabled
 from app.crud import crud_agent
 from app.models import Message, RunStatus

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from app.api.deps import CurrentSuperuser, SessionDep, SkipQuery
 from app.api.errors import authenticated_responses, error_responses
-from app.core.rate_limit import evaluation_rate_limit
+from app.api.rate_limit import evaluation_rate_limit
 from app.evaluation.schemas import EvaluationJobCreate
 from app.models import EvaluationJobPublic, EvaluationJobsPublic
 from app.services import evaluation_jobs

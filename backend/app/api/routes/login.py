@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 
 from app.api.deps import CurrentUser, SessionDep, SessionIdDep
 from app.api.errors import authenticated_responses, error_responses
+from app.api.rate_limit import login_rate_limit, password_rate_limit
 from app.api.session_cookies import (
     REFRESH_COOKIE,
     check_csrf,
@@ -28,7 +29,6 @@ from app.core.email import (
     send_email,
     verify_password_reset_token,
 )
-from app.core.rate_limit import login_rate_limit, password_rate_limit
 from app.crud import user as crud_user
 from app.models import Message, NewPassword, Token, UserPublic
 from app.models.storable import StorableText

@@ -14,10 +14,10 @@ from app.api.deps import (
     get_current_active_superuser,
 )
 from app.api.errors import authenticated_responses, error_responses
+from app.api.rate_limit import signup_rate_limit
 from app.api.session_cookies import set_session_cookies
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
-from app.core.rate_limit import signup_rate_limit
 from app.core.security import hash_password_async, verify_password_async
 from app.crud import user as crud_user
 from app.models import (

@@ -2,7 +2,7 @@
 (one per-user budget with `/api/v1/agent/run`)."""
 
 from app.api.deps import CurrentUserOrApiKey
-from app.core.rate_limit import agent_protocol_rate_limit
+from app.api.rate_limit import agent_protocol_rate_limit
 
 ProtocolUser = CurrentUserOrApiKey
 

@@ -10,14 +10,13 @@ applies RATE_LIMIT_FAIL_OPEN when Redis is unreachable. Runs as a route dependen
 streaming request is refused before its stream starts.
 """
 
-import hashlib
 import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from inspect import isawaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import HTTPException, Request, Response, status
@@ -32,7 +31,6 @@ from pyrate_limiter import (
     RateItem,
     RedisBucket,
 )
-from pyrate_limiter.buckets.redis_bucket import LuaScript
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,9 +47,9 @@ from app.core.redis import get_redis
 
 logger = structlog.get_logger(__name__)
 
-# EVALSHA needs the script's SHA-1; it is loaded again after a Redis restart (NOSCRIPT).
-_SCRIPT = LuaScript.PUT_ITEM
-_SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+# The SHA-1 of pyrate-limiter's Lua script, learnt from the first `RedisBucket.init` (which
+# loads the script: the library's public way), so later buckets skip the SCRIPT LOAD round trip.
+_script_hash: str | None = None
 _MEMORY_PRUNE_AT = 10_000
 _WARN_EVERY_SECONDS = 10.0
 T = TypeVar("T")
@@ -91,9 +89,17 @@ class ReloadingRedisBucket(RedisBucket):
     async def _put(self, item: RateItem) -> bool:
         try:
             return bool(await _resolved(super().put(item)))
-        except NoScriptError:
-            await _resolved(self.redis.script_load(_SCRIPT))
+        except NoScriptError:  # Redis restarted and forgot the script: init loads it again
+            fresh = await _resolved(RedisBucket.init(self.rates, self.redis, self.bucket_key))
+            self.script_hash = fresh.script_hash
             return bool(await _resolved(super().put(item)))
+
+
+async def _first_redis_bucket(rate: Rate, redis: Any, key: str) -> AbstractBucket:
+    global _script_hash
+    bucket: ReloadingRedisBucket = await _resolved(ReloadingRedisBucket.init([rate], redis, key))
+    _script_hash = bucket.script_hash
+    return bucket
 
 
 class KeyedBuckets(BucketFactory):
@@ -107,14 +113,16 @@ class KeyedBuckets(BucketFactory):
         """Stamp with wall-clock milliseconds, the one clock all workers and replicas share."""
         return RateItem(name, time.time_ns() // 1_000_000, weight=weight)
 
-    def get(self, item: RateItem) -> AbstractBucket:
+    def get(self, item: RateItem) -> AbstractBucket | Awaitable[AbstractBucket]:
         """The bucket for the item's key (its name)."""
         return self._bucket(item.name, self._rate(), item.timestamp)
 
-    def _bucket(self, key: str, rate: Rate, now: int) -> AbstractBucket:
+    def _bucket(self, key: str, rate: Rate, now: int) -> AbstractBucket | Awaitable[AbstractBucket]:
         redis = get_redis()
         if redis is not None:
-            return ReloadingRedisBucket([rate], redis, key, _SCRIPT_SHA)
+            if _script_hash is None:
+                return _first_redis_bucket(rate, redis, key)
+            return ReloadingRedisBucket([rate], redis, key, _script_hash)
         slot = (key, rate.limit, rate.interval)
         bucket = self._memory.get(slot)
         if bucket is None:
@@ -138,7 +146,7 @@ class KeyedBuckets(BucketFactory):
         """Count one request against `key`; raises RedisError/OSError when Redis is unreachable."""
         rate = self._rate()
         item = self.wrap_item(key)
-        bucket = self._bucket(key, rate, item.timestamp)
+        bucket = await _resolved(self._bucket(key, rate, item.timestamp))
         window_start = item.timestamp - rate.interval
         redis = get_redis()
         decision = await _resolved(bucket.put_decision(item))
