@@ -7,7 +7,6 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel, SecretStr
 
 from app.agents.offline_model import OfflineChatModel
@@ -121,32 +120,14 @@ class ChatModels:
         return self._cache[key]
 
     def _structured(self, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
-        runnable = _schema_converted_once(
-            self.primary.with_structured_output(schema, method="function_calling")
-        )
+        # LangChain converts the schema again on every call for its tracing metadata (~1 ms of
+        # CPU); binding a pre-converted one would mean rewriting its internal
+        # `ls_structured_output_format` kwarg, so we pay the millisecond.
+        runnable = self.primary.with_structured_output(schema, method="function_calling")
         if self.fallback is None:
             return runnable
-        fallback = _schema_converted_once(
-            self.fallback.with_structured_output(schema, method="function_calling")
-        )
+        fallback = self.fallback.with_structured_output(schema, method="function_calling")
         return runnable.with_fallbacks([fallback])
-
-
-def _schema_converted_once(runnable: Runnable[LanguageModelInput, Any]) -> Runnable[Any, Any]:
-    """`with_structured_output` binds the Pydantic class as tracing metadata, and LangChain turns
-    it into a JSON schema again on every call (~1 ms of CPU); bind the converted schema instead,
-    which LangChain passes through unchanged (same metadata, same request)."""
-    binding = getattr(runnable, "first", None)
-    kwargs = getattr(binding, "kwargs", None)
-    metadata = kwargs.get("ls_structured_output_format") if isinstance(kwargs, dict) else None
-    if isinstance(kwargs, dict) and isinstance(metadata, dict):
-        schema = metadata.get("schema")
-        if isinstance(schema, type) and issubclass(schema, BaseModel):
-            kwargs["ls_structured_output_format"] = {
-                **metadata,
-                "schema": convert_to_openai_function(schema),
-            }
-    return runnable
 
 
 def create_chat_models(config: Settings) -> ChatModels:
