@@ -15,6 +15,7 @@ from app.api.mcp_endpoint import McpEndpoint, build_mcp_server, serving
 from app.api.rate_limit import RateLimitHeadersMiddleware
 from app.api.routes.agent_protocol import router as agent_protocol_router
 from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.client_ip import TrustedProxyHeadersMiddleware
 from app.core.config import settings
 from app.core.json_body import JsonBodyAsTextMiddleware
 from app.core.logging import configure_logging
@@ -101,6 +102,8 @@ def create_app() -> FastAPI:
         app.add_middleware(SecurityHeadersMiddleware, config=settings)
     # Outermost of our middleware: every response, CORS preflights included, gets the id.
     app.add_middleware(RequestContextMiddleware)
+    # Outside everything: logs, limits and the login throttle all see the real client.
+    app.add_middleware(TrustedProxyHeadersMiddleware)
     app.include_router(api_router, prefix=settings.API_V1_STR)
     app.include_router(agent_protocol_router, prefix=settings.AGENT_PROTOCOL_PATH)
     app.state.mcp_server = build_mcp_server()

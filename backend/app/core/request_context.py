@@ -37,6 +37,9 @@ def route_template(scope: Scope) -> str:
     # FastAPI >= 0.16x nests included routers: `scope["route"]` then holds the route's path
     # without the include prefixes, and the full template is on FastAPI's effective route
     # context. Older versions (and plain Starlette routes) only have `scope["route"]`.
+    # No public API gives the full template (FastAPI 0.165): this reads FastAPI's documented-
+    # nowhere scope key, with `scope["route"]` as the fallback if it ever goes away (the
+    # metrics tests assert full templates, so a change shows up in CI, not in production).
     fastapi_scope = scope.get("fastapi")
     context = (
         fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
