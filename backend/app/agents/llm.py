@@ -6,7 +6,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import BaseMessage
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel, SecretStr
 
 from app.agents.offline_model import OfflineChatModel
@@ -120,14 +121,24 @@ class ChatModels:
         return self._cache[key]
 
     def _structured(self, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
-        # LangChain converts the schema again on every call for its tracing metadata (~1 ms of
-        # CPU); binding a pre-converted one would mean rewriting its internal
-        # `ls_structured_output_format` kwarg, so we pay the millisecond.
-        runnable = self.primary.with_structured_output(schema, method="function_calling")
+        # Given a Pydantic class, LangChain derives its JSON schema again on every call for the
+        # tracing metadata (~0.7 ms of CPU, about 5 % of a run); a JSON-schema dict is passed
+        # through. So the schema is converted once and the answer validated into the class here.
+        function = convert_to_openai_function(schema)
+
+        def to_model(value: Any) -> BaseModel | None:
+            # None when the model answered without the tool call, as LangChain's own parser.
+            return None if value is None else schema.model_validate(value)
+
+        validate = RunnableLambda(to_model, name=schema.__name__)
+
+        def build(model: BaseChatModel) -> Runnable[LanguageModelInput, Any]:
+            structured = model.with_structured_output(function, method="function_calling")
+            return structured.pipe(validate)
+
         if self.fallback is None:
-            return runnable
-        fallback = self.fallback.with_structured_output(schema, method="function_calling")
-        return runnable.with_fallbacks([fallback])
+            return build(self.primary)
+        return build(self.primary).with_fallbacks([build(self.fallback)])
 
 
 def create_chat_models(config: Settings) -> ChatModels:
