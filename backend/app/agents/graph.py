@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import structlog
+from langchain_core.exceptions import ModelRefusalError
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
@@ -39,6 +41,8 @@ from app.agents.model_call import call_model
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
 from app.core.config import settings
+
+logger = structlog.get_logger(__name__)
 
 TOOL_BUDGET_EXCEEDED = "tool_budget_exceeded"
 
@@ -122,7 +126,14 @@ async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     ctx = runtime.context
     tool_list = "\n".join(f"- {tool.name}: {tool.description}" for tool in ctx.tools)
     prompt = SystemMessage(PLANNER_PROMPT.format(tool_list=tool_list))
-    plan = await ctx.models.structured(Plan).ainvoke([prompt, *_model_history(state)])
+    try:
+        plan = await ctx.models.structured(Plan).ainvoke([prompt, *_model_history(state)])
+    except ModelRefusalError as exc:
+        # Since langchain-core 1.8 / langchain-openai 1.7.4 structured output raises on a refusal
+        # (or a content filter) instead of parsing to nothing: plan nothing, as before, and let
+        # the executor answer (it may refuse in words, which the user then reads).
+        logger.warning("planner_refused", error=str(exc)[:200])
+        plan = None
     if not isinstance(plan, Plan):
         plan = Plan(steps=[])
     return {

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.agents.conftest import openai_stub_settings
-from tests.fakes.llm_script import Reply, error, text
+from tests.fakes.llm_script import Reply, error, refusal, text
 from tests.support.sse import collect_sse
 from tests.utils import API, create_item, create_user_and_login
 
@@ -52,6 +52,19 @@ async def test_openai_429_is_retried(use_openai, agent_settings, fresh_client_fa
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "success"
         assert len(use_openai.requests) == 3  # the refused planner call, its retry, the executor
+
+
+async def test_openai_planner_refusal_plans_nothing(use_openai, fresh_client_factory) -> None:
+    """Structured output raises `ModelRefusalError` on a refusal (langchain-openai 1.7.4): the
+    planner plans nothing, as it did when a refusal parsed to no plan, and the executor answers."""
+    use_openai.enqueue(refusal("I won't plan that."), text("An answer without a plan."))
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        response = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "success"
+        assert response.json()["response"] == "An answer without a plan."
+        assert len(use_openai.requests) == 2  # the refused planner call, the executor
 
 
 async def test_openai_500_becomes_502_and_is_recorded(use_openai, fresh_client_factory) -> None:

@@ -58,6 +58,7 @@ class Reply:
     text: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     structured: Any = None  # JSON answer: content for a JSON-schema request, else a tool call
+    refusal: str | None = None  # OpenAI's `refusal` field: the model declined (no content)
     usage: Usage | None = None  # None: counted from the request and reply (4 characters a token)
     delay: float = 0.0  # seconds before the response starts (use > client timeout for timeouts)
     chunk_delay: float = 0.0  # seconds between stream chunks
@@ -91,6 +92,11 @@ def tool_call(name: str, arguments: dict[str, Any] | str | None = None, **option
 def structured(data: Any, **options: Any) -> Reply:
     """A JSON answer for with_structured_output (json_schema content or a forced tool call)."""
     return Reply(structured=data, **options)
+
+
+def refusal(explanation: str, **options: Any) -> Reply:
+    """A refusal (OpenAI's `refusal` field) instead of an answer."""
+    return Reply(refusal=explanation, **options)
 
 
 def error(

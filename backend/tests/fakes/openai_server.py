@@ -88,7 +88,11 @@ def _usage_json(usage: Usage) -> dict[str, int]:
 
 def completion(reply: Reply, usage: Usage, model: str, completion_id: str) -> dict[str, Any]:
     """A non-streaming chat.completion object."""
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": reply.text or None,
+        "refusal": reply.refusal,
+    }
     if reply.tool_calls:
         message["tool_calls"] = _tool_calls(reply, completion_id)
     return {

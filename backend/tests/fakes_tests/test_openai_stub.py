@@ -12,6 +12,7 @@ from typing import Any, Literal
 import httpx
 import openai
 import pytest
+from langchain_core.exceptions import ModelRefusalError
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -25,7 +26,16 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from tests.fakes.background import closed_port
-from tests.fakes.llm_script import Reply, ToolCall, Usage, error, structured, text, tool_call
+from tests.fakes.llm_script import (
+    Reply,
+    ToolCall,
+    Usage,
+    error,
+    refusal,
+    structured,
+    text,
+    tool_call,
+)
 from tests.fakes.openai_server import OpenAIStub
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -126,6 +136,20 @@ def test_structured_output_returns_scripted_json(
     openai_stub.enqueue(structured({"reasoning": "look first", "steps": ["lookup_user_items"]}))
     plan = chat(openai_stub).with_structured_output(Plan, method=method).invoke("plan it")
     assert plan == Plan(reasoning="look first", steps=["lookup_user_items"])
+
+
+@pytest.mark.parametrize("method", ["function_calling", "json_schema"])
+def test_structured_output_raises_on_a_refusal(
+    openai_stub: OpenAIStub, method: Literal["function_calling", "json_schema"]
+) -> None:
+    """langchain-openai 1.7.4 raises for a refusal whatever the method (function calling used
+    to parse it to None); the planner relies on this error type."""
+    openai_stub.enqueue(refusal("I can't help with that."))
+    model = chat(openai_stub).with_structured_output(Plan, method=method)
+    with pytest.raises(ModelRefusalError, match="I can't help with that"):
+        model.invoke("plan it")
+    openai_stub.enqueue(refusal("no"))
+    assert chat(openai_stub).invoke("hi").content_blocks[-1] == {"type": "refusal", "refusal": "no"}
 
 
 def test_errors_surface_as_openai_errors(openai_stub: OpenAIStub) -> None:
