@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,3 +45,8 @@ async def get_session() -> AsyncIterator[AsyncSession]:
     """Yield a session for one request (or one unit of background work)."""
     async with SessionMaker() as session:
         yield session
+
+
+async def ping(session: AsyncSession) -> None:
+    """Round-trip to the database; raises when it can't be reached."""
+    await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
