@@ -15,7 +15,6 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
-from fastapi import HTTPException, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import Settings, settings
@@ -26,21 +25,24 @@ BudgetName = Literal["daily_tokens", "concurrent_runs"]
 CONCURRENT_RETRY_AFTER_S = 5
 
 
-class BudgetExceededError(HTTPException):
-    """429 naming the budget and when it resets; an HTTPException so any route answers it as is."""
+class BudgetExceededError(Exception):
+    """A budget refused the run (429): which one, when it resets and how long to wait."""
 
     code = "budget_exceeded"
 
     def __init__(
         self, budget: BudgetName, message: str, retry_after_s: int, resets_at: datetime | None
     ) -> None:
-        super().__init__(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=message,
-            headers={"Retry-After": str(max(1, retry_after_s))},
-        )
+        super().__init__(message)
+        self.message = message
         self.budget = budget
+        self.retry_after_s = max(1, retry_after_s)
         self.resets_at = resets_at
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What the answer tells the client about waiting."""
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def next_utc_midnight(now: datetime) -> datetime:
