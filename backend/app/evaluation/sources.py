@@ -11,7 +11,8 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crud import crud_agent, crud_evaluation
+from app.crud import agent_run as crud_run
+from app.crud import evaluation as crud_evaluation
 from app.crud import user as crud_user
 from app.evaluation.outputs import PRODUCER
 from app.evaluation.schemas import (
@@ -283,7 +284,7 @@ class DbSource:
         after: tuple[datetime, uuid.UUID] | None = None
         while True:
             async with self._sessions() as session:
-                runs = await crud_agent.successful_runs_page(
+                runs = await crud_run.successful_runs_page(
                     session=session,
                     since=since,
                     until=until,
@@ -344,7 +345,7 @@ async def runs_by_trace_id(session: AsyncSession, trace_ids: Iterable[str]) -> d
         else:
             real.append(trace_id)
     if real:
-        mapping |= await crud_agent.run_ids_by_trace_id(session=session, trace_ids=real)
+        mapping |= await crud_run.run_ids_by_trace_id(session=session, trace_ids=real)
     return mapping
 
 

@@ -6,7 +6,7 @@ import uuid
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.agents.service import AgentService, jsonable
-from app.crud import crud_thread
+from app.crud import thread as crud_thread
 from app.crud.errors import StoreError
 from app.models import AgentThread, User
 from app.services.protocol.assistants import graph_metadata
