@@ -17,7 +17,7 @@ from typing import Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.config import Settings, settings
+from app.core.config import settings
 from app.core.metrics import record_rate_limit_rejection
 from app.crud import budget as crud_budget
 
@@ -70,26 +70,25 @@ async def check_agent_budgets(
     user_id: uuid.UUID,
     *,
     now: datetime | None = None,
-    config: Settings = settings,
 ) -> None:
     """Raise BudgetExceededError (429) when the user may not start another run now."""
     now = now or datetime.now(UTC)
-    if config.AGENT_DAILY_TOKEN_BUDGET <= 0 and config.AGENT_MAX_CONCURRENT_RUNS_PER_USER <= 0:
+    if settings.AGENT_DAILY_TOKEN_BUDGET <= 0 and settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER <= 0:
         return  # both budgets off: nothing to count, no lock to take
     await crud_budget.lock_user(session=session, user_id=user_id)
-    if config.AGENT_DAILY_TOKEN_BUDGET > 0:
+    if settings.AGENT_DAILY_TOKEN_BUDGET > 0:
         used = await tokens_used_today(session, user_id, now)
-        if used >= config.AGENT_DAILY_TOKEN_BUDGET:
+        if used >= settings.AGENT_DAILY_TOKEN_BUDGET:
             resets_at = next_utc_midnight(now)
             record_rate_limit_rejection("budget", "daily_tokens")
             raise BudgetExceededError(
                 "daily_tokens",
-                f"Daily token budget exhausted: {used} of {config.AGENT_DAILY_TOKEN_BUDGET} "
+                f"Daily token budget exhausted: {used} of {settings.AGENT_DAILY_TOKEN_BUDGET} "
                 f"tokens used today. It resets at {resets_at:%Y-%m-%d %H:%M} UTC.",
                 math.ceil((resets_at - now).total_seconds()),
                 resets_at,
             )
-    cap = config.AGENT_MAX_CONCURRENT_RUNS_PER_USER
+    cap = settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER
     if cap > 0 and (running := await running_runs(session, user_id, now)) >= cap:
         record_rate_limit_rejection("budget", "concurrent_runs")
         raise BudgetExceededError(

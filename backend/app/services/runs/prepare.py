@@ -90,7 +90,7 @@ async def start_new_run(
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         # 429 before anything starts; on PostgreSQL it locks the user's budget until the
         # commit below, so concurrent starts can't both slip under the cap.
-        await check_agent_budgets(session, user.id, config=runtime.settings)
+        await check_agent_budgets(session, user.id)
         if new.thread_id is not None:
             await crud_approval.supersede_pending(session=session, thread_id=thread.id)
         thread_id = thread.id
