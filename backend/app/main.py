@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     init_metrics()
     init_telemetry()
-    await open_redis(settings)
+    await open_redis()
     async with (
         open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime,
         serving(app.state.mcp_server),

@@ -36,7 +36,7 @@ async def serve() -> None:
     port = settings.WORKER_METRICS_PORT
     stop_metrics = await asyncio.to_thread(start_metrics_server, port) if port else None
     init_telemetry()
-    await open_redis(settings)
+    await open_redis()
     try:
         async with open_runtime(settings, executes_runs=True) as runtime:
             logger.info("worker.ready", **describe(runtime))

@@ -69,6 +69,7 @@ class AgentContext:
     tools: list[BaseTool]
     max_tool_calls: int
     approval_tools: frozenset[str] = frozenset()
+    # AgentService passes these from its config; the defaults serve contexts built directly.
     guardrails: GuardrailEngine = field(default_factory=lambda: build_guardrails(settings))
     http_allowed_hosts: tuple[str, ...] = field(
         default_factory=lambda: tuple(settings.AGENT_HTTP_ALLOWED_HOSTS)

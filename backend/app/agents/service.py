@@ -19,7 +19,7 @@ from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
 
 from app.agents.graph import AgentContext, build_graph
-from app.agents.guardrails import GuardrailBlockedError
+from app.agents.guardrails import GuardrailBlockedError, build_guardrails
 from app.agents.llm import ChatModels, create_chat_models
 from app.agents.mcp.manager import McpManager
 from app.agents.schemas import (
@@ -143,6 +143,8 @@ class AgentService:
             tools=tools,
             max_tool_calls=self.settings.AGENT_MAX_TOOL_CALLS,
             approval_tools=approval_required_tools(tools, self.settings),
+            guardrails=build_guardrails(self.settings),
+            http_allowed_hosts=tuple(self.settings.AGENT_HTTP_ALLOWED_HOSTS),
             stream_tokens=run.stream_tokens,
         )
         inputs = self._inputs(run)

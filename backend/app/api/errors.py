@@ -30,6 +30,7 @@ from app.services.auth.errors import (
     LoginThrottledError,
     RefreshRejectedError,
 )
+from app.services.budget import BudgetExceededError
 from app.services.evaluation_jobs import InvalidOptionError, JobAlreadyRunning
 from app.services.runs.errors import (
     ApprovalArgsError,
@@ -296,6 +297,12 @@ async def unhandled_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "Internal server error", "internal", headers)
 
 
+async def budget_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A budget that refuses the run: 429 with Retry-After."""
+    assert isinstance(exc, BudgetExceededError)
+    return error_response(429, exc.message, exc.code, exc.headers)
+
+
 AUTH_STATUS_FOR: dict[type[AuthError], int] = {
     RefreshRejectedError: 401,
     CsrfError: 403,
@@ -331,3 +338,4 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidOptionError, evaluation_error)
     app.add_exception_handler(JobAlreadyRunning, evaluation_error)
     app.add_exception_handler(AuthError, auth_error)
+    app.add_exception_handler(BudgetExceededError, budget_error)

@@ -3,24 +3,24 @@
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.config import Settings, settings
+from app.core.config import settings
 
 
-def create_engine_for(config: Settings) -> AsyncEngine:
+def new_engine() -> AsyncEngine:
     """Build the async engine for PostgreSQL (psycopg 3) or the embedded SQLite file."""
-    url = config.SQLALCHEMY_DATABASE_URI
-    kwargs: dict[str, Any] = {"echo": config.DB_ECHO}
+    url = settings.SQLALCHEMY_DATABASE_URI
+    kwargs: dict[str, Any] = {"echo": settings.DB_ECHO}
     if url.startswith("sqlite"):
-        config.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs |= {
-            "pool_size": config.DB_POOL_SIZE,
-            "max_overflow": config.DB_MAX_OVERFLOW,
+            "pool_size": settings.DB_POOL_SIZE,
+            "max_overflow": settings.DB_MAX_OVERFLOW,
             "pool_pre_ping": True,
             "pool_recycle": 1800,
         }
@@ -37,7 +37,7 @@ def create_engine_for(config: Settings) -> AsyncEngine:
     return engine
 
 
-engine = create_engine_for(settings)
+engine = new_engine()
 SessionMaker = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
@@ -45,3 +45,8 @@ async def get_session() -> AsyncIterator[AsyncSession]:
     """Yield a session for one request (or one unit of background work)."""
     async with SessionMaker() as session:
         yield session
+
+
+async def ping(session: AsyncSession) -> None:
+    """Round-trip to the database; raises when it can't be reached."""
+    await session.exec(text("SELECT 1"))  # type: ignore[call-overload]

@@ -36,7 +36,7 @@ HTTP_BUCKETS = (0.005, 0.01, *LATENCY_BUCKETS)
 TOKEN_BUCKETS = (10, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000)
 
 RUN_STATUSES = ("completed", "failed", "timeout", "cancelled", "blocked")
-# Our run statuses (app.models.agent_models.RunStatus) -> the dashboard's four outcomes.
+# Our run statuses (app.models.agent.RunStatus) -> the dashboard's four outcomes.
 # `awaiting_approval` ends this run's work normally; the approval continues as a new run.
 _STATUS_MAP = {
     "success": "completed",

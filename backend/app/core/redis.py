@@ -8,7 +8,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 
-from app.core.config import Settings, settings
+from app.core.config import settings
 
 logger = structlog.get_logger(__name__)
 
@@ -26,12 +26,12 @@ RESILIENT: dict[str, Any] = {
 }
 
 
-def create_redis(config: Settings = settings) -> Redis | None:
+def create_redis() -> Redis | None:
     """A client for REDIS_URL (or REDIS_HOST/...), or None when Redis isn't configured."""
-    url = config.redis_url
+    url = settings.redis_url
     if url is None:
         return None
-    timeout = config.REDIS_SOCKET_TIMEOUT_SECONDS
+    timeout = settings.REDIS_SOCKET_TIMEOUT_SECONDS
     # Short timeouts and a single immediate retry: a pooled connection that died with a Redis
     # restart is replaced on the retry, while a Redis that is really down fails fast so the
     # rate limiter can apply its failure policy instead of stalling requests.
@@ -44,11 +44,11 @@ def create_redis(config: Settings = settings) -> Redis | None:
     )
 
 
-async def open_redis(config: Settings = settings) -> Redis | None:
+async def open_redis() -> Redis | None:
     """Create the shared client (lifespan start-up); connections open lazily on first use."""
     global _client
     await close_redis()
-    _client = create_redis(config)
+    _client = create_redis()
     if _client is not None:
         logger.info("redis.configured", status=await redis_status())
     return _client

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crud import crud_evaluation
+from app.crud import evaluation as crud_evaluation
 from app.evaluation.schemas import MetricDefinition
 from app.evaluation.sources import langfuse_human_labels
 

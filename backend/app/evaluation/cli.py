@@ -63,10 +63,10 @@ class SourceChoice(StrEnum):
 
 def run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     """Run `work` in a fresh event loop with its own engine (disposed afterwards)."""
-    from app.core.db import create_engine_for
+    from app.core.db import new_engine
 
     async def main() -> T:
-        engine = create_engine_for(settings)
+        engine = new_engine()
         sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         try:
             return await work(sessions)

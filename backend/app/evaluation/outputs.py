@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crud import crud_evaluation
+from app.crud import evaluation as crud_evaluation
 from app.evaluation.schemas import Judgment, MetricDefinition, TraceRecord
 
 # Fixed namespace: the same (trace, metric, judge model, prompt version) always maps to the same

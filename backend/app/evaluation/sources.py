@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.crud import crud_evaluation
+from app.crud import agent_run as crud_run
+from app.crud import evaluation as crud_evaluation
+from app.crud import user as crud_user
 from app.evaluation.outputs import PRODUCER
 from app.evaluation.schemas import (
     EvaluationOptions,
@@ -21,7 +22,7 @@ from app.evaluation.schemas import (
     TraceRecord,
 )
 from app.evaluation.text import trace_io, trace_parts
-from app.models import AgentRun, RunStatus, User
+from app.models import AgentRun
 
 PAGE_SIZE = 100
 SCORE_QUERY_CHUNK = 50  # trace ids per v3 scores request: keeps URLs well under 4 KB
@@ -273,7 +274,7 @@ class DbSource:
         try:
             return uuid.UUID(value)
         except ValueError:
-            user = (await session.exec(select(User).where(User.email == value))).first()
+            user = await crud_user.get_user_by_email(session=session, email=value)
             return user.id if user else uuid.UUID(int=0)  # unknown email: match nothing
 
     async def pages(self) -> AsyncIterator[list[TraceRecord]]:
@@ -283,24 +284,14 @@ class DbSource:
         after: tuple[datetime, uuid.UUID] | None = None
         while True:
             async with self._sessions() as session:
-                statement = (
-                    select(AgentRun)
-                    .where(AgentRun.status == RunStatus.success)
-                    .where(col(AgentRun.response).is_not(None))
-                    .where(col(AgentRun.created_at) >= since, col(AgentRun.created_at) < until)
+                runs = await crud_run.successful_runs_page(
+                    session=session,
+                    since=since,
+                    until=until,
+                    user_id=await self._user_id(session),
+                    after=after,
+                    limit=self._page_size,
                 )
-                user_id = await self._user_id(session)
-                if user_id is not None:
-                    statement = statement.where(AgentRun.user_id == user_id)
-                if after is not None:
-                    statement = statement.where(
-                        (col(AgentRun.created_at) < after[0])
-                        | ((col(AgentRun.created_at) == after[0]) & (col(AgentRun.id) < after[1]))
-                    )
-                statement = statement.order_by(
-                    col(AgentRun.created_at).desc(), col(AgentRun.id).desc()
-                ).limit(self._page_size)
-                runs = list((await session.exec(statement)).all())
             if limit is not None:
                 runs = runs[: max(0, limit - count)]
             if not runs:
@@ -354,10 +345,7 @@ async def runs_by_trace_id(session: AsyncSession, trace_ids: Iterable[str]) -> d
         else:
             real.append(trace_id)
     if real:
-        rows = await session.exec(
-            select(AgentRun.trace_id, AgentRun.id).where(col(AgentRun.trace_id).in_(real))
-        )
-        mapping |= {trace_id: run_id for trace_id, run_id in rows.all() if trace_id}
+        mapping |= await crud_run.run_ids_by_trace_id(session=session, trace_ids=real)
     return mapping
 
 

@@ -1,6 +1,6 @@
 """All SQLModel tables and API shapes, imported here so `SQLModel.metadata` knows every table."""
 
-from app.models.agent_models import (
+from app.models.agent import (
     ACTIVE_RUN_STATUSES,
     AgentEvaluation,
     AgentRun,
@@ -8,17 +8,17 @@ from app.models.agent_models import (
     RunStatus,
     ThreadStatus,
 )
-from app.models.api_key_models import (
+from app.models.api_key import (
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyPublic,
     ApiKeysPublic,
 )
-from app.models.approval_models import AgentApproval, ApprovalStatus
-from app.models.auth_models import LoginThrottle, RefreshToken
+from app.models.approval import AgentApproval, ApprovalStatus
+from app.models.auth import LoginThrottle, RefreshToken
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
-from app.models.evaluation_models import (
+from app.models.evaluation import (
     AgentFeedback,
     AgentFeedbackCreate,
     AgentFeedbackPublic,

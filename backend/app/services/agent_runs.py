@@ -12,7 +12,7 @@ from app.agents.schemas import (
     ToolCallRecord,
 )
 from app.core.telemetry import trace_url_for
-from app.crud import crud_agent
+from app.crud import agent_run as crud_run
 from app.models import AgentEvaluation, AgentRun, User
 
 
@@ -35,19 +35,19 @@ async def list_runs(
     status: str | None,
 ) -> AgentRunsPublic:
     """A page of runs with their evaluation scores."""
-    runs, count = await crud_agent.list_runs_for(
+    runs, count = await crud_run.list_runs_for(
         session=session, user=user, skip=skip, limit=limit, thread_id=thread_id, status=status
     )
-    evaluations = await crud_agent.evaluations_for(session=session, run_ids=[r.id for r in runs])
+    evaluations = await crud_run.evaluations_for(session=session, run_ids=[r.id for r in runs])
     return AgentRunsPublic(data=[run_public(r, evaluations[r.id]) for r in runs], count=count)
 
 
 async def run_detail(session: AsyncSession, user: User, run_id: uuid.UUID) -> AgentRunDetail | None:
     """One run with tool calls and evaluations, or None when the user may not see it."""
-    run = await crud_agent.get_run_for(session=session, user=user, run_id=run_id)
+    run = await crud_run.get_run_for(session=session, user=user, run_id=run_id)
     if run is None:
         return None
-    evaluations = (await crud_agent.evaluations_for(session=session, run_ids=[run.id]))[run.id]
+    evaluations = (await crud_run.evaluations_for(session=session, run_ids=[run.id]))[run.id]
     return AgentRunDetail(
         **run_public(run, evaluations).model_dump(),
         tool_calls=[ToolCallRecord.model_validate(call) for call in run.tool_calls or []],

@@ -15,34 +15,34 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
-from fastapi import HTTPException, status
-from sqlalchemy import func, or_, text
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.core.config import Settings, settings
+from app.core.config import settings
 from app.core.metrics import record_rate_limit_rejection
-from app.models import ACTIVE_RUN_STATUSES, AgentRun
+from app.crud import budget as crud_budget
 
 BudgetName = Literal["daily_tokens", "concurrent_runs"]
 CONCURRENT_RETRY_AFTER_S = 5
 
 
-class BudgetExceededError(HTTPException):
-    """429 naming the budget and when it resets; an HTTPException so any route answers it as is."""
+class BudgetExceededError(Exception):
+    """A budget refused the run (429): which one, when it resets and how long to wait."""
 
     code = "budget_exceeded"
 
     def __init__(
         self, budget: BudgetName, message: str, retry_after_s: int, resets_at: datetime | None
     ) -> None:
-        super().__init__(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=message,
-            headers={"Retry-After": str(max(1, retry_after_s))},
-        )
+        super().__init__(message)
+        self.message = message
         self.budget = budget
+        self.retry_after_s = max(1, retry_after_s)
         self.resets_at = resets_at
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What the answer tells the client about waiting."""
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def next_utc_midnight(now: datetime) -> datetime:
@@ -53,11 +53,7 @@ def next_utc_midnight(now: datetime) -> datetime:
 async def tokens_used_today(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
     """Total tokens of the user's runs started since the last UTC midnight."""
     day_start = next_utc_midnight(now) - timedelta(days=1)
-    query = select(func.coalesce(func.sum(AgentRun.total_tokens), 0)).where(
-        AgentRun.user_id == user_id,
-        AgentRun.created_at >= day_start,
-    )
-    return int((await session.exec(query)).one())
+    return await crud_budget.tokens_since(session=session, user_id=user_id, since=day_start)
 
 
 async def running_runs(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
@@ -66,20 +62,7 @@ async def running_runs(session: AsyncSession, user_id: uuid.UUID, now: datetime)
     A run whose worker died stops counting the moment its lease lapses, before the sweep
     even marks it `interrupted`.
     """
-    query = select(func.count()).where(
-        col(AgentRun.user_id) == user_id,
-        col(AgentRun.status).in_(ACTIVE_RUN_STATUSES),
-        or_(col(AgentRun.lease_expires_at).is_(None), col(AgentRun.lease_expires_at) > now),
-    )
-    return int((await session.exec(query)).one())
-
-
-async def lock_user_budget(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Serialise budget checks of one user until the session's transaction ends (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(user_id.bytes[:8], "big", signed=True)
-        lock = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=key)
-        await session.exec(lock)  # type: ignore[call-overload]
+    return await crud_budget.active_runs(session=session, user_id=user_id, now=now)
 
 
 async def check_agent_budgets(
@@ -87,26 +70,25 @@ async def check_agent_budgets(
     user_id: uuid.UUID,
     *,
     now: datetime | None = None,
-    config: Settings = settings,
 ) -> None:
     """Raise BudgetExceededError (429) when the user may not start another run now."""
     now = now or datetime.now(UTC)
-    if config.AGENT_DAILY_TOKEN_BUDGET <= 0 and config.AGENT_MAX_CONCURRENT_RUNS_PER_USER <= 0:
+    if settings.AGENT_DAILY_TOKEN_BUDGET <= 0 and settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER <= 0:
         return  # both budgets off: nothing to count, no lock to take
-    await lock_user_budget(session, user_id)
-    if config.AGENT_DAILY_TOKEN_BUDGET > 0:
+    await crud_budget.lock_user(session=session, user_id=user_id)
+    if settings.AGENT_DAILY_TOKEN_BUDGET > 0:
         used = await tokens_used_today(session, user_id, now)
-        if used >= config.AGENT_DAILY_TOKEN_BUDGET:
+        if used >= settings.AGENT_DAILY_TOKEN_BUDGET:
             resets_at = next_utc_midnight(now)
             record_rate_limit_rejection("budget", "daily_tokens")
             raise BudgetExceededError(
                 "daily_tokens",
-                f"Daily token budget exhausted: {used} of {config.AGENT_DAILY_TOKEN_BUDGET} "
+                f"Daily token budget exhausted: {used} of {settings.AGENT_DAILY_TOKEN_BUDGET} "
                 f"tokens used today. It resets at {resets_at:%Y-%m-%d %H:%M} UTC.",
                 math.ceil((resets_at - now).total_seconds()),
                 resets_at,
             )
-    cap = config.AGENT_MAX_CONCURRENT_RUNS_PER_USER
+    cap = settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER
     if cap > 0 and (running := await running_runs(session, user_id, now)) >= cap:
         record_rate_limit_rejection("budget", "concurrent_runs")
         raise BudgetExceededError(

@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.config import settings
 from app.core.db import SessionMaker
 from app.core.telemetry import get_langfuse
-from app.crud import crud_evaluation
+from app.crud import evaluation as crud_evaluation
 from app.evaluation import EvaluationProgress, Evaluator
 from app.evaluation.metrics import load_metrics, select_metrics
 from app.evaluation.report import summary_only

@@ -7,7 +7,8 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.telemetry import get_langfuse
-from app.crud import crud_agent, crud_evaluation
+from app.crud import agent_run as crud_run
+from app.crud import evaluation as crud_evaluation
 from app.evaluation.outputs import score_id
 from app.models import AgentFeedback, AgentFeedbackCreate, AgentRun, User
 
@@ -60,7 +61,7 @@ async def get_feedback(
 
 async def visible_run(session: AsyncSession, user: User, run_id: uuid.UUID) -> AgentRun | None:
     """The run when `user` may give feedback on it (its owner, or a superuser)."""
-    return await crud_agent.get_run_for(session=session, user=user, run_id=run_id)
+    return await crud_run.get_run_for(session=session, user=user, run_id=run_id)
 
 
 async def submit_feedback(

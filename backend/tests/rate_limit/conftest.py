@@ -45,7 +45,7 @@ async def use_redis(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     from app.core.config import settings
 
     monkeypatch.setattr(settings, "REDIS_URL", url)
-    client = await app_redis.open_redis(settings)
+    client = await app_redis.open_redis()
     assert client is not None
     await client.flushdb()
 

@@ -28,7 +28,7 @@ from app.api.rate_limit import agent_rate_limit
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.core.config import settings
 from app.core.telemetry import tracing_enabled
-from app.crud import crud_agent
+from app.crud import agent_run as crud_run
 from app.models import Message, RunStatus
 from app.services import agent_runs
 from app.services.runs import cancel, prepare, streams, threads
@@ -85,7 +85,7 @@ async def join_run_stream(
     after: Annotated[str | None, Query(max_length=64, description="Like Last-Event-ID.")] = None,
 ) -> EventSourceResponse:
     """Join a running or finished run: every event after `Last-Event-ID`, then the live tail."""
-    run = await crud_agent.get_run_for(session=session, user=current_user, run_id=run_id)
+    run = await crud_run.get_run_for(session=session, user=current_user, run_id=run_id)
     if run is None or run.user_id != current_user.id:
         raise RunNotFoundError()
     cursor = await streams.join_cursor(runtime, run_id, last_event_id or after)
@@ -97,7 +97,7 @@ async def cancel_run(
     run_id: uuid.UUID, session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Any:
     """Cancel a queued or running run, whichever process executes it."""
-    run = await crud_agent.get_run_for(session=session, user=current_user, run_id=run_id)
+    run = await crud_run.get_run_for(session=session, user=current_user, run_id=run_id)
     if run is None or run.user_id != current_user.id:
         raise RunNotFoundError()
     return agent_runs.run_public(await cancel.cancel_run(runtime, run_id), [])

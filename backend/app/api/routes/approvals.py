@@ -15,7 +15,7 @@ from app.agents.schemas import (
 from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import authenticated_responses, error_responses, run_error_responses
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
-from app.crud import crud_approval
+from app.crud import approval as crud_approval
 from app.models import ApprovalStatus, User
 from app.services.runs import approvals
 from app.services.runs.prepare import QueuedRun

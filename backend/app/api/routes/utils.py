@@ -5,10 +5,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from app.api.deps import RuntimeDep, SessionDep
 from app.core.config import settings
+from app.core.db import ping
 from app.core.redis import redis_status
 
 router = APIRouter(prefix="/utils", tags=["utils"])
@@ -44,7 +44,7 @@ async def health_check(session: SessionDep, runtime: RuntimeDep) -> JSONResponse
     """Readiness: 503 when the database is down; Redis and MCP servers are reported."""
     checks: dict[str, Any] = {}
     try:
-        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        await ping(session)
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"

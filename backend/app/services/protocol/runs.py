@@ -16,7 +16,9 @@ from pydantic import ValidationError
 from app.agents.schemas import ApprovalDecision
 from app.agents.service import message_id
 from app.core.db import SessionMaker
-from app.crud import crud_agent, crud_approval, crud_thread
+from app.crud import agent_run as crud_run
+from app.crud import approval as crud_approval
+from app.crud import thread as crud_thread
 from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
 from app.services.protocol import assistants
 from app.services.protocol.messages import user_text
@@ -246,7 +248,7 @@ async def _make_room(
     (enqueue), or they are cancelled (interrupt) and their turns taken back (rollback: the new
     run starts from the checkpoint before the earliest of them; the runs stay in the history)."""
     async with SessionMaker() as session:
-        runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
+        runs = await crud_run.runs_of_thread(session=session, thread_id=thread_id)
     active = [run.id for run in runs if run.status in ACTIVE_RUN_STATUSES]
     if strategy == "enqueue":
         options["after_runs"] = [str(run_id) for run_id in active]
@@ -354,7 +356,7 @@ async def list_runs(
     """The thread's runs, newest first."""
     async with SessionMaker() as session:
         await threads.owned_thread(session, user, thread_id)
-        runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
+        runs = await crud_run.runs_of_thread(session=session, thread_id=thread_id)
     selected = [
         protocol_run(run)
         for run in sorted(runs, key=lambda run: run.created_at, reverse=True)
@@ -366,7 +368,7 @@ async def list_runs(
 async def owned_run(user: User, thread_id: uuid.UUID, run_id: uuid.UUID) -> AgentRun:
     """The user's run on that thread; RunNotFoundError otherwise."""
     async with SessionMaker() as session:
-        run = await crud_agent.get_run_for(session=session, user=user, run_id=run_id)
+        run = await crud_run.get_run_for(session=session, user=user, run_id=run_id)
     if run is None or run.user_id != user.id or run.thread_id != thread_id:
         raise RunNotFoundError()
     return run

@@ -3,11 +3,11 @@
 import asyncio
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.agents.service import AgentService, jsonable
-from app.crud import crud_thread
+from app.crud import thread as crud_thread
+from app.crud.errors import StoreError
 from app.models import AgentThread, User
 from app.services.protocol.assistants import graph_metadata
 from app.services.protocol.schemas import (
@@ -51,18 +51,15 @@ async def create_thread(
             if body.if_exists == "do_nothing" and existing.user_id == user.id:
                 return await protocol_thread(agent, existing)
             raise ThreadExistsError()
-    thread = crud_thread.create_thread(
-        session=session,
-        user_id=user.id,
-        thread_id=body.thread_id,
-        metadata={**graph_metadata(), **(body.metadata or {})},
-    )
     try:
-        await session.commit()
-    except IntegrityError:  # created by a concurrent request meanwhile
-        await session.rollback()
+        thread = await crud_thread.create_thread(
+            session=session,
+            user_id=user.id,
+            thread_id=body.thread_id,
+            metadata={**graph_metadata(), **(body.metadata or {})},
+        )
+    except StoreError:  # created by a concurrent request meanwhile
         raise ThreadExistsError() from None
-    await session.refresh(thread)
     return await protocol_thread(agent, thread)
 
 

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.agents.schemas import ErrorEvent
 from app.core.db import SessionMaker
 from app.core.redis import RESILIENT
-from app.crud import crud_agent
+from app.crud import agent_run as crud_run
 from app.models import AgentRun, RunStatus, ThreadStatus
 from app.services.runs.errors import RunConflictError, RunNotFoundError
 
@@ -141,7 +141,7 @@ async def cancel_run(runtime: "RunRuntime", run_id: uuid.UUID) -> AgentRun:
 
 
 async def _end_cancelled(session: AsyncSession, run_id: uuid.UUID, from_status: str) -> bool:
-    return await crud_agent.end_run(
+    return await crud_run.end_run(
         session=session,
         run_id=run_id,
         from_status=from_status,

@@ -16,7 +16,7 @@ import structlog
 from app.agents.schemas import ErrorEvent
 from app.core.config import Settings
 from app.core.db import SessionMaker
-from app.crud import crud_agent
+from app.crud import agent_run as crud_run
 from app.models import RunStatus
 from app.services.runs.events import EventLog
 
@@ -72,15 +72,13 @@ class Leases:
             return
         lease = timedelta(seconds=self.settings.AGENT_RUN_LEASE_SECONDS)
         async with SessionMaker() as session:
-            await crud_agent.renew_leases(session=session, run_ids=list(self._held), lease=lease)
+            await crud_run.renew_leases(session=session, run_ids=list(self._held), lease=lease)
 
     async def sweep(self) -> int:
         """End runs whose worker died or that no worker took; log their last event."""
         queue_timeout = timedelta(seconds=self.settings.AGENT_RUN_QUEUE_TIMEOUT_SECONDS)
         async with SessionMaker() as session:
-            ended = await crud_agent.end_abandoned_runs(
-                session=session, queue_timeout=queue_timeout
-            )
+            ended = await crud_run.end_abandoned_runs(session=session, queue_timeout=queue_timeout)
         for run_id, _thread_id, status in ended:
             interrupted = status == RunStatus.interrupted
             event = ErrorEvent(

@@ -10,7 +10,9 @@ from app.agents.schemas import AgentRunRequest, RunStartedEvent
 from app.core.db import SessionMaker
 from app.core.logging import bind_log_context
 from app.core.telemetry import run_trace_id, trace_url_for
-from app.crud import crud_agent, crud_approval, crud_thread
+from app.crud import agent_run as crud_run
+from app.crud import approval as crud_approval
+from app.crud import thread as crud_thread
 from app.models import RunStatus, ThreadStatus, User
 from app.services.budget import check_agent_budgets
 from app.services.runs.errors import (
@@ -88,11 +90,11 @@ async def start_new_run(
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         # 429 before anything starts; on PostgreSQL it locks the user's budget until the
         # commit below, so concurrent starts can't both slip under the cap.
-        await check_agent_budgets(session, user.id, config=runtime.settings)
+        await check_agent_budgets(session, user.id)
         if new.thread_id is not None:
             await crud_approval.supersede_pending(session=session, thread_id=thread.id)
         thread_id = thread.id
-        crud_agent.create_run(
+        crud_run.create_run(
             session=session,
             run_id=run_id,
             user_id=user.id,
@@ -136,7 +138,7 @@ async def queue_run(
     except (EventLogUnavailableError, QueueError) as exc:
         logger.warning("runs.queue_unavailable", run_id=str(run_id), error=repr(exc))
         async with SessionMaker() as session:
-            await crud_agent.end_run(
+            await crud_run.end_run(
                 session=session,
                 run_id=run_id,
                 from_status=RunStatus.pending,

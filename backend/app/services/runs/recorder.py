@@ -12,7 +12,8 @@ from app.core import metrics
 from app.core.config import Settings
 from app.core.db import SessionMaker
 from app.core.telemetry import trace_url_for
-from app.crud import crud_agent, crud_approval
+from app.crud import agent_run as crud_run
+from app.crud import approval as crud_approval
 from app.models import AgentApproval, AgentRun, RunStatus, ThreadStatus, utcnow
 
 THREAD_STATUS_AFTER = {
@@ -109,7 +110,7 @@ async def claim(
     """Take a pending run for this worker, with whether its owner is a superuser (None: the
     owner is gone); None when it was cancelled or taken meanwhile."""
     async with SessionMaker() as session:
-        return await crud_agent.claim_run(
+        return await crud_run.claim_run(
             session=session,
             run_id=run_id,
             worker_id=worker_id,
@@ -127,7 +128,7 @@ async def finish(
     """Record the run's end; None when it had ended already (cancelled or swept elsewhere)."""
     result = result_for(execution, status, outcome, error)
     async with SessionMaker() as session:
-        recorded = await crud_agent.finish_run(
+        recorded = await crud_run.finish_run(
             session=session,
             run_id=execution.run.id,
             thread_id=execution.run.thread_id,

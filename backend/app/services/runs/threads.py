@@ -14,7 +14,8 @@ from app.agents.schemas import (
     ToolCallRecord,
 )
 from app.agents.service import AgentService, message_id
-from app.crud import crud_agent, crud_thread
+from app.crud import agent_run as crud_run
+from app.crud import thread as crud_thread
 from app.models import AgentRun, AgentThread, RunStatus, User
 from app.services.runs.errors import ThreadNotFoundError
 
@@ -120,7 +121,7 @@ async def thread_detail(
 ) -> ThreadDetail:
     """A thread's messages, with the turns that didn't complete."""
     thread = await readable_thread(session, user, thread_id)
-    runs = await crud_agent.runs_of_thread(session=session, thread_id=thread_id)
+    runs = await crud_run.runs_of_thread(session=session, thread_id=thread_id)
     messages = await agent.thread_messages(thread_id)
     return ThreadDetail(
         thread_id=thread_id, title=thread.title, messages=merge_turns(messages, runs)

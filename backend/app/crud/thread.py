@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import cast, delete, update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud.errors import from_integrity_error
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
@@ -140,16 +142,22 @@ async def search_threads(
     return list(rows.all())
 
 
-def create_thread(
+async def create_thread(
     *,
     session: AsyncSession,
     user_id: uuid.UUID,
     thread_id: uuid.UUID | None,
     metadata: dict[str, Any],
 ) -> AgentThread:
-    """Stage an empty, idle thread (the caller commits)."""
+    """Insert an empty, idle thread and commit (a StoreError when the database refuses it)."""
     thread = AgentThread(id=thread_id or uuid.uuid4(), user_id=user_id, thread_metadata=metadata)
     session.add(thread)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise from_integrity_error(exc) from None
+    await session.refresh(thread)
     return thread
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -240,3 +240,43 @@ async def runs_of_thread(*, session: AsyncSession, thread_id: uuid.UUID) -> list
         .order_by(col(AgentRun.created_at))
     )
     return list(rows.all())
+
+
+async def successful_runs_page(
+    *,
+    session: AsyncSession,
+    since: datetime,
+    until: datetime,
+    user_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[AgentRun]:
+    """Successful runs with a response created in [since, until), newest first, keyset-paged
+    on (created_at, id) after `after`."""
+    statement = (
+        select(AgentRun)
+        .where(AgentRun.status == RunStatus.success)
+        .where(col(AgentRun.response).is_not(None))
+        .where(col(AgentRun.created_at) >= since, col(AgentRun.created_at) < until)
+    )
+    if user_id is not None:
+        statement = statement.where(AgentRun.user_id == user_id)
+    if after is not None:
+        statement = statement.where(
+            (col(AgentRun.created_at) < after[0])
+            | ((col(AgentRun.created_at) == after[0]) & (col(AgentRun.id) < after[1]))
+        )
+    statement = statement.order_by(col(AgentRun.created_at).desc(), col(AgentRun.id).desc()).limit(
+        limit
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def run_ids_by_trace_id(
+    *, session: AsyncSession, trace_ids: list[str]
+) -> dict[str, uuid.UUID]:
+    """Map Langfuse trace ids to the ids of the runs that recorded them."""
+    rows = await session.exec(
+        select(AgentRun.trace_id, AgentRun.id).where(col(AgentRun.trace_id).in_(trace_ids))
+    )
+    return {trace_id: run_id for trace_id, run_id in rows.all() if trace_id}
