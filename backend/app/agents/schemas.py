@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.config import settings
+from app.models import ToolCallRecord
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -58,16 +59,6 @@ class AgentRunRequest(BaseModel):
                 f"message is longer than AGENT_MAX_INPUT_CHARS ({settings.AGENT_MAX_INPUT_CHARS})"
             )
         return value
-
-
-class ToolCallRecord(BaseModel):
-    """A tool call and its result."""
-
-    id: str
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
-    output: str | None = None
-    ok: bool | None = None
 
 
 class DataFlowItem(BaseModel):
@@ -234,98 +225,6 @@ class AgentStreamEnvelope(BaseModel):
     """Documents the `data:` payload of each Server-Sent Event of `/agent/run/stream`."""
 
     event: AgentStreamEvent
-
-
-# --- runs and threads ---
-
-
-class EvaluationPublic(BaseModel):
-    """A judge's score for one metric."""
-
-    metric_name: str
-    score: float
-    eval_metadata: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime
-
-
-class AgentRunPublic(BaseModel):
-    """A run in the history."""
-
-    id: uuid.UUID
-    thread_id: uuid.UUID
-    status: str
-    input: str
-    response: str | None = None
-    plan: str | None = None
-    error: str | None = None
-    model: str | None = None
-    trace_id: str | None = None
-    trace_url: str | None = None
-    latency_ms: int | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-    tool_call_count: int = 0
-    thread_deleted: bool = False
-    created_at: datetime
-    finished_at: datetime | None = None
-    evaluations: dict[str, float] = Field(default_factory=dict)
-
-
-class AgentRunDetail(AgentRunPublic):
-    """A run with its tool calls, evaluations and metadata."""
-
-    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
-    evaluations_detail: list[EvaluationPublic] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class AgentRunsPublic(BaseModel):
-    """A page of runs."""
-
-    data: list[AgentRunPublic]
-    count: int
-
-
-class ThreadPublic(BaseModel):
-    """A conversation."""
-
-    thread_id: uuid.UUID
-    title: str
-    status: str = Field(description="idle | busy | interrupted | error")
-    last_activity: datetime
-    run_count: int
-
-
-class ThreadsPublic(BaseModel):
-    """A page of threads."""
-
-    data: list[ThreadPublic]
-    count: int
-
-
-class ThreadMessage(BaseModel):
-    """One message of a thread, from the checkpoint (or, for a turn that never reached it, the run log)."""
-
-    role: Literal["user", "assistant", "tool"]
-    content: str
-    name: str | None = None
-    tool_call_id: str | None = None
-    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
-    run_id: uuid.UUID | None = Field(default=None, description="The run a user message started.")
-    run_status: str | None = Field(
-        default=None,
-        description="On a user message: its run's status when the turn did not complete "
-        "(interrupted, error, cancelled, pending, running) — the UI offers a retry.",
-    )
-
-
-class ThreadDetail(BaseModel):
-    """A conversation with its messages."""
-
-    thread_id: uuid.UUID
-    title: str
-    messages: list[ThreadMessage]
 
 
 class AgentToolPublic(BaseModel):

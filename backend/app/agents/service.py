@@ -32,12 +32,12 @@ from app.agents.schemas import (
     StreamEvent,
     TokenEvent,
     ToolCallEvent,
-    ToolCallRecord,
     ToolResultEvent,
 )
 from app.agents.tools import ToolContext, approval_required_tools, build_tools
 from app.core.config import Settings
 from app.core.db import SessionMaker
+from app.models import ToolCallRecord
 
 
 @dataclass

@@ -1,10 +1,12 @@
-"""Agent records: `AgentThread` per conversation, `AgentRun` per invocation, `AgentEvaluation` per score."""
+"""Agent records: `AgentThread` per conversation, `AgentRun` per invocation, `AgentEvaluation` per
+score; and the API's read models of them (runs, threads, messages, evaluations)."""
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
+import pydantic
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -112,3 +114,107 @@ class AgentEvaluation(SQLModel, table=True):
     score: float
     eval_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = created_at_field()
+
+
+# --- the API's read models: plain pydantic (so `pydantic.Field`; bare `Field` is SQLModel's) ---
+
+
+class ToolCallRecord(pydantic.BaseModel):
+    """A tool call and its result."""
+
+    id: str
+    name: str
+    args: dict[str, Any] = pydantic.Field(default_factory=dict)
+    output: str | None = None
+    ok: bool | None = None
+
+
+class EvaluationPublic(pydantic.BaseModel):
+    """A judge's score for one metric."""
+
+    metric_name: str
+    score: float
+    eval_metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
+    created_at: datetime
+
+
+class AgentRunPublic(pydantic.BaseModel):
+    """A run in the history."""
+
+    id: uuid.UUID
+    thread_id: uuid.UUID
+    status: str
+    input: str
+    response: str | None = None
+    plan: str | None = None
+    error: str | None = None
+    model: str | None = None
+    trace_id: str | None = None
+    trace_url: str | None = None
+    latency_ms: int | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    tool_call_count: int = 0
+    thread_deleted: bool = False
+    created_at: datetime
+    finished_at: datetime | None = None
+    evaluations: dict[str, float] = pydantic.Field(default_factory=dict)
+
+
+class AgentRunDetail(AgentRunPublic):
+    """A run with its tool calls, evaluations and metadata."""
+
+    tool_calls: list[ToolCallRecord] = pydantic.Field(default_factory=list)
+    evaluations_detail: list[EvaluationPublic] = pydantic.Field(default_factory=list)
+    metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
+
+
+class AgentRunsPublic(pydantic.BaseModel):
+    """A page of runs."""
+
+    data: list[AgentRunPublic]
+    count: int
+
+
+class ThreadPublic(pydantic.BaseModel):
+    """A conversation."""
+
+    thread_id: uuid.UUID
+    title: str
+    status: str = pydantic.Field(description="idle | busy | interrupted | error")
+    last_activity: datetime
+    run_count: int
+
+
+class ThreadsPublic(pydantic.BaseModel):
+    """A page of threads."""
+
+    data: list[ThreadPublic]
+    count: int
+
+
+class ThreadMessage(pydantic.BaseModel):
+    """One message of a thread, from the checkpoint (or, for a turn that never reached it, the run log)."""
+
+    role: Literal["user", "assistant", "tool"]
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: list[ToolCallRecord] = pydantic.Field(default_factory=list)
+    run_id: uuid.UUID | None = pydantic.Field(
+        default=None, description="The run a user message started."
+    )
+    run_status: str | None = pydantic.Field(
+        default=None,
+        description="On a user message: its run's status when the turn did not complete "
+        "(interrupted, error, cancelled, pending, running) — the UI offers a retry.",
+    )
+
+
+class ThreadDetail(pydantic.BaseModel):
+    """A conversation with its messages."""
+
+    thread_id: uuid.UUID
+    title: str
+    messages: list[ThreadMessage]

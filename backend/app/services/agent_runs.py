@@ -4,16 +4,18 @@ import uuid
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.agents.schemas import (
+from app.core.telemetry import trace_url_for
+from app.crud import agent_run as crud_run
+from app.models import (
+    AgentEvaluation,
+    AgentRun,
     AgentRunDetail,
     AgentRunPublic,
     AgentRunsPublic,
     EvaluationPublic,
     ToolCallRecord,
+    User,
 )
-from app.core.telemetry import trace_url_for
-from app.crud import agent_run as crud_run
-from app.models import AgentEvaluation, AgentRun, User
 
 
 def run_public(run: AgentRun, evaluations: list[AgentEvaluation]) -> AgentRunPublic:

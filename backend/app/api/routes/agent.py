@@ -9,13 +9,8 @@ from sse_starlette import EventSourceResponse
 from app.agents.catalog import tool_groups
 from app.agents.schemas import (
     AgentConfigPublic,
-    AgentRunDetail,
-    AgentRunPublic,
     AgentRunRequest,
     AgentRunResult,
-    AgentRunsPublic,
-    ThreadDetail,
-    ThreadsPublic,
 )
 from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import (
@@ -29,7 +24,15 @@ from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.core.config import settings
 from app.core.telemetry import tracing_enabled
 from app.crud import agent_run as crud_run
-from app.models import Message, RunStatus
+from app.models import (
+    AgentRunDetail,
+    AgentRunPublic,
+    AgentRunsPublic,
+    Message,
+    RunStatus,
+    ThreadDetail,
+    ThreadsPublic,
+)
 from app.services import agent_runs
 from app.services.runs import cancel, prepare, streams, threads
 from app.services.runs.errors import RunNotFoundError

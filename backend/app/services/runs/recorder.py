@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from app.agents.schemas import AgentRunResult, ApprovalRequest, ToolCallRecord
+from app.agents.schemas import AgentRunResult, ApprovalRequest
 from app.agents.service import GraphOutcome
 from app.core import metrics
 from app.core.config import Settings
@@ -14,7 +14,14 @@ from app.core.db import SessionMaker
 from app.core.telemetry import trace_url_for
 from app.crud import agent_run as crud_run
 from app.crud import approval as crud_approval
-from app.models import AgentApproval, AgentRun, RunStatus, ThreadStatus, utcnow
+from app.models import (
+    AgentApproval,
+    AgentRun,
+    RunStatus,
+    ThreadStatus,
+    ToolCallRecord,
+    utcnow,
+)
 
 THREAD_STATUS_AFTER = {
     RunStatus.success: ThreadStatus.idle,

@@ -6,17 +6,20 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.agents.schemas import (
+from app.agents.service import AgentService, message_id
+from app.crud import agent_run as crud_run
+from app.crud import thread as crud_thread
+from app.models import (
+    AgentRun,
+    AgentThread,
+    RunStatus,
     ThreadDetail,
     ThreadMessage,
     ThreadPublic,
     ThreadsPublic,
     ToolCallRecord,
+    User,
 )
-from app.agents.service import AgentService, message_id
-from app.crud import agent_run as crud_run
-from app.crud import thread as crud_thread
-from app.models import AgentRun, AgentThread, RunStatus, User
 from app.services.runs.errors import ThreadNotFoundError
 
 
