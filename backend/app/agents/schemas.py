@@ -1,13 +1,12 @@
 """Agent API shapes and the one stream-event schema shared with the frontend (via OpenAPI)."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.core.config import settings
-from app.models import ToolCallRecord
+from app.models import DataFlow, ToolCallRecord
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -59,26 +58,6 @@ class AgentRunRequest(BaseModel):
                 f"message is longer than AGENT_MAX_INPUT_CHARS ({settings.AGENT_MAX_INPUT_CHARS})"
             )
         return value
-
-
-class DataFlowItem(BaseModel):
-    """One piece of data an outbound call would carry (a query parameter, a body field, ...)."""
-
-    location: Literal["path", "query", "fragment", "body"]
-    name: str
-    value: str
-    from_conversation: bool = Field(
-        description="The value (or part of it) appears in the user's messages or app data."
-    )
-
-
-class DataFlow(BaseModel):
-    """Where an outbound call goes and what it would send, shown on the approval card."""
-
-    url: str
-    host: str
-    items: list[DataFlowItem] = Field(default_factory=list)
-    carries_conversation_data: bool = False
 
 
 class ApprovalRequest(BaseModel):
@@ -254,46 +233,3 @@ class AgentConfigPublic(BaseModel):
     model_name: str
     tracing_enabled: bool
     tool_groups: list[AgentToolGroup] = Field(default_factory=list)
-
-
-# --- approvals ---
-
-
-class ApprovalDecision(BaseModel):
-    """The owner's decision on a paused tool call."""
-
-    decision: Literal["approve", "reject", "edit"]
-    args: StorableJson | None = Field(default=None, description="Edited arguments (edit only).")
-    comment: StorableText | None = Field(default=None, max_length=2000)
-
-    @model_validator(mode="after")
-    def _args_only_with_edit(self) -> "ApprovalDecision":
-        if self.decision != "edit" and self.args is not None:
-            raise ValueError("args are only accepted with decision=edit")
-        return self
-
-
-class ApprovalPublic(BaseModel):
-    """An approval request and, once decided, its audit record."""
-
-    id: uuid.UUID
-    run_id: uuid.UUID
-    thread_id: uuid.UUID
-    tool: str
-    args: dict[str, Any]
-    edited_args: dict[str, Any] | None = None
-    reason: str
-    data_flow: DataFlow | None = None
-    status: str
-    comment: str | None = None
-    decided_by: uuid.UUID | None = None
-    decided_at: datetime | None = None
-    expires_at: datetime
-    created_at: datetime
-
-
-class ApprovalsPublic(BaseModel):
-    """A page of approvals."""
-
-    data: list[ApprovalPublic]
-    count: int

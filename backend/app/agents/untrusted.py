@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from langchain_core.messages import AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
-from app.agents.schemas import DataFlow, DataFlowItem
 from app.agents.url_safety import host_allowed
+from app.models import DataFlow, DataFlowItem
 
 # Tool metadata flags.
 UNTRUSTED_OUTPUT = "untrusted_output"  # the result comes from outside the app

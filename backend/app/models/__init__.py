@@ -24,7 +24,15 @@ from app.models.api_key import (
     ApiKeyPublic,
     ApiKeysPublic,
 )
-from app.models.approval import AgentApproval, ApprovalStatus
+from app.models.approval import (
+    AgentApproval,
+    ApprovalDecision,
+    ApprovalPublic,
+    ApprovalsPublic,
+    ApprovalStatus,
+    DataFlow,
+    DataFlowItem,
+)
 from app.models.auth import LoginThrottle, RefreshToken
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
 from app.models.evaluation import (
@@ -65,7 +73,12 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyPublic",
     "ApiKeysPublic",
+    "ApprovalDecision",
+    "ApprovalPublic",
     "ApprovalStatus",
+    "ApprovalsPublic",
+    "DataFlow",
+    "DataFlowItem",
     "EvaluationJob",
     "EvaluationJobPublic",
     "EvaluationJobStatus",

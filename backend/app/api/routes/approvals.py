@@ -6,17 +6,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sse_starlette import EventSourceResponse
 
-from app.agents.schemas import (
-    AgentRunResult,
-    ApprovalDecision,
-    ApprovalPublic,
-    ApprovalsPublic,
-)
+from app.agents.schemas import AgentRunResult
 from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import authenticated_responses, error_responses, run_error_responses
 from app.api.run_responses import SSE_RESPONSES, event_stream, wait_for_result
 from app.crud import approval as crud_approval
-from app.models import ApprovalStatus, User
+from app.models import (
+    ApprovalDecision,
+    ApprovalPublic,
+    ApprovalsPublic,
+    ApprovalStatus,
+    User,
+)
 from app.services.runs import approvals
 from app.services.runs.prepare import QueuedRun
 from app.services.runs.runtime import RunRuntime

@@ -13,13 +13,19 @@ import structlog
 from langgraph.types import StateSnapshot
 from pydantic import ValidationError
 
-from app.agents.schemas import ApprovalDecision
 from app.agents.service import message_id
 from app.core.db import SessionMaker
 from app.crud import agent_run as crud_run
 from app.crud import approval as crud_approval
 from app.crud import thread as crud_thread
-from app.models import ACTIVE_RUN_STATUSES, AgentRun, RunStatus, ThreadStatus, User
+from app.models import (
+    ACTIVE_RUN_STATUSES,
+    AgentRun,
+    ApprovalDecision,
+    RunStatus,
+    ThreadStatus,
+    User,
+)
 from app.services.protocol import assistants
 from app.services.protocol.messages import user_text
 from app.services.protocol.schemas import ProtocolRun, RunCommand, RunCreate, StreamModeName

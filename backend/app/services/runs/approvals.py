@@ -12,11 +12,10 @@ import structlog
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from app.agents.schemas import ApprovalDecision
 from app.agents.tools import tool_args_schema
 from app.core.db import SessionMaker
 from app.crud import approval as crud_approval
-from app.models import AgentApproval, ApprovalStatus, User, utcnow
+from app.models import AgentApproval, ApprovalDecision, ApprovalStatus, User, utcnow
 from app.services.runs.errors import (
     ApprovalArgsError,
     ApprovalConflictError,
