@@ -3,9 +3,9 @@
 from langchain_core.tools import BaseTool
 
 from app.agents.mcp.convert import MCP_SERVER
-from app.agents.schemas import AgentToolGroup, AgentToolPublic
 from app.agents.tools import approval_required_tools
 from app.core.config import Settings
+from app.models import AgentToolGroup, AgentToolPublic
 
 BUILT_IN = "built-in"
 

@@ -204,32 +204,3 @@ class AgentStreamEnvelope(BaseModel):
     """Documents the `data:` payload of each Server-Sent Event of `/agent/run/stream`."""
 
     event: AgentStreamEvent
-
-
-class AgentToolPublic(BaseModel):
-    """One tool the agent may call."""
-
-    name: str
-    description: str
-    needs_approval: bool
-
-
-class AgentToolGroup(BaseModel):
-    """The tools of one source: the built-in ones, or one MCP server's."""
-
-    source: str = Field(description="`built-in`, or `mcp:<server>`.")
-    status: str = Field(
-        description="`ok`; for an MCP server also `connecting`, `down: …` or `refused: …` "
-        "(its tools are left out until it is back)."
-    )
-    tools: list[AgentToolPublic]
-
-
-class AgentConfigPublic(BaseModel):
-    """What the UI needs to know about the agent."""
-
-    max_input_chars: int
-    model_provider: str
-    model_name: str
-    tracing_enabled: bool
-    tool_groups: list[AgentToolGroup] = Field(default_factory=list)

@@ -35,6 +35,13 @@ from app.models.approval import (
 )
 from app.models.auth import LoginThrottle, RefreshToken
 from app.models.common import Message, NewPassword, Token, TokenPayload, UTCDateTime, utcnow
+from app.models.config import (
+    AgentConfigPublic,
+    AgentToolGroup,
+    AgentToolPublic,
+    ClientConfig,
+    HealthPublic,
+)
 from app.models.evaluation import (
     AgentFeedback,
     AgentFeedbackCreate,
@@ -59,6 +66,7 @@ from app.models.user import (
 __all__ = [
     "ACTIVE_RUN_STATUSES",
     "AgentApproval",
+    "AgentConfigPublic",
     "AgentEvaluation",
     "AgentFeedback",
     "AgentFeedbackCreate",
@@ -68,6 +76,8 @@ __all__ = [
     "AgentRunPublic",
     "AgentRunsPublic",
     "AgentThread",
+    "AgentToolGroup",
+    "AgentToolPublic",
     "ApiKey",
     "ApiKeyCreate",
     "ApiKeyCreated",
@@ -77,6 +87,7 @@ __all__ = [
     "ApprovalPublic",
     "ApprovalStatus",
     "ApprovalsPublic",
+    "ClientConfig",
     "DataFlow",
     "DataFlowItem",
     "EvaluationJob",
@@ -84,6 +95,7 @@ __all__ = [
     "EvaluationJobStatus",
     "EvaluationJobsPublic",
     "EvaluationPublic",
+    "HealthPublic",
     "Item",
     "ItemCreate",
     "ItemPublic",

@@ -7,11 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from sse_starlette import EventSourceResponse
 
 from app.agents.catalog import tool_groups
-from app.agents.schemas import (
-    AgentConfigPublic,
-    AgentRunRequest,
-    AgentRunResult,
-)
+from app.agents.schemas import AgentRunRequest, AgentRunResult
 from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import (
     ErrorBody,
@@ -25,6 +21,7 @@ from app.core.config import settings
 from app.core.telemetry import tracing_enabled
 from app.crud import agent_run as crud_run
 from app.models import (
+    AgentConfigPublic,
     AgentRunDetail,
     AgentRunPublic,
     AgentRunsPublic,

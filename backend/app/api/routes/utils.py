@@ -1,23 +1,17 @@
 """Operational endpoints: health check, the browser's public configuration."""
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from app.api.deps import RuntimeDep, SessionDep
 from app.core.config import settings
 from app.core.db import ping
 from app.core.redis import redis_status
+from app.models import ClientConfig, HealthPublic
 
 router = APIRouter(prefix="/utils", tags=["utils"])
-
-
-class ClientConfig(BaseModel):
-    """Settings the browser needs before login (nothing secret)."""
-
-    chat_image_allowed_origins: list[str]
 
 
 @router.get("/client-config/")
@@ -26,13 +20,6 @@ async def client_config() -> ClientConfig:
     origins = settings.CHAT_IMAGE_ALLOWED_ORIGINS
     items = [origins] if isinstance(origins, str) else origins
     return ClientConfig(chat_image_allowed_origins=[o.rstrip("/") for o in items if o.strip()])
-
-
-class HealthPublic(BaseModel):
-    """Readiness: `ok`, `degraded` (Redis or an MCP server down) or `error`, with each check."""
-
-    status: Literal["ok", "degraded", "error"]
-    checks: dict[str, str]
 
 
 @router.get(
