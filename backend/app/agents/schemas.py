@@ -1,4 +1,10 @@
-"""Agent API shapes and the one stream-event schema shared with the frontend (via OpenAPI)."""
+"""The agent graph's own I/O and its stream events.
+
+Here: what a run takes and gives back (`AgentRunRequest`, `Plan`, `ApprovalRequest`,
+`AgentRunResult`) and the events it streams, one schema shared with the frontend via OpenAPI.
+Not here: read models of stored rows (runs, threads, approvals) live next to their tables in
+`app.models`, as do `ToolCallRecord` and `DataFlow`, which those read models share with the graph.
+"""
 
 import uuid
 from typing import Annotated, Any, Literal
@@ -10,6 +16,9 @@ from app.models import DataFlow, ToolCallRecord
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
+
+
+# --- the graph's input and output ---
 
 
 class PlanStep(BaseModel):
