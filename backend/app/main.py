@@ -1,5 +1,7 @@
 """The FastAPI application: middleware, routers, lifespan, and the built frontend."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,8 +56,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ):
         app.state.runs = runtime
         logger.info("runs.ready", **describe(runtime))
-        await evaluation_jobs.sweep_stale_jobs()
+        sweeper = asyncio.create_task(evaluation_jobs.sweep_forever())
         yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await evaluation_jobs.shutdown_jobs()
     await close_redis()
     await shutdown_telemetry()

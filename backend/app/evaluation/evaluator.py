@@ -348,7 +348,7 @@ class Evaluator:
         if calibration is not None:
             report["calibration"] = calibration
         if generate_report_file:
-            write_report(report, self.reports_dir)
+            await asyncio.to_thread(write_report, report, self.reports_dir)
         logger.info(
             "evaluation.completed",
             total_traces=report["total_traces"],

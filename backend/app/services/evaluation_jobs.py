@@ -128,11 +128,11 @@ class InvalidOptionError(ValueError):
         self.field = field
 
 
-def check_options(options: EvaluationJobCreate) -> None:
+async def check_options(options: EvaluationJobCreate) -> None:
     """Reject options that cannot run: unknown metrics, or Langfuse as the source when it is
     not configured."""
     try:
-        select_metrics(load_metrics(), options.metrics)
+        select_metrics(await asyncio.to_thread(load_metrics), options.metrics)
     except ValueError as exc:
         raise InvalidOptionError("metrics", str(exc)) from exc
     if options.source == "langfuse" and get_langfuse() is None:
@@ -181,13 +181,13 @@ async def get_job(session: AsyncSession, job_id: uuid.UUID) -> EvaluationJob | N
 async def list_jobs(
     session: AsyncSession, *, skip: int, limit: int
 ) -> tuple[list[EvaluationJob], int]:
-    """A page of jobs, newest first."""
-    await crud_evaluation.mark_stale_jobs_interrupted(session=session, stale_before=_stale_before())
+    """A page of jobs, newest first (read-only: the sweeper marks dead jobs)."""
     return await crud_evaluation.list_jobs(session=session, skip=skip, limit=limit)
 
 
 async def sweep_stale_jobs() -> int:
-    """At start-up: jobs left active by a dead process become `interrupted`."""
+    """Jobs left active by a dead process (no heartbeat for EVALUATION_JOB_STALE_SECONDS)
+    become `interrupted`."""
     async with SessionMaker() as session:
         count = await crud_evaluation.mark_stale_jobs_interrupted(
             session=session, stale_before=_stale_before()
@@ -195,6 +195,16 @@ async def sweep_stale_jobs() -> int:
     if count:
         logger.warning("evaluation_job.stale_jobs_interrupted", count=count)
     return count
+
+
+async def sweep_forever() -> None:
+    """Sweep stale jobs at start-up and then twice per staleness period, until cancelled."""
+    while True:
+        try:
+            await sweep_stale_jobs()
+        except Exception:
+            logger.warning("evaluation_job.sweep_failed", exc_info=True)
+        await asyncio.sleep(settings.EVALUATION_JOB_STALE_SECONDS / 2)
 
 
 async def shutdown_jobs() -> None:

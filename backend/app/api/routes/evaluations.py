@@ -28,7 +28,7 @@ async def start_evaluation(
     session: SessionDep, current_user: CurrentSuperuser, job_in: EvaluationJobCreate
 ) -> Any:
     """Start an evaluation job with the CLI's options; poll it with GET /agent/evaluations/{id}."""
-    evaluation_jobs.check_options(job_in)
+    await evaluation_jobs.check_options(job_in)
     return await evaluation_jobs.start_job(session, current_user, job_in)
 
 
