@@ -22,9 +22,12 @@ run_pytest() {
   return "$code"
 }
 
-log "Backend tests on PostgreSQL (with coverage)"
+log "Backend tests on PostgreSQL (with coverage), two pytest-xdist workers"
 rm -f .coverage .coverage.*
-COVERAGE_FILE=.coverage.postgres run_pytest -q -p no:cacheprovider --cov=app --cov-report= 
+# Each worker starts its own PostgreSQL and servers (every test harness port is a free one);
+# loadfile keeps a module's tests, and its module-scoped servers, on one worker.
+COVERAGE_FILE=.coverage.postgres run_pytest -q -p no:cacheprovider -n 2 --dist loadfile \
+  --cov=app --cov-report=
 log "Backend tests on SQLite (migrations, auth, constraints, the agent and its Agent Protocol)"
 TEST_DATABASE=sqlite COVERAGE_FILE=.coverage.sqlite run_pytest -q -p no:cacheprovider --cov=app --cov-report= \
   tests/test_migrations.py tests/api/routes/test_login.py tests/agents/test_sqlite_agent.py \
