@@ -185,37 +185,41 @@ def is_our_score(score: Any, metric: MetricDefinition | None, judge_model: str) 
     )
 
 
-async def langfuse_existing_scores(
-    client: Any, trace_ids: Sequence[str], metrics: Sequence[MetricDefinition], judge_model: str
-) -> ExistingScores:
-    """This judge's scores (current prompt versions) on these traces (GET /api/public/v3/scores)."""
-    by_name = {metric.name: metric for metric in metrics}
-    found: ExistingScores = {}
+async def _scores(
+    client: Any, trace_ids: Sequence[str], **filters: Any
+) -> AsyncIterator[tuple[str, Any]]:
+    """(trace id, score) for every v3 score on these traces matching `filters`, all pages."""
     for chunk in _chunks(list(trace_ids), SCORE_QUERY_CHUNK):
         cursor = None
         while True:
             response = await asyncio.to_thread(
                 client.api.scores.get_many,
                 trace_id=",".join(chunk),
-                name=",".join(by_name),
-                source="API",
-                fields="subject,details",
                 limit=100,
                 cursor=cursor,
+                **filters,
             )
             for score in response.data:
                 trace_id = _score_trace_id(score)
-                metric = by_name.get(score.name)
-                value = getattr(score, "value", None)
-                if (
-                    trace_id
-                    and isinstance(value, int | float)
-                    and is_our_score(score, metric, judge_model)
-                ):
-                    found[(trace_id, score.name)] = float(value)
+                if trace_id:
+                    yield trace_id, score
             cursor = getattr(response.meta, "cursor", None)
             if not cursor:
                 break
+
+
+async def langfuse_existing_scores(
+    client: Any, trace_ids: Sequence[str], metrics: Sequence[MetricDefinition], judge_model: str
+) -> ExistingScores:
+    """This judge's scores (current prompt versions) on these traces (GET /api/public/v3/scores)."""
+    by_name = {metric.name: metric for metric in metrics}
+    found: ExistingScores = {}
+    filters = {"name": ",".join(by_name), "source": "API", "fields": "subject,details"}
+    async for trace_id, score in _scores(client, trace_ids, **filters):
+        value = getattr(score, "value", None)
+        metric = by_name.get(score.name)
+        if isinstance(value, int | float) and is_our_score(score, metric, judge_model):
+            found[(trace_id, score.name)] = float(value)
     return found
 
 
@@ -225,29 +229,13 @@ async def langfuse_human_labels(
     """Human pass/fail for a metric from Langfuse annotation scores with its name: a NUMERIC
     value is read on the metric's scale and threshold, a BOOLEAN true is a pass."""
     labels: dict[str, bool] = {}
-    for chunk in _chunks(list(trace_ids), SCORE_QUERY_CHUNK):
-        cursor = None
-        while True:
-            response = await asyncio.to_thread(
-                client.api.scores.get_many,
-                trace_id=",".join(chunk),
-                name=metric.name,
-                source="ANNOTATION",
-                fields="subject",
-                limit=100,
-                cursor=cursor,
-            )
-            for score in response.data:
-                trace_id, value = _score_trace_id(score), getattr(score, "value", None)
-                if trace_id is None:
-                    continue
-                if isinstance(value, bool):
-                    labels[trace_id] = value
-                elif isinstance(value, int | float):
-                    labels[trace_id] = metric.passed(float(value))
-            cursor = getattr(response.meta, "cursor", None)
-            if not cursor:
-                break
+    filters = {"name": metric.name, "source": "ANNOTATION", "fields": "subject"}
+    async for trace_id, score in _scores(client, trace_ids, **filters):
+        value = getattr(score, "value", None)
+        if isinstance(value, bool):
+            labels[trace_id] = value
+        elif isinstance(value, int | float):
+            labels[trace_id] = metric.passed(float(value))
     return labels
 
 
