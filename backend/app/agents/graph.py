@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import structlog
-from langchain_core.exceptions import ModelRefusalError
-from langchain_core.language_models import LanguageModelInput
+from langchain_core.exceptions import ModelRefusalError, OutputParserException
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
@@ -22,7 +21,6 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -31,6 +29,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import ValidationError
 from typing_extensions import TypedDict  # pydantic builds JSON Schemas only from this one on 3.11
 
 from app.agents import untrusted
@@ -38,6 +37,7 @@ from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrail
 from app.agents.guardrails.stream import StreamRedactor
 from app.agents.llm import ChatModels
 from app.agents.model_call import call_model
+from app.agents.model_chain import CallScope, ModelChain
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
 from app.core.config import settings
@@ -75,6 +75,8 @@ class AgentContext:
         default_factory=lambda: tuple(settings.AGENT_HTTP_ALLOWED_HOSTS)
     )
     stream_tokens: bool = False  # a client streams this run's answer
+    # The run's deadline for model calls, and the log of which model answered.
+    calls: CallScope = field(default_factory=CallScope)
 
 
 def _untrusted_ids(state: AgentState) -> set[str]:
@@ -128,7 +130,14 @@ async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     tool_list = "\n".join(f"- {tool.name}: {tool.description}" for tool in ctx.tools)
     prompt = SystemMessage(PLANNER_PROMPT.format(tool_list=tool_list))
     try:
-        plan = await ctx.models.structured(Plan).ainvoke([prompt, *_model_history(state)])
+        plan = await ctx.models.structured(Plan).ainvoke(
+            [prompt, *_model_history(state)], ctx.calls
+        )
+    except (ValidationError, OutputParserException) as exc:
+        # Every model of the chain answered with a plan that doesn't fit the schema: the plan
+        # is advice, so the executor answers without one rather than failing the run.
+        logger.warning("planner_invalid_plan", error=str(exc)[:200])
+        plan = None
     except ModelRefusalError as exc:
         # Since langchain-core 1.8 / langchain-openai 1.7.4 structured output raises on a refusal
         # (or a content filter) instead of parsing to nothing: plan nothing, as before, and let
@@ -155,7 +164,7 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     if ctx.stream_tokens:
         response = await _stream_model(model, history, guard_context, runtime)
     else:
-        response = await call_model(model, history)
+        response = await call_model(model, history, scope=ctx.calls)
     if isinstance(response, AIMessage) and not response.tool_calls and response.text:
         # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
         redacted = await ctx.guardrails.redact("output", response.text, guard_context)
@@ -165,7 +174,7 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
 
 
 async def _stream_model(
-    model: Runnable[LanguageModelInput, BaseMessage],
+    model: ModelChain,
     messages: list[AnyMessage],
     guard_context: GuardContext,
     runtime: Runtime[AgentContext],
@@ -180,7 +189,7 @@ async def _stream_model(
         if safe := await redactor.feed(text):
             runtime.stream_writer({"token": safe, "message_id": answer_id})
 
-    response = await call_model(model, messages, on_text=emit)
+    response = await call_model(model, messages, scope=runtime.context.calls, on_text=emit)
     if rest := await redactor.flush():
         runtime.stream_writer({"token": rest, "message_id": answer_id})
     return response.model_copy(update={"id": answer_id})

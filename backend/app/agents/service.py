@@ -17,11 +17,13 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
+from redis.asyncio import Redis
 
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError, build_guardrails
 from app.agents.llm import ChatModels, create_chat_models
 from app.agents.mcp.manager import McpManager
+from app.agents.model_chain import CallScope, ModelUse
 from app.agents.schemas import (
     ApprovalRequest,
     ApprovalRequiredEvent,
@@ -59,6 +61,9 @@ class GraphRun:
     command: dict[str, Any] | None = None  # {"goto": node}; `message` is the update
     state_modes: frozenset[str] = frozenset()  # "values"/"updates": logged as StateEvents
     durability: Durability = "exit"
+    # `time.monotonic()` by which the run must end: model calls (retries and fallbacks
+    # included) are cut to fit it.
+    deadline: float | None = None
 
 
 @dataclass
@@ -72,6 +77,7 @@ class GraphOutcome:
     pending: ApprovalRequest | None = None
     malformed_calls: list[str] = field(default_factory=list)  # tool calls that didn't parse
     usage: "UsageHandler" = field(default_factory=lambda: UsageHandler())
+    models: ModelUse = field(default_factory=ModelUse)  # who answered; degraded or not
 
     def token_totals(self) -> dict[str, int]:
         """Input, output and total tokens over every model call of this execution."""
@@ -103,9 +109,10 @@ class AgentService:
         config: Settings,
         checkpointer: BaseCheckpointSaver[Any] | None,
         mcp: McpManager | None = None,
+        redis: Redis | None = None,
     ) -> None:
         self.settings = config
-        self.models: ChatModels = create_chat_models(config)
+        self.models: ChatModels = create_chat_models(config, redis)
         self.checkpointer = checkpointer
         self.mcp = mcp
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(checkpointer)
@@ -146,6 +153,7 @@ class AgentService:
             guardrails=build_guardrails(self.settings),
             http_allowed_hosts=tuple(self.settings.AGENT_HTTP_ALLOWED_HOSTS),
             stream_tokens=run.stream_tokens,
+            calls=CallScope(run.deadline, outcome.models),
         )
         inputs = self._inputs(run)
         # The model is streamed only when a client streams (app.agents.model_call parses both

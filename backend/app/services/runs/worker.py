@@ -1,6 +1,7 @@
 """Execute one queued run: claim it, hold its lease, run the graph, log events, record the end."""
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from langgraph.errors import GraphRecursionError
 
 from app.agents.graph import TOOL_BUDGET_EXCEEDED
 from app.agents.guardrails import GuardrailBlockedError
+from app.agents.model_chain import ModelsUnavailableError
 from app.agents.schemas import AgentRunResult, ErrorEvent, RunCompletedEvent, StreamEvent
 from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
@@ -45,6 +47,17 @@ def terminal_event(result: AgentRunResult, code: str | None = None) -> StreamEve
         return RunCompletedEvent(**result.model_dump())
     code = code or ERROR_CODES.get(RunStatus(result.status), "model_error")
     return ErrorEvent(code=code, message=result.error or result.status, run_id=result.run_id)
+
+
+def run_outcome(result: AgentRunResult, code: str | None) -> dict[str, Any]:
+    """What the run's trace records of how it ended."""
+    return {
+        "status": result.status,
+        "code": code,
+        "mode": result.mode,
+        "degraded_reason": result.degraded_reason,
+        "answered_by": result.model,
+    }
 
 
 def graph_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +156,7 @@ class RunExecutor:
         )
         outcome = GraphOutcome()
         metrics.run_started()
+        graph_run.deadline = time.monotonic() + self.settings.AGENT_RUN_TIMEOUT_SECONDS
         try:
             async with asyncio.timeout(self.settings.AGENT_RUN_TIMEOUT_SECONDS):
                 await self._wait_for(execution.options.get("after_runs") or [])
@@ -161,6 +175,10 @@ class RunExecutor:
             logger.info("agent.guardrail_blocked", rule=blocked.rule, stage=blocked.stage)
             message = f"Blocked by the {blocked.rule} guardrail: {blocked.message}"
             await self._end(execution, RunStatus.blocked, outcome, message, "guardrail_blocked")
+            return
+        except ModelsUnavailableError as exc:
+            logger.warning("agent.models_unavailable", reason=exc.reason)
+            await self._end(execution, RunStatus.error, outcome, str(exc), "model_unavailable")
             return
         except GraphRecursionError:
             limit = self.settings.AGENT_RECURSION_LIMIT
@@ -189,6 +207,8 @@ class RunExecutor:
             await self._end(execution, RunStatus.error, outcome, message, "budget_exceeded")
         elif outcome.pending is not None:
             paused = await recorder.pause(execution, outcome, outcome.pending, self.settings)
+            if paused is not None:
+                telemetry.record_run_outcome(paused.trace_id, run_outcome(paused, None))
             await self._append_terminal(execution, paused)
         elif outcome.malformed_calls and not (outcome.response or "").strip():
             names = ", ".join(outcome.malformed_calls)
@@ -219,6 +239,8 @@ class RunExecutor:
         metric_status: str | None = None,
     ) -> None:
         result = await recorder.finish(execution, status, outcome, error, metric_status)
+        if result is not None:
+            telemetry.record_run_outcome(result.trace_id, run_outcome(result, code))
         await self._append_terminal(execution, result, code)
 
     async def _append_terminal(
