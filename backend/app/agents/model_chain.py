@@ -5,7 +5,7 @@ primary (the run's degraded mode).
 A model gets at most its own budget (timeout × attempts), and a model that is not the last
 at most an even share of what is left of the deadline, so its fallbacks still have time.
 A streamed call falls back only before its first chunk: text a user has seen can't be taken
-back, so a stream cut after that fails the call.
+back, so a stream cut after that fails the call (and counts against the model's breaker).
 """
 
 import asyncio
@@ -224,7 +224,6 @@ class ModelChain:
                 async with asyncio.timeout(budget):
                     first = await anext(stream)
                 started = True
-                await self._record(index, True, permit.probe)
                 attempt.answered(index)
                 yield first
                 while True:
@@ -232,20 +231,22 @@ class ModelChain:
                         try:
                             chunk = await anext(stream)
                         except StopAsyncIteration:
-                            return
+                            break
                     yield chunk
-            except StopAsyncIteration:
-                await self._record(index, True, permit.probe)
+            except StopAsyncIteration:  # an empty answer
                 attempt.answered(index)
-                return
             except Exception as exc:
+                # A stream that broke after its first chunk counts against the model too, but
+                # can't fall back: its text has reached the user.
+                await self._record(index, is_content_error(exc), permit.probe)
                 if started:
                     raise
-                await self._record(index, is_content_error(exc), permit.probe)
                 attempt.failed(index, exc)
                 continue
             finally:
                 await stream.aclose()  # type: ignore[attr-defined]
+            await self._record(index, True, permit.probe)
+            return
         raise attempt.give_up()
 
     async def _release(self, index: int, permit: Permit) -> None:
