@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import structlog
 from langchain_core.exceptions import ModelRefusalError, OutputParserException
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -74,6 +75,14 @@ class CallScope:
     use: ModelUse = field(default_factory=ModelUse)
 
 
+def is_timeout(exc: BaseException) -> bool:
+    """A model or network time-out (ours, httpx's or a provider client's), not a failure."""
+    names = {type(e).__name__ for e in (exc, exc.__cause__) if e is not None}
+    return isinstance(exc, TimeoutError | httpx.TimeoutException) or bool(
+        names & {"APITimeoutError", "ReadTimeout", "ConnectTimeout", "TimeoutException"}
+    )
+
+
 def is_content_error(exc: BaseException) -> bool:
     """An answer that didn't parse: the provider is up (doesn't count against its breaker)."""
     return isinstance(exc, ValidationError | OutputParserException)
@@ -101,7 +110,7 @@ class _Attempt:
 
     def failed(self, index: int, exc: BaseException) -> None:
         spec = self.chain.links[index].spec
-        self.timed_out = self.timed_out or isinstance(exc, TimeoutError)
+        self.timed_out = self.timed_out or is_timeout(exc)
         self.last_error = exc
         logger.warning(
             "llm.chain_model_failed",

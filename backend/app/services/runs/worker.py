@@ -5,13 +5,12 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import structlog
 from langgraph.errors import GraphRecursionError
 
 from app.agents.graph import TOOL_BUDGET_EXCEEDED
 from app.agents.guardrails import GuardrailBlockedError
-from app.agents.model_chain import ModelsUnavailableError
+from app.agents.model_chain import ModelsUnavailableError, is_timeout
 from app.agents.schemas import AgentRunResult, ErrorEvent, RunCompletedEvent, StreamEvent
 from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
@@ -31,14 +30,6 @@ ERROR_CODES = {
     RunStatus.interrupted: "interrupted",
     RunStatus.blocked: "guardrail_blocked",
 }
-
-
-def is_timeout(exc: BaseException) -> bool:
-    """Was this a model or network time-out (504) rather than a failure (502)?"""
-    names = {type(e).__name__ for e in (exc, exc.__cause__) if e is not None}
-    return isinstance(exc, TimeoutError | httpx.TimeoutException) or bool(
-        names & {"APITimeoutError", "ReadTimeout", "ConnectTimeout", "TimeoutException"}
-    )
 
 
 def terminal_event(result: AgentRunResult, code: str | None = None) -> StreamEvent:
