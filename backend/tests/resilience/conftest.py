@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.agents.conftest import agent_settings, openai_stub_settings  # noqa: F401
+from tests.observability.conftest import enable_tracing  # noqa: F401
 
 
 @dataclass
