@@ -102,9 +102,7 @@ class StubServer:
         """Answer the next requests with these replies, in order."""
         self.script.enqueue(*replies)
 
-    def set_responder(
-        self, responder: Callable[[dict[str, Any]], AnyReply | None] | None
-    ) -> None:
+    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply | None] | None) -> None:
         """Answer with `responder(request_json)` when the queue is empty (None: auto mode)."""
         self.script.set_responder(responder)
 

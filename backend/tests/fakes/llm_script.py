@@ -180,6 +180,8 @@ class Script:
         # Answers when the queue is empty; returning None means "auto mode for this one".
         self.responder: Callable[[dict[str, Any]], AnyReply | None] | None = None
         self.requests: list[dict[str, Any]] = []
+        # (request, reply) of each recorded request: the transcript (tests/support/transcript.py)
+        self.exchanges: list[tuple[dict[str, Any], AnyReply]] = []
         self.record = True  # False in long benchmark runs, so memory stays flat
         self.latency = 0.0  # extra seconds before every answer (benchmarks' simulated model time)
         self.chunk_delay = 0.0  # default seconds between stream chunks
@@ -190,9 +192,7 @@ class Script:
         with self._lock:
             self._queue.extend(replies)
 
-    def set_responder(
-        self, responder: Callable[[dict[str, Any]], AnyReply | None] | None
-    ) -> None:
+    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply | None] | None) -> None:
         """Answer with `responder(request_json)` whenever the queue is empty (None: auto mode)."""
         self.responder = responder
 
@@ -201,6 +201,7 @@ class Script:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+            self.exchanges.clear()
         self.responder = None
         self.latency = 0.0
         self.chunk_delay = 0.0
@@ -213,9 +214,12 @@ class Script:
                 self.requests.append(body)
             queued = self._queue.popleft() if self._queue else None
         reply = queued or (self.responder(body) if self.responder else None) or auto_reply(view)
-        if isinstance(reply, ErrorReply):
-            return reply
-        return resolve_structured(reply, view)
+        if not isinstance(reply, ErrorReply):
+            reply = resolve_structured(reply, view)
+        if self.record:
+            with self._lock:
+                self.exchanges.append((body, reply))
+        return reply
 
     @property
     def pending(self) -> int:
