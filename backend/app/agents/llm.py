@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from app.agents.model_chain import ModelChain, ModelLink
 from app.agents.offline_model import OfflineChatModel
 from app.core.circuit_breaker import BreakerPolicy, CircuitBreakers
-from app.core.config import ModelSpec, Settings
+from app.core.config import ModelSpec, Provider, Settings
 
 
 def _build(
@@ -97,6 +97,14 @@ class ChatModels:
     deadline_s: float = 90.0
     _cache: dict[Any, ModelChain] = field(default_factory=dict, repr=False)
 
+    @classmethod
+    def of(cls, *models: BaseChatModel, provider: Provider = "offline") -> "ChatModels":
+        """A chain of ready-made models without breakers (tests and scripts)."""
+        links = tuple(
+            ModelLink(ModelSpec(provider=provider, model=_model_name(m)), m) for m in models
+        )
+        return cls(links)
+
     @property
     def primary(self) -> BaseChatModel:
         """The first model of the chain."""
@@ -123,6 +131,15 @@ class ChatModels:
 
     def _chain(self, runnables: list[Runnable[LanguageModelInput, Any]]) -> ModelChain:
         return ModelChain(self.links, runnables, self.breakers, self.deadline_s)
+
+
+def _model_name(model: BaseChatModel) -> str:
+    return str(
+        getattr(model, "model_name", None)
+        or getattr(model, "deployment_name", None)
+        or getattr(model, "model", None)
+        or "unknown"
+    )
 
 
 def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
