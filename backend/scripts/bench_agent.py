@@ -412,8 +412,8 @@ async def closed_loop(
         "runs": done,
         "errors": errors,
         "runs_per_second": round(done / wall, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000) if latencies else None,
-        "p99_ms": round(percentile(latencies, 0.99) * 1000) if latencies else None,
+        "p50_ms": round(percentile(latencies, 50) * 1000) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000) if latencies else None,
         "cpu_ms_per_run": {
             name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(done, 1), 2)
             for name in pids

@@ -2,8 +2,9 @@
 models whose circuit breaker is open, and noting which model answered and why it was not the
 primary (the run's degraded mode).
 
-A model gets at most its own budget (timeout × attempts), and a model that is not the last
-at most an even share of what is left of the deadline, so its fallbacks still have time.
+A model that is not the last gets at most its own budget ((timeout + backoff) × attempts)
+and an even share of what is left of the deadline, so its fallbacks still have time; the last
+model gets what is left.
 A streamed call falls back only before its first chunk: text a user has seen can't be taken
 back, so a stream cut after that fails the call (and counts against the model's breaker).
 """
@@ -100,13 +101,17 @@ class _Attempt:
     last_error: BaseException | None = None
 
     def budget(self, index: int) -> float:
-        """Seconds model `index` may take."""
-        spec = self.chain.links[index].spec
-        attempts = (spec.max_retries or 0) + 1
-        own = (spec.timeout_seconds or 60.0) * attempts + BACKOFF_ALLOWANCE_S * (attempts - 1)
+        """Seconds model `index` may take: the last model what is left of the deadline (its
+        client's own timeouts apply per attempt), an earlier one at most its own budget and
+        an even share of what is left, so the models after it still have time."""
         left = self.end - time.monotonic()
         later = len(self.chain.links) - index - 1
-        return min(own, left / (later + 1) if later else left)
+        if not later:
+            return left
+        spec = self.chain.links[index].spec
+        attempts = (spec.max_retries or 0) + 1
+        own = ((spec.timeout_seconds or 60.0) + BACKOFF_ALLOWANCE_S) * attempts
+        return min(own, left / (later + 1))
 
     def failed(self, index: int, exc: BaseException) -> None:
         spec = self.chain.links[index].spec
