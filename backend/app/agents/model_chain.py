@@ -182,7 +182,7 @@ class ModelChain:
         state = await self.breakers.record(spec.key, ok, probe)
         metrics.breaker_state(spec.provider, spec.model, state)
 
-    def _config(self, index: int, attempt: _Attempt) -> RunnableConfig:
+    def _config(self, index: int) -> RunnableConfig:
         """The caller's run config (callbacks, trace metadata) plus where the call went."""
         config = ensure_config()
         spec = self.links[index].spec
@@ -205,7 +205,7 @@ class ModelChain:
                 break
             try:
                 async with asyncio.timeout(budget):
-                    answer = await runnable.ainvoke(list(messages), self._config(index, attempt))
+                    answer = await runnable.ainvoke(list(messages), self._config(index))
             except ModelRefusalError:
                 await self._record(index, True, permit.probe)
                 raise
@@ -233,7 +233,7 @@ class ModelChain:
                 await self._release(index, permit)
                 break
             started = False
-            stream = runnable.astream(list(messages), self._config(index, attempt))
+            stream = runnable.astream(list(messages), self._config(index))
             try:
                 async with asyncio.timeout(budget):
                     first = await anext(stream)
