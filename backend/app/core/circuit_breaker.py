@@ -243,6 +243,11 @@ class CircuitBreakers:
         self._last[name] = state
         return state
 
+    def reset_local(self) -> None:
+        """Forget this process's state (Redis's is untouched): tests, and an operator's reset."""
+        self.local = LocalBreakers(self.policy)
+        self._last.clear()
+
     def last_state(self, name: str) -> BreakerState:
         """The state this process saw last (for the gauge)."""
         return self._last.get(name, BreakerState.CLOSED)

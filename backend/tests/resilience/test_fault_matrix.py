@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 from starlette.applications import Starlette
@@ -38,7 +39,7 @@ from tests.fakes.llm_script import (
     structured,
     tool_call,
 )
-from tests.resilience.conftest import is_planner, stub_chain
+from tests.resilience.conftest import AppClient, is_planner, stub_chain
 from tests.support.live_server import serve
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
@@ -203,61 +204,87 @@ async def terminal_events(http: Any, headers: dict[str, str], run_id: str) -> li
         return [e for e in await collect_sse(r) if e["type"] in TERMINAL]
 
 
+@pytest.fixture(scope="module")
+def matrix_settings(openai_stub_server: Any, langfuse_fake_server: Any) -> Iterator[None]:
+    """The settings of the matrix's one app (restored after the module)."""
+    values = {
+        **stub_chain(openai_stub_server),
+        "AGENT_APPROVAL_REQUIRED_TOOLS": ["lookup_user_items"],
+        "AGENT_HTTP_TEST_HOSTS": ["127.0.0.1"],
+        "AGENT_HTTP_MAX_RESPONSE_BYTES": 20_000,
+        "LANGFUSE_ENABLED": True,
+        "LANGFUSE_PUBLIC_KEY": langfuse_fake_server.public_key,
+        "LANGFUSE_SECRET_KEY": langfuse_fake_server.secret_key,
+        "LANGFUSE_BASE_URL": langfuse_fake_server.url,
+    }
+    saved = {name: getattr(settings, name) for name in values}
+    for name, value in values.items():
+        setattr(settings, name, value)
+    yield
+    for name, value in saved.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(matrix_settings: None) -> AsyncIterator[AppClient]:
+    """One app for every case (its breakers are reset before each)."""
+    from app.main import create_app
+
+    app = create_app()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=30
+        ) as http,
+    ):
+        yield AppClient(app, http)
+
+
 @pytest.mark.parametrize(
     ("fault", "entry"), CASES, ids=[f"{fault.name}-{entry}" for fault, entry in CASES]
 )
 async def test_fault(
     fault: Fault,
     entry: str,
-    agent_settings: Any,
     openai_stub: Any,
-    app_client: Any,
+    matrix_app: AppClient,
     langfuse_fake: Any,
     big_url: str,
 ) -> None:
-    agent_settings(
-        **stub_chain(openai_stub),
-        AGENT_APPROVAL_REQUIRED_TOOLS=["lookup_user_items"],
-        AGENT_HTTP_TEST_HOSTS=["127.0.0.1"],
-        AGENT_HTTP_MAX_RESPONSE_BYTES=20_000,
-        LANGFUSE_ENABLED=True,
-        LANGFUSE_PUBLIC_KEY=langfuse_fake.public_key,
-        LANGFUSE_SECRET_KEY=langfuse_fake.secret_key,
-        LANGFUSE_BASE_URL=langfuse_fake.url,
-    )
     seen = Observed(fault.name, entry, 0)
     REPORT.append(seen)
     if fault.name == "langfuse_down":
         langfuse_fake.faults.fail_next(10_000, status=503)
-    async with app_client() as ac:
-        http = ac.http
-        headers, _ = await create_user_and_login(http)
-        breakers = ac.agent.models.breakers
-        if entry == "resume":  # pause on an approval first, with a healthy model
-            paused = await http.post(
-                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
-            )
-            assert paused.json()["status"] == "awaiting_approval", paused.text
-        if fault.name == "breaker_open":
-            await breakers.record(PRIMARY, False)
-        openai_stub.script.requests.clear()
-        openai_stub.set_responder(responder(fault, big_url))
-        before = {s: counter(s) for s in ("completed", "failed", "timeout")}
-        started = time.perf_counter()
-        run_id, body = await _enter(entry, http, headers, paused if entry == "resume" else None)
-        seen.seconds = round(time.perf_counter() - started, 3)
-        seen.http = body["__http__"]
-        seen.primary_calls = len(openai_stub.requests)
-
-        run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
-        seen.run_status, seen.response = run["status"], run["response"]
-        events = await terminal_events(http, headers, run_id)
-        seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
-        state = breakers.last_state(PRIMARY)
-        seen.breaker = state.name
-        gauge = REGISTRY.get_sample_value(
-            "llm_breaker_state", {"provider": "openai", "model": "stub-model"}
+    ac = matrix_app
+    http = ac.http
+    headers, _ = await create_user_and_login(http)
+    breakers = ac.agent.models.breakers
+    breakers.reset_local()
+    if entry == "resume":  # pause on an approval first, with a healthy model
+        paused = await http.post(
+            f"{API}/agent/run", json={"message": "show my items"}, headers=headers
         )
+        assert paused.json()["status"] == "awaiting_approval", paused.text
+    if fault.name == "breaker_open":
+        await breakers.record(PRIMARY, False)
+    openai_stub.script.requests.clear()
+    openai_stub.set_responder(responder(fault, big_url))
+    before = {s: counter(s) for s in ("completed", "failed", "timeout")}
+    started = time.perf_counter()
+    run_id, body = await _enter(entry, http, headers, paused if entry == "resume" else None)
+    seen.seconds = round(time.perf_counter() - started, 3)
+    seen.http = body["__http__"]
+    seen.primary_calls = len(openai_stub.requests)
+
+    run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+    seen.run_status, seen.response = run["status"], run["response"]
+    events = await terminal_events(http, headers, run_id)
+    seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+    state = breakers.last_state(PRIMARY)
+    seen.breaker = state.name
+    gauge = REGISTRY.get_sample_value(
+        "llm_breaker_state", {"provider": "openai", "model": "stub-model"}
+    )
 
     # The documented outcome, the same on every entry point.
     expected_http = 200 if entry in ("stream", "protocol") else fault.http
