@@ -42,6 +42,12 @@ from app.models.config import (
     ClientConfig,
     HealthPublic,
 )
+from app.models.dataset import (
+    EvalDataset,
+    EvalDatasetItem,
+    EvalExperimentItem,
+    EvalExperimentRun,
+)
 from app.models.evaluation import (
     AgentFeedback,
     AgentFeedbackCreate,
@@ -64,6 +70,10 @@ from app.models.user import (
 )
 
 __all__ = [
+    "EvalDataset",
+    "EvalDatasetItem",
+    "EvalExperimentItem",
+    "EvalExperimentRun",
     "ACTIVE_RUN_STATUSES",
     "AgentApproval",
     "AgentConfigPublic",
