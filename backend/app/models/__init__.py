@@ -70,10 +70,6 @@ from app.models.user import (
 )
 
 __all__ = [
-    "EvalDataset",
-    "EvalDatasetItem",
-    "EvalExperimentItem",
-    "EvalExperimentRun",
     "ACTIVE_RUN_STATUSES",
     "AgentApproval",
     "AgentConfigPublic",
@@ -100,6 +96,10 @@ __all__ = [
     "ClientConfig",
     "DataFlow",
     "DataFlowItem",
+    "EvalDataset",
+    "EvalDatasetItem",
+    "EvalExperimentItem",
+    "EvalExperimentRun",
     "EvaluationJob",
     "EvaluationJobPublic",
     "EvaluationJobStatus",

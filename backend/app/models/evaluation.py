@@ -6,13 +6,11 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import StringConstraints
-
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, created_at_field
 from app.models.storable import StorableText
-
 
 MetricLabel = Literal["pass", "fail"]
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
