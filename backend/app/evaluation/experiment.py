@@ -201,7 +201,9 @@ def summarise(
             if r.error is not None
         ],
         "metrics": per_metric,
-        "judge_cost_usd": None if any(c is None for c in costs) else round(sum(c or 0.0 for c in costs), 6),
+        "judge_cost_usd": None
+        if any(c is None for c in costs)
+        else round(sum(c or 0.0 for c in costs), 6),
         "cost_known": all(c is not None for c in costs),
         "duration_seconds": round(duration, 3),
         "items_per_second": round(len(results) / duration, 3) if duration > 0 else None,

@@ -38,6 +38,8 @@ from app.services.runs.streams import wait_for_end
 
 logger = structlog.get_logger(__name__)
 REFERENCE_METRIC = "correctness"
+# The user's concurrent-run cap frees up as soon as one of their runs ends: look again this often.
+CAP_POLL_SECONDS = 0.2
 
 
 async def answer_item(
@@ -49,10 +51,19 @@ async def answer_item(
         thread_id=None,
         metadata={"experiment": run_name, "dataset": dataset, "dataset_item_id": item.id},
     )
-    try:
-        queued = await start_new_run(runtime, user, new, stream_tokens=False)
-    except (BudgetExceededError, RunLayerError) as exc:
-        return TaskOutcome(error=f"not started: {exc}")
+    waited_until = time.monotonic() + settings.AGENT_RUN_TIMEOUT_SECONDS
+    while True:
+        try:
+            queued = await start_new_run(runtime, user, new, stream_tokens=False)
+            break
+        except BudgetExceededError as exc:
+            # The concurrent-run cap is respected by waiting for a slot; the daily token budget
+            # fails the item (and the ones after it), as it would fail the user's own runs.
+            if exc.budget != "concurrent_runs" or time.monotonic() > waited_until:
+                return TaskOutcome(error=f"not started: {exc}")
+            await asyncio.sleep(CAP_POLL_SECONDS)
+        except RunLayerError as exc:
+            return TaskOutcome(error=f"not started: {exc}")
     try:
         await wait_for_end(runtime, queued.run_id, queued.cursor)
     except RunLayerError as exc:
@@ -146,6 +157,7 @@ async def run_experiment(
         "prompt_versions": metadata["prompt_versions"],
         "user": user.email,
         "concurrency": concurrency,
+        "user_concurrent_run_cap": settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER or None,
         "storage": runner.storage,
         **summary,
         "report_path": None,
