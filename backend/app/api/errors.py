@@ -32,6 +32,7 @@ from app.services.auth.errors import (
 )
 from app.services.budget import BudgetExceededError
 from app.services.evaluation_jobs import InvalidOptionError, JobAlreadyRunning
+from app.services.feedback_labels import FeedbackLabelError
 from app.services.runs.errors import (
     ApprovalArgsError,
     ApprovalConflictError,
@@ -276,6 +277,11 @@ async def evaluation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, str(exc), "conflict")
 
 
+async def feedback_label_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Labels naming no metric: 422 on `labels`, like a validation error."""
+    return body_error("labels", str(exc))
+
+
 async def database_busy(request: Request, _exc: Exception) -> JSONResponse:
     """503 with Retry-After when every database connection is in use (not a 500)."""
     logger.warning("request.database_pool_exhausted", path=request.url.path)
@@ -337,5 +343,6 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)
     app.add_exception_handler(InvalidOptionError, evaluation_error)
     app.add_exception_handler(JobAlreadyRunning, evaluation_error)
+    app.add_exception_handler(FeedbackLabelError, feedback_label_error)
     app.add_exception_handler(AuthError, auth_error)
     app.add_exception_handler(BudgetExceededError, budget_error)

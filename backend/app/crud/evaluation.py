@@ -53,6 +53,7 @@ async def upsert_feedback(
         user_id=user_id,
         score=data.score,
         comment=data.comment,
+        labels=data.labels,
         created_at=now,
         updated_at=now,
     )
@@ -224,14 +225,14 @@ async def judge_scored_runs(
     return list(rows.all())
 
 
-async def thumb_votes(
+async def feedback_votes(
     *, session: AsyncSession, run_ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, int]]:
-    """(run id, +1/-1) of every user's thumb on these runs."""
+) -> list[tuple[uuid.UUID, int, dict[str, str] | None]]:
+    """(run id, +1/-1, per-metric labels) of every user's feedback on these runs."""
     if not run_ids:
         return []
     rows = await session.exec(
-        select(AgentFeedback.run_id, AgentFeedback.score).where(
+        select(AgentFeedback.run_id, AgentFeedback.score, AgentFeedback.labels).where(
             col(AgentFeedback.run_id).in_(list(run_ids))
         )
     )

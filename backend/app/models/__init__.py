@@ -56,6 +56,8 @@ from app.models.evaluation import (
     EvaluationJobPublic,
     EvaluationJobsPublic,
     EvaluationJobStatus,
+    FeedbackMetricPublic,
+    FeedbackMetricsPublic,
 )
 from app.models.item import Item, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
 from app.models.user import (
@@ -105,6 +107,8 @@ __all__ = [
     "EvaluationJobStatus",
     "EvaluationJobsPublic",
     "EvaluationPublic",
+    "FeedbackMetricPublic",
+    "FeedbackMetricsPublic",
     "HealthPublic",
     "Item",
     "ItemCreate",

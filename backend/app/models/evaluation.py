@@ -62,6 +62,19 @@ class AgentFeedbackPublic(SQLModel):
     updated_at: datetime
 
 
+class FeedbackMetricPublic(SQLModel):
+    """A metric a person can label in feedback."""
+
+    name: str
+    description: str
+
+
+class FeedbackMetricsPublic(SQLModel):
+    """The metrics feedback labels may name."""
+
+    data: list[FeedbackMetricPublic]
+
+
 class EvaluationJobStatus(StrEnum):
     """Lifecycle of an evaluation job."""
 

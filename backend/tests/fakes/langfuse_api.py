@@ -119,6 +119,11 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
     async def scores_v2(request: Request) -> Response:
         return JSONResponse(list_scores_v2(store, request.query_params))
 
+    async def score_delete(request: Request) -> Response:
+        if not store.delete_score(request.path_params["score_id"]):
+            return _error(404, "Score not found")
+        return Response(status_code=204)
+
     async def score_v2(request: Request) -> Response:
         score_id = request.path_params["score_id"]
         score = next((s for s in store.scores() if s.id == score_id), None)
@@ -210,6 +215,7 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
         Route("/api/public/projects", guarded(projects), methods=["GET"]),
         Route("/api/public/otel/v1/traces", guarded(ingest_otel), methods=["POST"]),
         Route("/api/public/scores", guarded(create_scores), methods=["POST"]),
+        Route("/api/public/scores/{score_id}", guarded(score_delete), methods=["DELETE"]),
         Route("/api/public/v3/scores", guarded(scores_v3), methods=["GET"]),
         Route("/api/public/v2/scores", guarded(scores_v2), methods=["GET"]),
         Route("/api/public/v2/scores/{score_id}", guarded(score_v2), methods=["GET"]),

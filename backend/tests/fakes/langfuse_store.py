@@ -56,6 +56,11 @@ class LangfuseStore:
             self.score_bodies.append(body)
             return score
 
+    def delete_score(self, score_id: str) -> bool:
+        """Remove a score; False when there is none with that id."""
+        with self._lock:
+            return self._scores.pop(score_id, None) is not None
+
     def observations(self) -> list[Observation]:
         """All observations, newest start time first."""
         with self._lock:
