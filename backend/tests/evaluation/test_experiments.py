@@ -7,10 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
+import app.eval_cli  # noqa: F401  (registers `experiment run` on the CLI the tests invoke)
 from app.core.db import SessionMaker
-from app.evaluation.datasets import DatasetItemIn, open_store
+from app.evaluation.datasets import DatasetItemIn, DatasetNotFoundError, open_store
+from app.evaluation.errors import EvaluationUsageError
 from app.models import AgentEvaluation, AgentRun, EvalExperimentItem, EvalExperimentRun
 from app.services.experiments import run_experiment
 from tests.evaluation.helpers import metric_of
@@ -217,25 +220,41 @@ async def test_dataset_cli_adds_a_jsonl_file_once_and_lists_it(
 
 async def test_experiment_run_cli_end_to_end_and_usage_errors(langfuse_off: None) -> None:
     user, _ = await create_user()
-    await seed_dataset()
+    store = open_store("db", SessionMaker)
+    await store.create("cli-smoke", None, {})
+    await store.add("cli-smoke", ITEMS[:3])  # the 20-item runs are above; this is the entry point
     cli = f"{sys.executable} -m app.eval_cli"
     env = {"LANGFUSE_ENABLED": "false"}
 
     code, stdout, stderr = await shell(
-        f"{cli} experiment run {DATASET} --name cli-run --user {user.email} --judge offline "
+        f"{cli} experiment run cli-smoke --name cli-run --user {user.email} --judge offline "
         f"--metric toxicity --no-report --json | {sys.executable} -m json.tool",
         env,
     )
     assert code == 0, stderr
     report = json.loads(stdout)
-    assert report["items_answered"] == 20 and report["judge_model"] == "offline"
-    assert report["metrics"]["toxicity"]["judged"] == 20
-    assert "progress: 20/20 items" in stderr
+    assert report["items_answered"] == 3 and report["judge_model"] == "offline"
+    assert report["metrics"]["toxicity"]["judged"] == 3
+    assert report["metrics"]["correctness"]["judged"] == 3
+    assert "progress: 3/3 items" in stderr
 
-    code, _, stderr = await shell(f"{cli} experiment run {DATASET} --name x", env)
-    assert code == 2 and "error: give --user EMAIL" in stderr
-    code, _, stderr = await shell(
-        f"{cli} experiment run {DATASET} --name x --user nobody@example.com --judge offline", env
-    )
-    assert code == 2 and "no active user 'nobody@example.com'" in stderr
     assert "Traceback" not in stderr
+
+    no_user = await invoke("experiment", "run", "cli-smoke", "--name", "x")
+    assert no_user.exit_code == 2 and "error: give --user EMAIL" in no_user.stderr
+    with pytest.raises(EvaluationUsageError, match=r"no active user 'nobody@example\.com'"):
+        await run_experiment(
+            dataset="cli-smoke",
+            run_name="x",
+            user_email="nobody@example.com",
+            metric_names=[],
+            judge_kind="offline",
+        )
+    with pytest.raises(DatasetNotFoundError, match="no dataset named 'nope'"):
+        await run_experiment(
+            dataset="nope",
+            run_name="x",
+            user_email=user.email,
+            metric_names=[],
+            judge_kind="offline",
+        )

@@ -17,7 +17,7 @@ RUN_NOT_FOUND = "Run not found"
 
 
 @router.get("/feedback/metrics", response_model=FeedbackMetricsPublic)
-async def feedback_metrics(_current_user: CurrentUser) -> Any:
+async def list_label_metrics(_current_user: CurrentUser) -> Any:
     """The metric names a feedback's `labels` may use ("what was wrong?")."""
     return FeedbackMetricsPublic(data=await asyncio.to_thread(feedback_labels.label_metrics))
 
