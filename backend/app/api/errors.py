@@ -31,7 +31,11 @@ from app.services.auth.errors import (
     RefreshRejectedError,
 )
 from app.services.budget import BudgetExceededError
-from app.services.evaluation_jobs import InvalidOptionError, JobAlreadyRunning
+from app.services.evaluation_jobs import (
+    EvaluationQueueUnavailable,
+    InvalidOptionError,
+    JobAlreadyRunning,
+)
 from app.services.feedback_labels import FeedbackLabelError
 from app.services.runs.errors import (
     ApprovalArgsError,
@@ -271,9 +275,17 @@ async def database_rejected_value(request: Request, exc: Exception) -> JSONRespo
 
 
 async def evaluation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Evaluation options that can't run (422 on the field), or a job already running (409)."""
+    """Evaluation options that can't run (422 on the field), a job already running (409), or
+    the queue unavailable (503)."""
     if isinstance(exc, InvalidOptionError):
         return body_error(exc.field, str(exc))
+    if isinstance(exc, EvaluationQueueUnavailable):
+        return error_response(
+            503,
+            "The job queue is unavailable, please retry shortly",
+            "unavailable",
+            {"Retry-After": "2"},
+        )
     return error_response(409, str(exc), "conflict")
 
 
@@ -343,6 +355,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)
     app.add_exception_handler(InvalidOptionError, evaluation_error)
     app.add_exception_handler(JobAlreadyRunning, evaluation_error)
+    app.add_exception_handler(EvaluationQueueUnavailable, evaluation_error)
     app.add_exception_handler(FeedbackLabelError, feedback_label_error)
     app.add_exception_handler(AuthError, auth_error)
     app.add_exception_handler(BudgetExceededError, budget_error)
