@@ -93,7 +93,13 @@ class ExperimentRunner:
         self._sessions, self._langfuse = sessions, langfuse
         self._on_progress = on_progress
         self._done = 0
-        self.storage = {"langfuse_scores_queued": 0, "db_rows_written": 0, "errors": 0}
+        self.storage = {
+            "links_written": 0,
+            "unlinked_untraced": 0,
+            "langfuse_scores_queued": 0,
+            "db_rows_written": 0,
+            "errors": 0,
+        }
 
     def _metrics_for(self, item: DatasetItemRecord) -> list[MetricDefinition]:
         if self._reference is not None and item.expected_output:
@@ -124,6 +130,22 @@ class ExperimentRunner:
                 self.storage["errors"] += 1
                 logger.warning("experiment.db_write_failed", run_id=str(run_id), exc_info=True)
 
+    async def _link(
+        self, item: DatasetItemRecord, run_id: uuid.UUID, trace: TraceRecord | None
+    ) -> None:
+        """Link the run to its item; a failed link is counted, never fatal to the experiment."""
+        trace_id = trace.trace_id if trace is not None and trace.has_langfuse_trace else None
+        if self.store.kind == "langfuse" and trace_id is None:
+            # Langfuse links a trace; an untraced run (sampled out) has none to link.
+            self.storage["unlinked_untraced"] += 1
+            return
+        try:
+            await self.store.link(self.dataset, self.run_name, item.id, trace_id, run_id)
+            self.storage["links_written"] += 1
+        except Exception:
+            self.storage["errors"] += 1
+            logger.warning("experiment.link_failed", item_id=item.id, exc_info=True)
+
     async def _judge(self, outcome: TaskOutcome, item: DatasetItemRecord) -> list[Judgment]:
         trace = outcome.trace
         assert trace is not None
@@ -145,12 +167,7 @@ class ExperimentRunner:
             trace_id = outcome.trace.trace_id if outcome.trace else None
             result = ItemResult(item.id, outcome.run_id, trace_id, outcome.error)
             if outcome.run_id is not None:
-                real_trace = (
-                    trace_id if outcome.trace and outcome.trace.has_langfuse_trace else None
-                )
-                await self.store.link(
-                    self.dataset, self.run_name, item.id, real_trace, outcome.run_id
-                )
+                await self._link(item, outcome.run_id, outcome.trace)
             if outcome.trace is not None and outcome.error is None:
                 result.judgments = await self._judge(outcome, item)
         self._done += 1

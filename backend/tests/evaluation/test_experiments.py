@@ -85,6 +85,8 @@ async def test_local_experiment_over_20_items_links_runs_and_scores_them(
     assert report["metrics"]["helpfulness"]["judged"] == 20
     assert report["metrics"]["correctness"]["judged"] == 15  # only items with an expected output
     assert report["prompt_versions"].keys() == {"helpfulness", "correctness"}
+    assert report["storage"]["links_written"] == 20 and report["storage"]["errors"] == 0
+    assert report["storage"]["db_rows_written"] == 35
     # One judge call per (item, metric), all over HTTP to the stub.
     assert len(judge_stub.requests) == 35
     correctness_calls = [b for b in judge_stub.requests if metric_of(b) == "correctness"]
