@@ -616,7 +616,8 @@ export const evaluationsListEvaluations = <ThrowOnError extends boolean = true>(
 /**
  * Start Evaluation
  *
- * Start an evaluation job with the CLI's options; poll it with GET /agent/evaluations/{id}.
+ * Start an evaluation job with the CLI's options (queued for whichever process executes
+ * runs); poll it with GET /agent/evaluations/{id} on any replica.
  */
 export const evaluationsStartEvaluation = <ThrowOnError extends boolean = true>(options: Options<EvaluationsStartEvaluationData, ThrowOnError>) => (options.client ?? client).post<EvaluationsStartEvaluationResponses, EvaluationsStartEvaluationErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
