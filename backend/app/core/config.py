@@ -238,6 +238,10 @@ class Settings(BaseSettings):
     EVALUATION_REPORTS_DIR: Path = BACKEND_DIR / "reports"
     EVALUATION_CALIBRATION_MIN_RUNS: int = Field(default=20, ge=2)
     EVALUATION_JOB_STALE_SECONDS: float = Field(default=120.0, gt=0)
+    # `agent-eval experiment run`: the user the agent runs as (their budgets apply) and how many
+    # dataset items are in flight at once (each is one agent run plus its judge calls).
+    EVALUATION_EXPERIMENT_USER: str | None = None
+    EVALUATION_EXPERIMENT_CONCURRENCY: int = Field(default=4, ge=1, le=64)
 
     # --- redis, rate limits and budgets (app/api/rate_limit.py, app/services/budget.py) ---
     REDIS_URL: str | None = None

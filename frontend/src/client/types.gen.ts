@@ -35,7 +35,8 @@ export type AgentConfigPublic = {
 /**
  * AgentFeedbackCreate
  *
- * A thumbs up (1) or down (-1) on a run, with an optional comment.
+ * A thumbs up (1) or down (-1) on a run, with an optional comment and optional per-metric
+ * human labels (metric name -> pass/fail; only the evaluation's metric names are accepted).
  */
 export type AgentFeedbackCreate = {
     /**
@@ -46,6 +47,14 @@ export type AgentFeedbackCreate = {
      * Comment
      */
     comment?: string | null;
+    /**
+     * Labels
+     *
+     * Per-metric human labels, e.g. {"hallucination": "fail"}.
+     */
+    labels?: {
+        [key: string]: unknown | 'pass' | 'fail';
+    } | null;
 };
 
 /**
@@ -74,6 +83,12 @@ export type AgentFeedbackPublic = {
      * Comment
      */
     comment?: string | null;
+    /**
+     * Labels
+     */
+    labels?: {
+        [key: string]: string;
+    } | null;
     /**
      * Created At
      */
@@ -1243,6 +1258,34 @@ export type EvaluationPublic = {
      * Created At
      */
     created_at: string;
+};
+
+/**
+ * FeedbackMetricPublic
+ *
+ * A metric a person can label in feedback.
+ */
+export type FeedbackMetricPublic = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+};
+
+/**
+ * FeedbackMetricsPublic
+ *
+ * The metrics feedback labels may name.
+ */
+export type FeedbackMetricsPublic = {
+    /**
+     * Data
+     */
+    data: Array<FeedbackMetricPublic>;
 };
 
 /**
@@ -4625,6 +4668,55 @@ export type AgentListApprovalsResponses = {
 };
 
 export type AgentListApprovalsResponse = AgentListApprovalsResponses[keyof AgentListApprovalsResponses];
+
+export type FeedbackListLabelMetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/agent/feedback/metrics';
+};
+
+export type FeedbackListLabelMetricsErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type FeedbackListLabelMetricsError = FeedbackListLabelMetricsErrors[keyof FeedbackListLabelMetricsErrors];
+
+export type FeedbackListLabelMetricsResponses = {
+    /**
+     * Successful Response
+     */
+    200: FeedbackMetricsPublic;
+};
+
+export type FeedbackListLabelMetricsResponse = FeedbackListLabelMetricsResponses[keyof FeedbackListLabelMetricsResponses];
 
 export type FeedbackDeleteFeedbackData = {
     body?: never;
