@@ -4,6 +4,8 @@ There is no pre-ping (a round trip per checkout); a pooled connection whose sock
 server closed it is discarded at checkout and another is opened instead.
 """
 
+import time
+
 import psycopg
 import pytest
 from sqlalchemy import event
@@ -16,13 +18,26 @@ pytestmark = pytest.mark.skipif(engine.dialect.name != "postgresql", reason="Pos
 
 
 def terminate_app_connections(server: PostgresServer) -> int:
-    """pg_terminate_backend every other connection to the test database; how many."""
+    """pg_terminate_backend every other connection to the test database and wait until they
+    are gone (the signal is asynchronous); how many there were."""
     with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = 'app_test' AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return len(rows)
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = 'app_test' AND pid <> pg_backend_pid()"
+            )
+        ]
+        conn.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+            ).fetchone()
+            if alive is not None and alive[0] == 0:
+                break
+            time.sleep(0.02)
+    return len(pids)
 
 
 async def test_requests_after_the_server_dropped_every_connection(

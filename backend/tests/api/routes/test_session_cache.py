@@ -64,7 +64,7 @@ async def test_logout_everywhere_takes_effect_at_once(client, user_queries) -> N
 
 
 async def test_password_change_takes_effect_at_once(client, user_queries) -> None:
-    headers, user = await create_user_and_login(client, password="old-password-123")
+    headers, _ = await create_user_and_login(client, password="old-password-123")
     await warm(client, headers, user_queries)
     body = {"current_password": "old-password-123", "new_password": random_lower_string(16)}
     assert (await client.patch(f"{ME}/password", headers=headers, json=body)).status_code == 200
@@ -101,7 +101,7 @@ async def test_profile_changes_show_at_once(client, superuser_token_headers, use
 
 
 async def test_a_read_from_before_a_change_is_not_stored(client) -> None:
-    headers, user = await create_user_and_login(client)
+    _, user = await create_user_and_login(client)
     generation = session_cache.generation  # a request read the user under this generation...
     async with SessionMaker() as session:  # ...then a change committed...
         db_user = await crud_user.get_user(session=session, user_id=user.id)
