@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
+from app.crud.pages import Cursor, InvalidCursorError
 from app.models import TokenPayload, User
 from app.services.auth import api_keys, sessions
 from app.services.auth.credentials import decode_access_token
@@ -42,6 +43,28 @@ SessionDep = Annotated[AsyncSession, Depends(get_db)]
 MAX_OFFSET = 2**63 - 1
 SkipQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 TokenDep = Annotated[str, Depends(reusable_oauth2)]
+
+
+def get_cursor(
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page (fast at any depth; `skip` is "
+            "kept for compatibility and slows down on deep pages)",
+        ),
+    ] = None,
+) -> Cursor | None:
+    """The page cursor a list request continues from (400 when it isn't one)."""
+    if cursor is None:
+        return None
+    try:
+        return Cursor.decode(cursor)
+    except InvalidCursorError:
+        raise HTTPException(status_code=400, detail="Invalid cursor") from None
+
+
+CursorQuery = Annotated[Cursor | None, Depends(get_cursor)]
 
 # 401 (RFC 6750 invalid_token): the SPA answers it by refreshing once, then going to login.
 CREDENTIALS_ERROR = HTTPException(

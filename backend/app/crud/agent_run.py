@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, insert, inspect, literal, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud.pages import Count, Cursor, bounded_count
 from app.models import (
     AgentEvaluation,
     AgentRun,
@@ -223,8 +224,10 @@ async def list_runs_for(
     limit: int,
     thread_id: uuid.UUID | None = None,
     status: str | None = None,
-) -> tuple[list[AgentRun], int]:
-    """A page of the user's runs (all runs for superusers), newest first."""
+    after: Cursor | None = None,
+) -> tuple[list[AgentRun], Count]:
+    """A page of the user's runs (all runs for superusers), newest first: after a cursor, or
+    at an offset (slow for deep pages)."""
     conditions = []
     if not user.is_superuser:
         conditions.append(col(AgentRun.user_id) == user.id)
@@ -232,12 +235,13 @@ async def list_runs_for(
         conditions.append(col(AgentRun.thread_id) == thread_id)
     if status is not None:
         conditions.append(col(AgentRun.status) == status)
-    count_statement = select(func.count()).select_from(AgentRun).where(*conditions)
-    count = (await session.exec(count_statement)).one()
+    count = await bounded_count(session, select(AgentRun.id).where(*conditions))
+    if after is not None:
+        conditions.append(after.before(col(AgentRun.created_at), col(AgentRun.id)))
     statement = (
         select(AgentRun)
         .where(*conditions)
-        .order_by(col(AgentRun.created_at).desc())
+        .order_by(col(AgentRun.created_at).desc(), col(AgentRun.id).desc())
         .offset(skip)
         .limit(limit)
     )
