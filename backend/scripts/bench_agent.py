@@ -617,6 +617,26 @@ async def compare_protocol(
     return result
 
 
+def base_environment(db_pool: int = 20) -> dict[str, str]:
+    """The API's environment in every phase (production mode, no Redis unless a phase adds it)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "FIRST_SUPERUSER_PASSWORD": PASSWORD,
+        "LLM_MODEL_PROVIDER": "openai",
+        "OPENAI_API_KEY": "bench",
+        "LLM_MODEL_NAME": "stub-model",
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_ENABLED": "false",
+        "LANGFUSE_ENABLED": "false",
+        "FRONTEND_DIST_DIR": "",
+        "DB_POOL_SIZE": str(db_pool),
+        "DB_MAX_OVERFLOW": str(db_pool),
+        "CHECKPOINT_POOL_MAX_SIZE": "20",
+        "AGENT_MAX_CONCURRENT_RUNS_PER_USER": "0",
+    }
+
+
 def main() -> None:
     """Run the phases and print a JSON report."""
     parser = argparse.ArgumentParser(
@@ -641,22 +661,7 @@ def main() -> None:
     server = start_postgres()
     redis: RedisServer | None = None
     report: dict[str, Any] = {"machine": machine(), "logs": str(logs)}
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
-        "APP_ENV": "production",
-        "SECRET_KEY": "bench-" + "k" * 40,
-        "FIRST_SUPERUSER_PASSWORD": PASSWORD,
-        "LLM_MODEL_PROVIDER": "openai",
-        "OPENAI_API_KEY": "bench",
-        "LLM_MODEL_NAME": "stub-model",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_ENABLED": "false",
-        "LANGFUSE_ENABLED": "false",
-        "FRONTEND_DIST_DIR": "",
-        "DB_POOL_SIZE": str(args.db_pool),
-        "DB_MAX_OVERFLOW": str(args.db_pool),
-        "CHECKPOINT_POOL_MAX_SIZE": "20",
-        "AGENT_MAX_CONCURRENT_RUNS_PER_USER": "0",
-    }
+    base_env = base_environment(args.db_pool)
     cluster = Cluster(logs)
     try:
         fast = cluster.stub("stub", 0)
