@@ -140,7 +140,7 @@ class Cluster:
         wait_http(f"http://127.0.0.1:{port}/v1/models")
         return f"http://127.0.0.1:{port}/v1"
 
-    def api(self, env: dict[str, str]) -> str:
+    def api(self, env: dict[str, str], timeout: float = 60) -> str:
         """One uvicorn worker; its base URL."""
         port = free_port()
         self.spawn(
@@ -148,7 +148,7 @@ class Cluster:
             [*UVICORN, "--port", str(port)],
             env,
         )
-        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
+        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout)
         return f"http://127.0.0.1:{port}"
 
     def worker(self, env: dict[str, str]) -> None:

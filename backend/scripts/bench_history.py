@@ -216,7 +216,7 @@ def main() -> None:
         report["data"] = {"runs": args.runs, "threads": args.threads} | generate(
             url, user_id, args.runs, args.threads
         )
-        base = cluster.api(env | {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+        base = cluster.api(env | {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, timeout=300)
         report["load_before"] = load()
         results = []
         for case in cases(url, user_id, args.runs, args.threads):
