@@ -19,6 +19,8 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   reported for the API, the worker and redis-server separately.
 - protocol: `/api/v1/agent/run` against the Agent Protocol's `/runs/wait` on the embedded
   configuration, alternating in rounds: sequential overhead and closed-loop runs/s and CPU/run.
+- scaling: the closed loop ("hello") on one uvicorn worker, then on two (embedded mode),
+  and the ratio of their runs/s (CPU per run summed over uvicorn's worker processes).
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
   time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
   RSS.
@@ -54,7 +56,7 @@ from tests.support.redis import RedisServer, start_redis  # noqa: E402
 
 PASSWORD = "bench-admin-password-123"
 ACTIVE = ("pending", "running")
-UVICORN = ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN = ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
 UVICORN += ["--no-access-log", "--log-level", "warning"]
 
 
@@ -66,9 +68,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
+    """User + system CPU time of a process and its live children (uvicorn's workers), from
+    /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -140,14 +145,10 @@ class Cluster:
         wait_http(f"http://127.0.0.1:{port}/v1/models")
         return f"http://127.0.0.1:{port}/v1"
 
-    def api(self, env: dict[str, str], timeout: float = 60) -> str:
-        """One uvicorn worker; its base URL."""
+    def api(self, env: dict[str, str], timeout: float = 60, workers: int = 1) -> str:
+        """uvicorn with `workers` worker processes; its base URL."""
         port = free_port()
-        self.spawn(
-            "api",
-            [*UVICORN, "--port", str(port)],
-            env,
-        )
+        self.spawn("api", [*UVICORN, "--workers", str(workers), "--port", str(port)], env)
         wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout)
         return f"http://127.0.0.1:{port}"
 
@@ -692,6 +693,31 @@ def main() -> None:
             base = cluster.api(env)
             report["embedded"] = asyncio.run(measure(base, env, {"api": cluster.pid("api")}))
             cluster.stop("api")
+
+        if "scaling" in phases:
+            # The same closed loop on one uvicorn worker, then on two (embedded mode: each
+            # worker executes the runs it accepts); runs/s of two over one is the scaling.
+            env = new_database(server, "bench_scaling", base_env) | {"OPENAI_BASE_URL": fast}
+            users = make_users(env, args.users)
+            scaling: dict[str, Any] = {"load_before": load()}
+            for workers in (1, 2):
+                base = cluster.api(env, workers=workers)
+                asyncio.run(probe(base, admin_token(env)))
+                scaling[f"workers_{workers}"] = asyncio.run(
+                    closed_loop(
+                        base,
+                        users,
+                        args.concurrency,
+                        args.duration,
+                        {"api": cluster.pid("api")},
+                        "hello",
+                    )
+                )
+                cluster.stop("api")
+            one, two = (scaling[f"workers_{n}"]["runs_per_second"] for n in (1, 2))
+            scaling["two_over_one"] = round(two / one, 2) if one else None
+            scaling["load_after"] = load()
+            report["scaling"] = scaling
 
         if "protocol" in phases:
             env = new_database(server, "bench_protocol", base_env) | {"OPENAI_BASE_URL": fast}

@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--message", default="hello")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--stream", action="store_true", help="POST /agent/run/stream instead")
     parser.add_argument("--dump", help="also write the raw profile here (for pstats/snakeviz)")
     args = parser.parse_args()
 
@@ -151,14 +152,25 @@ async def profile(args: argparse.Namespace) -> str:
             await http.post("/api/v1/users/", json=body, headers=admin)
             users.append(await token(email, password))
 
+        events = sent = 0
+
         async def runs(count: int) -> int:
+            nonlocal events, sent
             failed = 0
 
             async def one(headers: dict[str, str]) -> None:
-                nonlocal failed
+                nonlocal failed, events, sent
                 body = {"message": args.message}
-                response = await http.post("/api/v1/agent/run", json=body, headers=headers)
-                failed += response.status_code != 200 or response.json()["status"] != "success"
+                if not args.stream:
+                    response = await http.post("/api/v1/agent/run", json=body, headers=headers)
+                    failed += response.status_code != 200 or response.json()["status"] != "success"
+                    return
+                url = "/api/v1/agent/run/stream"
+                async with http.stream("POST", url, json=body, headers=headers) as response:
+                    raw = await response.aread()
+                sent += len(raw)
+                events += raw.count(b"\nevent: ") + raw.startswith(b"event: ")
+                failed += b'"status":"success"' not in raw
 
             for start in range(0, count, args.concurrency):
                 batch = users[: min(args.concurrency, count - start)]
@@ -166,6 +178,7 @@ async def profile(args: argparse.Namespace) -> str:
             return failed
 
         await runs(20)
+        events = sent = 0
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         profiler = cProfile.Profile()
         profiler.enable()
@@ -186,7 +199,8 @@ async def profile(args: argparse.Namespace) -> str:
         calls_by_package[package_of(filename)] += calls
     lines = [
         f"runs: {args.runs} ({failed} failed), concurrency {args.concurrency}, "
-        f"message {args.message!r}",
+        f"message {args.message!r}, {'streamed' if args.stream else 'not streamed'}",
+        f"SSE events per run: {events / args.runs:.1f}, bytes per run: {sent / args.runs:,.0f}",
         f"SQL statements per run (app engine): {len(statements) / args.runs:.2f}",
         f"Python function calls per run: {total_calls / args.runs:,.0f}",
         f"profiled time per run: {total_time * 1000 / args.runs:.2f} ms (cProfile, inflated)",
