@@ -51,14 +51,12 @@ async def insert_run(
     """Insert the run only if every condition holds, in one statement (`INSERT … SELECT …
     WHERE`); False when a condition refused it (the caller commits)."""
     await session.flush()  # the thread row the run refers to, when it is new
-    columns = [attr.columns[0] for attr in inspect(AgentRun).column_attrs]
-    values = [
-        literal(getattr(run, attr.key), type_=column.type)
-        for attr, column in zip(inspect(AgentRun).column_attrs, columns, strict=True)
-    ]
+    attrs = inspect(AgentRun).column_attrs  # every column, so defaults set in Python apply
+    names = [attr.columns[0].name for attr in attrs]
+    values = [literal(getattr(run, attr.key), type_=attr.columns[0].type) for attr in attrs]
     statement = (
         insert(AgentRun)
-        .from_select([column.name for column in columns], select(*values).where(*conditions))
+        .from_select(names, select(*values).where(*conditions))
         .returning(col(AgentRun.id))
     )
     return (await session.exec(statement)).first() is not None
@@ -107,6 +105,7 @@ async def finish_run(
         .returning(col(AgentRun.thread_id))
     )
     if session.get_bind().dialect.name != "postgresql":  # SQLite: no UPDATE in a CTE
+        finished = finished.execution_options(synchronize_session=False)
         thread_id = (await session.exec(finished)).scalar_one_or_none()
         if thread_id is not None:
             await session.exec(_thread_status(thread_id, thread_status, now))
