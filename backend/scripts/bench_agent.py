@@ -701,7 +701,7 @@ def main() -> None:
             users = make_users(env, args.users)
             scaling: dict[str, Any] = {"load_before": load()}
             for workers in (1, 2):
-                base = cluster.api(env, workers=workers)
+                base = cluster.api(env, timeout=300, workers=workers)
                 asyncio.run(probe(base, admin_token(env)))
                 scaling[f"workers_{workers}"] = asyncio.run(
                     closed_loop(
