@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # Short-lived: sessions are revoked server-side, an access token is checked against its
     # session on every request, and the SPA renews it through the refresh cookie.
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    # Seconds a verified (user, session) is remembered in the process, so a request costs no
+    # user query. Logout, deactivation, deletion and password changes forget it at once (in
+    # other processes through Redis); this bounds it if such a message were lost. 0: off.
+    AUTH_CACHE_SECONDS: float = Field(default=30.0, ge=0, le=300)
     # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
     # Argon2id cost of password hashes (pwdlib's defaults). A stored hash made with other values

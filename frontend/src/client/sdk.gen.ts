@@ -435,7 +435,7 @@ export const agentCancelRun = <ThrowOnError extends boolean = true>(options: Opt
 /**
  * List Runs
  *
- * Run history, newest first.
+ * Run history, newest first (page with `cursor`; `skip` is slow for deep pages).
  */
 export const agentListRuns = <ThrowOnError extends boolean = true>(options?: Options<AgentListRunsData, ThrowOnError>) => (options?.client ?? client).get<AgentListRunsResponses, AgentListRunsErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -459,7 +459,7 @@ export const agentReadRun = <ThrowOnError extends boolean = true>(options: Optio
 /**
  * List Threads
  *
- * The current user's conversations, most recent first.
+ * The current user's conversations, most recent first (page with `cursor`).
  */
 export const agentListThreads = <ThrowOnError extends boolean = true>(options?: Options<AgentListThreadsData, ThrowOnError>) => (options?.client ?? client).get<AgentListThreadsResponses, AgentListThreadsErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

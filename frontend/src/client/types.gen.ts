@@ -420,8 +420,22 @@ export type AgentRunsPublic = {
     data: Array<AgentRunPublic>;
     /**
      * Count
+     *
+     * How many items the list has (see count_is_estimate)
      */
     count: number;
+    /**
+     * Count Is Estimate
+     *
+     * True when the list has more than 1,000 items and `count` is the database's estimate
+     */
+    count_is_estimate?: boolean;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor?: string | null;
 };
 
 /**
@@ -2061,8 +2075,22 @@ export type ThreadsPublic = {
     data: Array<ThreadPublic>;
     /**
      * Count
+     *
+     * How many items the list has (see count_is_estimate)
      */
     count: number;
+    /**
+     * Count Is Estimate
+     *
+     * True when the list has more than 1,000 items and `count` is the database's estimate
+     */
+    count_is_estimate?: boolean;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor?: string | null;
 };
 
 /**
@@ -4112,6 +4140,12 @@ export type AgentListRunsData = {
          * Status
          */
         status?: RunStatus | null;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page (fast at any depth; `skip` is kept for compatibility and slows down on deep pages)
+         */
+        cursor?: string | null;
     };
     url: '/api/v1/agent/runs';
 };
@@ -4232,6 +4266,12 @@ export type AgentListThreadsData = {
          * Limit
          */
         limit?: number;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page (fast at any depth; `skip` is kept for compatibility and slows down on deep pages)
+         */
+        cursor?: string | null;
     };
     url: '/api/v1/agent/threads';
 };
