@@ -9,10 +9,10 @@ Not here: read models of stored rows (runs, threads, approvals) live next to the
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from app.core.config import settings
-from app.models import DataFlow, ToolCallRecord
+from app.models import DataFlow, ToolCallRecord, ToolCallStatus, tool_call_status
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -147,6 +147,12 @@ class ToolResultEvent(BaseModel):
     name: str
     output: str
     ok: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> ToolCallStatus:
+        """done | failed | rejected, derived as everywhere else (`tool_call_status`)."""
+        return tool_call_status(self.output, self.ok)
 
 
 class ApprovalRequiredEvent(ApprovalRequest):

@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import cast, delete, update
+from sqlalchemy import and_, cast, delete, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -14,17 +14,11 @@ from app.crud.errors import from_integrity_error
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
-def thread_title(first_message: str) -> str:
-    """A one-line title from a thread's first message."""
-    line = " ".join(first_message.split())
-    return line if len(line) <= 80 else line[:77] + "..."
-
-
 def add_thread(
     *,
     session: AsyncSession,
     user_id: uuid.UUID,
-    first_message: str,
+    title: str,
     metadata: dict[str, Any],
     thread_id: uuid.UUID | None = None,
 ) -> AgentThread:
@@ -32,7 +26,7 @@ def add_thread(
     thread = AgentThread(
         id=thread_id or uuid.uuid4(),
         user_id=user_id,
-        title=thread_title(first_message),
+        title=title,
         thread_metadata=metadata,
         status=ThreadStatus.busy,
     )
@@ -54,11 +48,32 @@ async def set_status(*, session: AsyncSession, thread_id: uuid.UUID, status: str
     )
 
 
+def _matching(query: str) -> Any:
+    """Condition: the thread's title, or a message or answer of one of its runs, contains
+    `query` (case-insensitive, `%` and `_` taken literally)."""
+    in_runs = (
+        select(AgentRun.id)
+        .where(
+            col(AgentRun.thread_id) == AgentThread.id,
+            or_(
+                col(AgentRun.input).icontains(query, autoescape=True),
+                col(AgentRun.response).icontains(query, autoescape=True),
+            ),
+        )
+        .correlate(AgentThread)
+        .exists()
+    )
+    return or_(col(AgentThread.title).icontains(query, autoescape=True), in_runs)
+
+
 async def list_threads_for(
-    *, session: AsyncSession, user_id: uuid.UUID, skip: int, limit: int
+    *, session: AsyncSession, user_id: uuid.UUID, skip: int, limit: int, query: str | None = None
 ) -> tuple[list[tuple[AgentThread, int]], int]:
-    """The user's threads with their run counts, most recently active first."""
+    """The user's threads with their run counts, most recently active first; with `query`,
+    only those whose title or messages contain it."""
     owned = col(AgentThread.user_id) == user_id
+    if query:
+        owned = and_(owned, _matching(query))
     count = (await session.exec(select(func.count()).select_from(AgentThread).where(owned))).one()
     runs = (
         select(func.count())
@@ -171,3 +186,25 @@ async def update_metadata(
     await session.commit()
     await session.refresh(thread)
     return thread
+
+
+async def rename_thread(*, session: AsyncSession, thread: AgentThread, title: str) -> AgentThread:
+    """Set the thread's title and commit (its last activity stays as it was)."""
+    thread.title = title
+    session.add(thread)
+    await session.commit()
+    await session.refresh(thread)
+    return thread
+
+
+async def replace_title(
+    *, session: AsyncSession, thread_id: uuid.UUID, expected: str, title: str
+) -> bool:
+    """Set the title only if it is still `expected` (not renamed meanwhile); commit."""
+    result = await session.exec(
+        update(AgentThread)
+        .where(col(AgentThread.id) == thread_id, col(AgentThread.title) == expected)
+        .values(title=title)
+    )
+    await session.commit()
+    return bool(result.rowcount)

@@ -2,6 +2,7 @@
 
 from app.models.agent import (
     ACTIVE_RUN_STATUSES,
+    REFUSED_BY_USER,
     AgentEvaluation,
     AgentRun,
     AgentRunDetail,
@@ -15,7 +16,10 @@ from app.models.agent import (
     ThreadPublic,
     ThreadsPublic,
     ThreadStatus,
+    ThreadUpdate,
     ToolCallRecord,
+    ToolCallStatus,
+    tool_call_status,
 )
 from app.models.api_key import (
     ApiKey,
@@ -26,6 +30,7 @@ from app.models.api_key import (
 )
 from app.models.approval import (
     AgentApproval,
+    ApprovalAudit,
     ApprovalDecision,
     ApprovalPublic,
     ApprovalsPublic,
@@ -65,6 +70,7 @@ from app.models.user import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "REFUSED_BY_USER",
     "AgentApproval",
     "AgentConfigPublic",
     "AgentEvaluation",
@@ -83,6 +89,7 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyPublic",
     "ApiKeysPublic",
+    "ApprovalAudit",
     "ApprovalDecision",
     "ApprovalPublic",
     "ApprovalStatus",
@@ -110,10 +117,12 @@ __all__ = [
     "ThreadMessage",
     "ThreadPublic",
     "ThreadStatus",
+    "ThreadUpdate",
     "ThreadsPublic",
     "Token",
     "TokenPayload",
     "ToolCallRecord",
+    "ToolCallStatus",
     "UTCDateTime",
     "UpdatePassword",
     "User",
@@ -123,5 +132,6 @@ __all__ = [
     "UserUpdate",
     "UserUpdateMe",
     "UsersPublic",
+    "tool_call_status",
     "utcnow",
 ]
