@@ -9,10 +9,11 @@ Not here: read models of stored rows (runs, threads, approvals) live next to the
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.core.config import settings
 from app.models import DataFlow, ToolCallRecord, ToolCallStatus, tool_call_status
+from app.models.agent import status_optional_in_schema
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -141,6 +142,8 @@ class ToolCallEvent(BaseModel):
 
 class ToolResultEvent(BaseModel):
     """A tool returned."""
+
+    model_config = ConfigDict(json_schema_extra=status_optional_in_schema)
 
     type: Literal["tool_result"] = "tool_result"
     id: str

@@ -144,8 +144,16 @@ def tool_call_status(output: str | None, ok: bool | None) -> ToolCallStatus:
     return ToolCallStatus.done
 
 
+def status_optional_in_schema(schema: dict[str, Any]) -> None:
+    """Responses always carry `status`; the schema leaves it optional so that a client building
+    such a record itself (a test, a view of a call still running) needn't invent one."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "status"]
+
+
 class ToolCallRecord(pydantic.BaseModel):
     """A tool call and its result."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra=status_optional_in_schema)
 
     id: str
     name: str
