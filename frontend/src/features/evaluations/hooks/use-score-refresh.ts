@@ -6,13 +6,6 @@ import { WATCHING_KEY } from "../api/watched-evaluations";
 /** The run history's queries (list, detail, a thread's runs): they carry the scores. */
 const RUNS_KEY = ["agent", "runs"] as const;
 
-/** Follow a job until it finishes, wherever the user goes meanwhile (see `useScoreRefresh`). */
-export function watchEvaluation(queryClient: QueryClient, jobId: string): void {
-  queryClient.setQueryData<string[]>(WATCHING_KEY, (ids = []) =>
-    ids.includes(jobId) ? ids : [...ids, jobId],
-  );
-}
-
 /**
  * Polls every evaluation job this tab started or saw running, on any page, and refetches the
  * run history when one finishes, so its scores appear without a reload. Mounted once, in the
