@@ -10,11 +10,8 @@ EXCHANGE_MAX_CHARS = 2000  # of the question and of the answer, sent to the mode
 
 
 def trimmed_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
-    """One readable line: whitespace collapsed, first letter capitalised, cut at a word."""
+    """One readable line in the user's own words: whitespace collapsed, cut at a word."""
     line = " ".join(text.split()).strip(" \"'`")
-    if not line:
-        return ""
-    line = line[0].upper() + line[1:]
     if len(line) <= max_chars:
         return line
     cut = line[: max_chars - 1]

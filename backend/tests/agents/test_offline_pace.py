@@ -1,5 +1,6 @@
 """The offline model streams its answer word by word at OFFLINE_MODEL_TOKENS_PER_SECOND."""
 
+import itertools
 import time
 
 from langchain_core.messages import HumanMessage
@@ -27,7 +28,7 @@ async def test_paced_stream_arrives_token_by_token() -> None:
     chunks = await _content_chunk_times(rate)
     assert len(chunks) >= 8, chunks  # one chunk per word, not the answer in one piece
     assert all(len(text.split()) == 1 for _, text in chunks)
-    gaps = [later - earlier for (earlier, _), (later, _) in zip(chunks, chunks[1:], strict=False)]
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(chunks)]
     # asyncio.sleep never wakes early, so every gap is at least the pace (minus clock jitter).
     assert min(gaps) >= 0.9 / rate, gaps
 

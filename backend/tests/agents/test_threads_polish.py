@@ -27,12 +27,12 @@ async def _threads(client, headers, **params) -> dict:
 
 
 def test_trimmed_title_is_one_readable_line() -> None:
-    assert trimmed_title("  show   my\nitems ") == "Show my items"
+    assert trimmed_title("  show   my\nitems ") == "show my items"
     long = "please " + "summarise the quarterly numbers " * 5
     title = trimmed_title(long)
     assert len(title) <= 60 and title.endswith("…") and "  " not in title
     assert not title[:-1].endswith(" ")  # cut at a word, not mid-word
-    assert trimmed_title('"quoted"') == "Quoted"
+    assert trimmed_title('"quoted"') == "quoted"
     assert trimmed_title("   ") == ""
 
 
@@ -41,7 +41,7 @@ async def test_offline_title_is_the_trimmed_first_message(client) -> None:
     first = await _run(client, headers, "  show my   items  ")
     await _run(client, headers, "and the next one", first["thread_id"])
     [thread] = (await _threads(client, headers))["data"]
-    assert thread["title"] == "Show my items"  # the second message doesn't change it
+    assert thread["title"] == "show my items"  # the second message doesn't change it
 
 
 async def test_rename_is_owner_only_and_validated(client) -> None:
@@ -137,7 +137,7 @@ async def test_model_titles_the_first_exchange_after_the_answer(
         run = await _run(client, headers, "what is the capital of france")
         assert run["response"] == "Paris is the capital."
         # The answer didn't wait for the (slow) title call: the title is still provisional.
-        assert await _title_of(client, headers, run["thread_id"]) == "What is the capital of france"
+        assert await _title_of(client, headers, run["thread_id"]) == "what is the capital of france"
         title = await _wait_for_title(client, headers, run["thread_id"], "French capital city")
         assert title == "French capital city"
         request = use_openai.requests[-1]
@@ -179,7 +179,7 @@ async def test_a_failing_title_call_keeps_the_trimmed_title(
         run = await _run(client, headers, "hello world")
         assert run["status"] == "success"
         await asyncio.sleep(0.5)
-        assert await _title_of(client, headers, run["thread_id"]) == "Hello world"
+        assert await _title_of(client, headers, run["thread_id"]) == "hello world"
 
 
 async def test_tool_status_is_the_same_live_after_reload_and_in_run_detail(client) -> None:

@@ -71,8 +71,7 @@ export function ToolCallCard({
         <span className="ml-auto flex items-center gap-1 text-xs text-muted-foreground">
           {!finished && awaitingApproval ? (
             <>
-              <ShieldAlertIcon className="size-3.5 text-amber-600 dark:text-amber-400" aria-hidden /> awaiting
-              approval
+              <ShieldAlertIcon className="size-3.5 text-warning" aria-hidden /> awaiting approval
             </>
           ) : !finished && live ? (
             <>

@@ -1,5 +1,5 @@
 import { MessageSquareIcon, PencilIcon, PlusIcon, SearchIcon, Trash2Icon } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { toast } from "sonner";
 import type { ThreadPublic } from "@/client";
 import { formatRelative } from "@/components/agent/format";
@@ -30,6 +30,18 @@ function useDebounced(value: string, ms: number): string {
 function RenameField({ thread, onDone }: { thread: ThreadPublic; onDone: () => void }) {
   const rename = useRenameThread();
   const [title, setTitle] = useState(thread.title);
+  const input = useRef<HTMLInputElement>(null);
+  // Escape cancels the rename only: caught before a surrounding drawer's own Escape handler
+  // (which listens on the document) so the drawer stays open.
+  useEffect(() => {
+    const cancel = (event: KeyboardEvent) => {
+      if (event.key !== "Escape" || event.target !== input.current) return;
+      event.preventDefault();
+      onDone();
+    };
+    window.addEventListener("keydown", cancel, { capture: true });
+    return () => window.removeEventListener("keydown", cancel, { capture: true });
+  }, [onDone]);
   const trimmed = title.trim();
   const save = () => {
     if (rename.isPending) return;
@@ -58,12 +70,7 @@ function RenameField({ thread, onDone }: { thread: ThreadPublic; onDone: () => v
         disabled={rename.isPending}
         onChange={(event) => setTitle(event.target.value)}
         onBlur={save}
-        onKeyDown={(event) => {
-          if (event.key === "Escape") {
-            event.preventDefault();
-            onDone();
-          }
-        }}
+        ref={input}
         className="h-8"
       />
     </form>
@@ -77,7 +84,7 @@ function RenameField({ thread, onDone }: { thread: ThreadPublic; onDone: () => v
  */
 const STATUS_HINTS: Record<string, { label: string; className: string }> = {
   busy: { label: "answering…", className: "text-primary" },
-  interrupted: { label: "awaiting approval", className: "text-amber-600 dark:text-amber-400" },
+  interrupted: { label: "awaiting approval", className: "text-warning" },
   error: { label: "didn't finish", className: "text-destructive" },
 };
 
