@@ -14,12 +14,13 @@ function useSidewaysScroll(ref: React.RefObject<HTMLDivElement | null>) {
       setMore((prev) => (prev.left === left && prev.right === right ? prev : { left, right }));
     };
     update();
-    const observer = new ResizeObserver(update);
-    observer.observe(element);
-    if (element.firstElementChild) observer.observe(element.firstElementChild);
+    // (Absent in old browsers and jsdom: the hint then follows scrolling only.)
+    const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(update);
+    observer?.observe(element);
+    if (element.firstElementChild) observer?.observe(element.firstElementChild);
     element.addEventListener("scroll", update, { passive: true });
     return () => {
-      observer.disconnect();
+      observer?.disconnect();
       element.removeEventListener("scroll", update);
     };
   }, [ref]);
