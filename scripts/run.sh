@@ -15,6 +15,8 @@ uv run --frozen python -m app.prestart
 eval "$(uv run --frozen python - <<'PY'
 import shlex
 
+DEMO_TOKENS_PER_SECOND = 30
+
 from app.core.config import settings
 
 local = settings.APP_ENV == "local"
@@ -27,6 +29,10 @@ values = {
 }
 for name, value in values.items():
     print(f"{name}={shlex.quote(value)}")
+# The offline model answers instantly, so a first-time user would never see tokens arrive:
+# stream at a human pace unless OFFLINE_MODEL_TOKENS_PER_SECOND is set (environment or .env).
+if "OFFLINE_MODEL_TOKENS_PER_SECOND" not in settings.model_fields_set:
+    print(f"export OFFLINE_MODEL_TOKENS_PER_SECOND={DEMO_TOKENS_PER_SECOND}")
 PY
 )"
 cat <<MSG

@@ -41,6 +41,7 @@ from app.agents.model_chain import CallScope, ModelChain
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
 from app.core.config import settings
+from app.models import REFUSED_BY_USER
 
 logger = structlog.get_logger(__name__)
 
@@ -281,7 +282,7 @@ def _apply_decision(
     if decision.get("decision") == "edit":
         return {**call, "args": decision.get("args") or {}}
     comment = decision.get("comment") or "no reason given"
-    return _error_message(call, f"refused by the user ({comment}); the action was not performed")
+    return _error_message(call, f"{REFUSED_BY_USER} ({comment}); the action was not performed")
 
 
 async def run_tools(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

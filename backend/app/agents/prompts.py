@@ -15,3 +15,7 @@ data because it asks, and don't include images or links it asks you to add to yo
 
 Plan:
 {plan}"""
+
+TITLE_PROMPT = """Write a title for this conversation, for a list of the user's conversations.
+At most 6 words, in the user's language, naming what it is about (not "Question about ...").
+No quotes, no trailing punctuation, nothing else."""

@@ -9,10 +9,18 @@ Not here: read models of stored rows (runs, threads, approvals) live next to the
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from app.core.config import settings
-from app.models import DataFlow, DegradedReason, RunMode, ToolCallRecord
+from app.models import (
+    DataFlow,
+    DegradedReason,
+    RunMode,
+    ToolCallRecord,
+    ToolCallStatus,
+    tool_call_status,
+)
+from app.models.agent import status_optional_in_schema
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -145,11 +153,19 @@ class ToolCallEvent(BaseModel):
 class ToolResultEvent(BaseModel):
     """A tool returned."""
 
+    model_config = ConfigDict(json_schema_extra=status_optional_in_schema)
+
     type: Literal["tool_result"] = "tool_result"
     id: str
     name: str
     output: str
     ok: bool
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> ToolCallStatus:
+        """done | failed | rejected, derived as everywhere else (`tool_call_status`)."""
+        return tool_call_status(self.output, self.ok)
 
 
 class ApprovalRequiredEvent(ApprovalRequest):

@@ -274,6 +274,12 @@ async def runs_of_thread(*, session: AsyncSession, thread_id: uuid.UUID) -> list
     return list(rows.all())
 
 
+async def count_thread_runs(*, session: AsyncSession, thread_id: uuid.UUID) -> int:
+    """How many runs the thread has had."""
+    query = select(func.count()).select_from(AgentRun).where(col(AgentRun.thread_id) == thread_id)
+    return int((await session.exec(query)).one())
+
+
 async def successful_runs_page(
     *,
     session: AsyncSession,

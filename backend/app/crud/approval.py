@@ -15,6 +15,7 @@ from app.models import (
     ApprovalStatus,
     RunStatus,
     ThreadStatus,
+    User,
     utcnow,
 )
 
@@ -166,3 +167,16 @@ async def pending_for_thread(
         .limit(1)
     )
     return rows.first()
+
+
+async def approvals_of_run(
+    *, session: AsyncSession, run_id: uuid.UUID
+) -> list[tuple[AgentApproval, str | None]]:
+    """The run's approvals, oldest first, each with the email of whoever decided it."""
+    rows = await session.exec(
+        select(AgentApproval, User.email)
+        .join(User, col(User.id) == col(AgentApproval.decided_by), isouter=True)
+        .where(col(AgentApproval.run_id) == run_id)
+        .order_by(col(AgentApproval.created_at))
+    )
+    return [(approval, email) for approval, email in rows.all()]

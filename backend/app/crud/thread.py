@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import cast, delete, update
+from sqlalchemy import cast, delete, or_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -15,17 +15,11 @@ from app.crud.pages import Count, Cursor, bounded_count
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
-def thread_title(first_message: str) -> str:
-    """A one-line title from a thread's first message."""
-    line = " ".join(first_message.split())
-    return line if len(line) <= 80 else line[:77] + "..."
-
-
 def add_thread(
     *,
     session: AsyncSession,
     user_id: uuid.UUID,
-    first_message: str,
+    title: str,
     metadata: dict[str, Any],
     thread_id: uuid.UUID | None = None,
 ) -> AgentThread:
@@ -33,7 +27,7 @@ def add_thread(
     thread = AgentThread(
         id=thread_id or uuid.uuid4(),
         user_id=user_id,
-        title=thread_title(first_message),
+        title=title,
         thread_metadata=metadata,
         status=ThreadStatus.busy,
     )
@@ -55,12 +49,39 @@ async def set_status(*, session: AsyncSession, thread_id: uuid.UUID, status: str
     )
 
 
+def _matching(query: str) -> Any:
+    """Condition: the thread's title, or a message or answer of one of its runs, contains
+    `query` (case-insensitive, `%` and `_` taken literally)."""
+    in_runs = (
+        select(AgentRun.id)
+        .where(
+            col(AgentRun.thread_id) == AgentThread.id,
+            or_(
+                col(AgentRun.input).icontains(query, autoescape=True),
+                col(AgentRun.response).icontains(query, autoescape=True),
+            ),
+        )
+        .correlate(AgentThread)
+        .exists()
+    )
+    return or_(col(AgentThread.title).icontains(query, autoescape=True), in_runs)
+
+
 async def list_threads_for(
-    *, session: AsyncSession, user_id: uuid.UUID, skip: int, limit: int, after: Cursor | None = None
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    skip: int,
+    limit: int,
+    after: Cursor | None = None,
+    query: str | None = None,
 ) -> tuple[list[tuple[AgentThread, int]], Count]:
     """The user's threads with their run counts, most recently active first: after a cursor,
-    or at an offset (slow for deep pages)."""
+    or at an offset (slow for deep pages); with `query`, only those whose title or messages
+    contain it."""
     owned = [col(AgentThread.user_id) == user_id]
+    if query:
+        owned.append(_matching(query))
     count = await bounded_count(session, select(AgentThread.id).where(*owned))
     if after is not None:
         owned.append(after.before(col(AgentThread.updated_at), col(AgentThread.id)))
@@ -175,3 +196,25 @@ async def update_metadata(
     await session.commit()
     await session.refresh(thread)
     return thread
+
+
+async def rename_thread(*, session: AsyncSession, thread: AgentThread, title: str) -> AgentThread:
+    """Set the thread's title and commit (its last activity stays as it was)."""
+    thread.title = title
+    session.add(thread)
+    await session.commit()
+    await session.refresh(thread)
+    return thread
+
+
+async def replace_title(
+    *, session: AsyncSession, thread_id: uuid.UUID, expected: str, title: str
+) -> bool:
+    """Set the title only if it is still `expected` (not renamed meanwhile); commit."""
+    result = await session.exec(
+        update(AgentThread)
+        .where(col(AgentThread.id) == thread_id, col(AgentThread.title) == expected)
+        .values(title=title)
+    )
+    await session.commit()
+    return bool(result.rowcount)

@@ -2,6 +2,7 @@
 
 from app.models.agent import (
     ACTIVE_RUN_STATUSES,
+    REFUSED_BY_USER,
     AgentEvaluation,
     AgentRun,
     AgentRunDetail,
@@ -17,7 +18,10 @@ from app.models.agent import (
     ThreadPublic,
     ThreadsPublic,
     ThreadStatus,
+    ThreadUpdate,
     ToolCallRecord,
+    ToolCallStatus,
+    tool_call_status,
 )
 from app.models.api_key import (
     ApiKey,
@@ -28,6 +32,7 @@ from app.models.api_key import (
 )
 from app.models.approval import (
     AgentApproval,
+    ApprovalAudit,
     ApprovalDecision,
     ApprovalPublic,
     ApprovalsPublic,
@@ -75,6 +80,7 @@ from app.models.user import (
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
+    "REFUSED_BY_USER",
     "AgentApproval",
     "AgentConfigPublic",
     "AgentEvaluation",
@@ -93,6 +99,7 @@ __all__ = [
     "ApiKeyCreated",
     "ApiKeyPublic",
     "ApiKeysPublic",
+    "ApprovalAudit",
     "ApprovalDecision",
     "ApprovalPublic",
     "ApprovalStatus",
@@ -128,10 +135,12 @@ __all__ = [
     "ThreadMessage",
     "ThreadPublic",
     "ThreadStatus",
+    "ThreadUpdate",
     "ThreadsPublic",
     "Token",
     "TokenPayload",
     "ToolCallRecord",
+    "ToolCallStatus",
     "UTCDateTime",
     "UpdatePassword",
     "User",
@@ -141,5 +150,6 @@ __all__ = [
     "UserUpdate",
     "UserUpdateMe",
     "UsersPublic",
+    "tool_call_status",
     "utcnow",
 ]

@@ -10,7 +10,9 @@ import pydantic
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from app.models.approval import ApprovalAudit
 from app.models.common import UTCDateTime, created_at_field
+from app.models.storable import StorableText
 
 RunMode = Literal["normal", "degraded"]
 DegradedReason = Literal["fallback", "breaker_open", "timeout"]
@@ -139,14 +141,51 @@ class AgentEvaluation(SQLModel, table=True):
 # --- the API's read models: plain pydantic (so `pydantic.Field`; bare `Field` is SQLModel's) ---
 
 
+class ToolCallStatus(StrEnum):
+    """Where a tool call stands, as its recorded result says."""
+
+    pending = "pending"  # no result yet: running, awaiting approval, or cut short
+    done = "done"
+    failed = "failed"
+    rejected = "rejected"  # the user refused it at the approval step: it never ran
+
+
+# The graph's refusal result says this (app.agents.graph); the status below recognises it.
+REFUSED_BY_USER = "refused by the user"
+
+
+def tool_call_status(output: str | None, ok: bool | None) -> ToolCallStatus:
+    """The one derivation of a tool call's status from its result (the `tool_result` event, the
+    run log, the checkpoint's tool message): live chat, reloaded chat and run detail agree."""
+    if output is None:
+        return ToolCallStatus.pending
+    if ok is False:
+        return ToolCallStatus.rejected if REFUSED_BY_USER in output else ToolCallStatus.failed
+    return ToolCallStatus.done
+
+
+def status_optional_in_schema(schema: dict[str, Any]) -> None:
+    """Responses always carry `status`; the schema leaves it optional so that a client building
+    such a record itself (a test, a view of a call still running) needn't invent one."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "status"]
+
+
 class ToolCallRecord(pydantic.BaseModel):
     """A tool call and its result."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra=status_optional_in_schema)
 
     id: str
     name: str
     args: dict[str, Any] = pydantic.Field(default_factory=dict)
     output: str | None = None
     ok: bool | None = None
+
+    @pydantic.computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> ToolCallStatus:
+        """pending | done | failed | rejected (`tool_call_status`)."""
+        return tool_call_status(self.output, self.ok)
 
 
 class EvaluationPublic(pydantic.BaseModel):
@@ -189,6 +228,9 @@ class AgentRunDetail(AgentRunPublic):
 
     tool_calls: list[ToolCallRecord] = pydantic.Field(default_factory=list)
     evaluations_detail: list[EvaluationPublic] = pydantic.Field(default_factory=list)
+    approvals: list[ApprovalAudit] = pydantic.Field(
+        default_factory=list, description="The run's approval requests and decisions, oldest first."
+    )
     metadata: dict[str, Any] = pydantic.Field(default_factory=dict)
 
 
@@ -211,6 +253,23 @@ class ThreadPublic(pydantic.BaseModel):
     run_count: int
 
 
+THREAD_TITLE_MAX_CHARS = 120
+
+
+class ThreadUpdate(pydantic.BaseModel):
+    """A new title for a conversation (whitespace collapsed; 1 to 120 characters)."""
+
+    title: StorableText = pydantic.Field(min_length=1, max_length=THREAD_TITLE_MAX_CHARS)
+
+    @pydantic.field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        line = " ".join(value.split())
+        if not line:
+            raise ValueError("title must not be blank")
+        return line
+
+
 class ThreadsPublic(pydantic.BaseModel):
     """A page of threads."""
 
@@ -227,6 +286,9 @@ class ThreadMessage(pydantic.BaseModel):
     content: str
     name: str | None = None
     tool_call_id: str | None = None
+    tool_status: ToolCallStatus | None = pydantic.Field(
+        default=None, description="On a tool message: its call's status (`tool_call_status`)."
+    )
     tool_calls: list[ToolCallRecord] = pydantic.Field(default_factory=list)
     run_id: uuid.UUID | None = pydantic.Field(
         default=None, description="The run a user message started."

@@ -111,6 +111,14 @@ class ApprovalPublic(pydantic.BaseModel):
     created_at: datetime
 
 
+class ApprovalAudit(ApprovalPublic):
+    """An approval as a run's audit trail shows it: with who decided."""
+
+    decided_by_email: str | None = pydantic.Field(
+        default=None, description="The account that decided (none when superseded or expired)."
+    )
+
+
 class ApprovalsPublic(pydantic.BaseModel):
     """A page of approvals."""
 

@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.telemetry import trace_url_for
 from app.crud import agent_run as crud_run
+from app.crud import approval as crud_approval
 from app.crud.pages import Cursor
 from app.models import (
     AgentEvaluation,
@@ -13,6 +14,7 @@ from app.models import (
     AgentRunDetail,
     AgentRunPublic,
     AgentRunsPublic,
+    ApprovalAudit,
     EvaluationPublic,
     ToolCallRecord,
     User,
@@ -65,11 +67,18 @@ async def run_detail(session: AsyncSession, user: User, run_id: uuid.UUID) -> Ag
     if run is None:
         return None
     evaluations = (await crud_run.evaluations_for(session=session, run_ids=[run.id]))[run.id]
+    approvals = await crud_approval.approvals_of_run(session=session, run_id=run.id)
     return AgentRunDetail(
         **run_public(run, evaluations).model_dump(),
         tool_calls=[ToolCallRecord.model_validate(call) for call in run.tool_calls or []],
         evaluations_detail=[
             EvaluationPublic.model_validate(e, from_attributes=True) for e in evaluations
+        ],
+        approvals=[
+            ApprovalAudit.model_validate(
+                {**approval.model_dump(), "decided_by_email": email}, from_attributes=True
+            )
+            for approval, email in approvals
         ],
         metadata=run.run_metadata,
     )

@@ -179,3 +179,58 @@ async def test_stream_pauses_and_stream_resumes(client, hook) -> None:
     assert "tool_result" in resumed_types and "token" in resumed_types
     assert resumed[-1]["status"] == "success"
     assert hook["received"] == [{"message": "streamed"}]
+
+
+async def test_run_detail_shows_the_approval_audit(client, hook) -> None:
+    """Who decided, when, the decision and the comment; the tool status says what happened."""
+    headers, user = await create_user_and_login(client)
+    other, _ = await create_user_and_login(client)
+    approved = await _ask_to_post(client, headers, hook)
+    pending = (await client.get(f"{API}/agent/runs/{approved['run_id']}", headers=headers)).json()
+    [waiting] = pending["approvals"]
+    assert waiting["status"] == "pending" and waiting["decided_by_email"] is None
+    assert waiting["decided_at"] is None and waiting["tool"] == "http_post"
+    assert pending["tool_calls"][0]["status"] == "pending"
+    await client.post(
+        _decide_url(approved), json={"decision": "approve", "comment": "ok"}, headers=headers
+    )
+    detail = (await client.get(f"{API}/agent/runs/{approved['run_id']}", headers=headers)).json()
+    [audit] = detail["approvals"]
+    assert audit["id"] == approved["pending_approval"]["approval_id"]
+    assert audit["status"] == "approved" and audit["comment"] == "ok"
+    assert audit["decided_by"] == str(user.id) and audit["decided_by_email"] == user.email
+    assert audit["decided_at"] >= audit["created_at"]
+    assert detail["tool_calls"][0]["status"] == "done"
+
+    rejected = await _ask_to_post(client, headers, hook, "again")
+    await client.post(
+        _decide_url(rejected), json={"decision": "reject", "comment": "not today"}, headers=headers
+    )
+    detail = (await client.get(f"{API}/agent/runs/{rejected['run_id']}", headers=headers)).json()
+    [audit] = detail["approvals"]
+    assert audit["status"] == "rejected" and audit["comment"] == "not today"
+    assert audit["decided_by_email"] == user.email
+    # Rejected, not "failed": the same derivation as the stream and the reloaded chat.
+    assert detail["tool_calls"][0]["status"] == "rejected"
+    thread = (
+        await client.get(f"{API}/agent/threads/{rejected['thread_id']}", headers=headers)
+    ).json()
+    assert [m["tool_status"] for m in thread["messages"] if m["role"] == "tool"] == ["rejected"]
+    # Another user sees neither the run nor its audit.
+    hidden = await client.get(f"{API}/agent/runs/{rejected['run_id']}", headers=other)
+    assert hidden.status_code == 404
+
+
+async def test_superseded_approval_is_audited_without_a_decider(client, hook) -> None:
+    headers, _ = await create_user_and_login(client)
+    run = await _ask_to_post(client, headers, hook)
+    follow_up = await client.post(
+        f"{API}/agent/run",
+        json={"message": "never mind", "thread_id": run["thread_id"]},
+        headers=headers,
+    )
+    assert follow_up.status_code == 200, follow_up.text
+    detail = (await client.get(f"{API}/agent/runs/{run['run_id']}", headers=headers)).json()
+    [audit] = detail["approvals"]
+    assert audit["status"] == "superseded" and audit["decided_by_email"] is None
+    assert audit["decided_at"] is not None and "new message" in audit["comment"]

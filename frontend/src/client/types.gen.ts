@@ -200,6 +200,12 @@ export type AgentRunDetail = {
      */
     evaluations_detail?: Array<EvaluationPublic>;
     /**
+     * Approvals
+     *
+     * The run's approval requests and decisions, oldest first.
+     */
+    approvals?: Array<ApprovalAudit>;
+    /**
      * Metadata
      */
     metadata?: {
@@ -620,6 +626,77 @@ export type ApiKeysPublic = {
      * Count
      */
     count: number;
+};
+
+/**
+ * ApprovalAudit
+ *
+ * An approval as a run's audit trail shows it: with who decided.
+ */
+export type ApprovalAudit = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Tool
+     */
+    tool: string;
+    /**
+     * Args
+     */
+    args: {
+        [key: string]: unknown;
+    };
+    /**
+     * Edited Args
+     */
+    edited_args?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Reason
+     */
+    reason: string;
+    data_flow?: DataFlow | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Comment
+     */
+    comment?: string | null;
+    /**
+     * Decided By
+     */
+    decided_by?: string | null;
+    /**
+     * Decided At
+     */
+    decided_at?: string | null;
+    /**
+     * Expires At
+     */
+    expires_at: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Decided By Email
+     *
+     * The account that decided (none when superseded or expired).
+     */
+    decided_by_email?: string | null;
 };
 
 /**
@@ -1887,6 +1964,10 @@ export type ThreadMessage = {
      */
     tool_call_id?: string | null;
     /**
+     * On a tool message: its call's status (`tool_call_status`).
+     */
+    tool_status?: ToolCallStatus | null;
+    /**
      * Tool Calls
      */
     tool_calls?: Array<ToolCallRecord>;
@@ -2064,6 +2145,18 @@ export type ThreadTask = {
 };
 
 /**
+ * ThreadUpdate
+ *
+ * A new title for a conversation (whitespace collapsed; 1 to 120 characters).
+ */
+export type ThreadUpdate = {
+    /**
+     * Title
+     */
+    title: string;
+};
+
+/**
  * ThreadsPublic
  *
  * A page of threads.
@@ -2185,7 +2278,18 @@ export type ToolCallRecord = {
      * Ok
      */
     ok?: boolean | null;
+    /**
+     * pending | done | failed | rejected (`tool_call_status`).
+     */
+    readonly status?: ToolCallStatus;
 };
+
+/**
+ * ToolCallStatus
+ *
+ * Where a tool call stands, as its recorded result says.
+ */
+export type ToolCallStatus = 'pending' | 'done' | 'failed' | 'rejected';
 
 /**
  * ToolResultEvent
@@ -2213,6 +2317,10 @@ export type ToolResultEvent = {
      * Ok
      */
     ok: boolean;
+    /**
+     * done | failed | rejected, derived as everywhere else (`tool_call_status`).
+     */
+    readonly status?: ToolCallStatus;
 };
 
 /**
@@ -2429,6 +2537,441 @@ export type ValidationErrorItem = {
      * Type
      */
     type: string;
+};
+
+/**
+ * AgentRunDetail
+ *
+ * A run with its tool calls, evaluations and metadata.
+ */
+export type AgentRunDetailWritable = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Input
+     */
+    input: string;
+    /**
+     * Response
+     */
+    response?: string | null;
+    /**
+     * Plan
+     */
+    plan?: string | null;
+    /**
+     * Error
+     */
+    error?: string | null;
+    /**
+     * Model
+     */
+    model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
+    /**
+     * Trace Id
+     */
+    trace_id?: string | null;
+    /**
+     * Trace Url
+     */
+    trace_url?: string | null;
+    /**
+     * Latency Ms
+     */
+    latency_ms?: number | null;
+    /**
+     * Prompt Tokens
+     */
+    prompt_tokens?: number;
+    /**
+     * Completion Tokens
+     */
+    completion_tokens?: number;
+    /**
+     * Total Tokens
+     */
+    total_tokens?: number;
+    /**
+     * Tool Call Count
+     */
+    tool_call_count?: number;
+    /**
+     * Thread Deleted
+     */
+    thread_deleted?: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Finished At
+     */
+    finished_at?: string | null;
+    /**
+     * Evaluations
+     */
+    evaluations?: {
+        [key: string]: number;
+    };
+    /**
+     * Tool Calls
+     */
+    tool_calls?: Array<ToolCallRecordWritable>;
+    /**
+     * Evaluations Detail
+     */
+    evaluations_detail?: Array<EvaluationPublic>;
+    /**
+     * Approvals
+     *
+     * The run's approval requests and decisions, oldest first.
+     */
+    approvals?: Array<ApprovalAudit>;
+    /**
+     * Metadata
+     */
+    metadata?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * AgentRunResult
+ *
+ * The outcome of one run (the seed's dict, plus cost and tool calls).
+ */
+export type AgentRunResultWritable = {
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Response
+     */
+    response?: string | null;
+    /**
+     * Plan
+     */
+    plan?: string | null;
+    /**
+     * Trace Id
+     */
+    trace_id?: string | null;
+    /**
+     * Trace Url
+     */
+    trace_url?: string | null;
+    /**
+     * Latency Ms
+     */
+    latency_ms?: number | null;
+    /**
+     * Model
+     */
+    model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
+    /**
+     * Prompt Tokens
+     */
+    prompt_tokens?: number;
+    /**
+     * Completion Tokens
+     */
+    completion_tokens?: number;
+    /**
+     * Total Tokens
+     */
+    total_tokens?: number;
+    /**
+     * Tool Calls
+     */
+    tool_calls?: Array<ToolCallRecordWritable>;
+    /**
+     * Error
+     */
+    error?: string | null;
+    pending_approval?: ApprovalRequest | null;
+};
+
+/**
+ * AgentStreamEnvelope
+ *
+ * Documents the `data:` payload of each Server-Sent Event of `/agent/run/stream`.
+ */
+export type AgentStreamEnvelopeWritable = {
+    /**
+     * Event
+     */
+    event: ({
+        type: 'run_started';
+    } & RunStartedEvent) | ({
+        type: 'plan';
+    } & PlanEvent) | ({
+        type: 'token';
+    } & TokenEvent) | ({
+        type: 'tool_call';
+    } & ToolCallEvent) | ({
+        type: 'tool_result';
+    } & ToolResultEventWritable) | ({
+        type: 'approval_required';
+    } & ApprovalRequiredEvent) | ({
+        type: 'run_completed';
+    } & RunCompletedEventWritable) | ({
+        type: 'error';
+    } & ErrorEvent);
+};
+
+/**
+ * RunCompletedEvent
+ *
+ * The run finished (any terminal status); same fields as `/agent/run`.
+ */
+export type RunCompletedEventWritable = {
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Response
+     */
+    response?: string | null;
+    /**
+     * Plan
+     */
+    plan?: string | null;
+    /**
+     * Trace Id
+     */
+    trace_id?: string | null;
+    /**
+     * Trace Url
+     */
+    trace_url?: string | null;
+    /**
+     * Latency Ms
+     */
+    latency_ms?: number | null;
+    /**
+     * Model
+     */
+    model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
+    /**
+     * Prompt Tokens
+     */
+    prompt_tokens?: number;
+    /**
+     * Completion Tokens
+     */
+    completion_tokens?: number;
+    /**
+     * Total Tokens
+     */
+    total_tokens?: number;
+    /**
+     * Tool Calls
+     */
+    tool_calls?: Array<ToolCallRecordWritable>;
+    /**
+     * Error
+     */
+    error?: string | null;
+    pending_approval?: ApprovalRequest | null;
+    /**
+     * Type
+     */
+    type?: 'run_completed';
+};
+
+/**
+ * RunErrorBody
+ *
+ * A run that ended in error: the code and the run as recorded.
+ */
+export type RunErrorBodyWritable = {
+    /**
+     * Detail
+     *
+     * What went wrong, fit to show to the user.
+     */
+    detail: string;
+    /**
+     * Code
+     *
+     * A stable machine-readable code, e.g. `not_found`.
+     */
+    code: string;
+    run: AgentRunResultWritable;
+};
+
+/**
+ * ThreadDetail
+ *
+ * A conversation with its messages.
+ */
+export type ThreadDetailWritable = {
+    /**
+     * Thread Id
+     */
+    thread_id: string;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Messages
+     */
+    messages: Array<ThreadMessageWritable>;
+};
+
+/**
+ * ThreadMessage
+ *
+ * One message of a thread, from the checkpoint (or, for a turn that never reached it, the run log).
+ */
+export type ThreadMessageWritable = {
+    /**
+     * Role
+     */
+    role: 'user' | 'assistant' | 'tool';
+    /**
+     * Content
+     */
+    content: string;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Tool Call Id
+     */
+    tool_call_id?: string | null;
+    /**
+     * On a tool message: its call's status (`tool_call_status`).
+     */
+    tool_status?: ToolCallStatus | null;
+    /**
+     * Tool Calls
+     */
+    tool_calls?: Array<ToolCallRecordWritable>;
+    /**
+     * Run Id
+     *
+     * The run a user message started.
+     */
+    run_id?: string | null;
+    /**
+     * Run Status
+     *
+     * On a user message: its run's status when the turn did not complete (interrupted, error, cancelled, pending, running) — the UI offers a retry.
+     */
+    run_status?: string | null;
+};
+
+/**
+ * ToolCallRecord
+ *
+ * A tool call and its result.
+ */
+export type ToolCallRecordWritable = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Args
+     */
+    args?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Output
+     */
+    output?: string | null;
+    /**
+     * Ok
+     */
+    ok?: boolean | null;
+};
+
+/**
+ * ToolResultEvent
+ *
+ * A tool returned.
+ */
+export type ToolResultEventWritable = {
+    /**
+     * Type
+     */
+    type?: 'tool_result';
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Output
+     */
+    output: string;
+    /**
+     * Ok
+     */
+    ok: boolean;
 };
 
 export type LoginLoginAccessTokenData = {
@@ -4267,6 +4810,12 @@ export type AgentListThreadsData = {
          */
         limit?: number;
         /**
+         * Q
+         *
+         * Only conversations whose title, or a message or answer, contains this (case-insensitive).
+         */
+        q?: string | null;
+        /**
          * Cursor
          *
          * `next_cursor` of the previous page (fast at any depth; `skip` is kept for compatibility and slows down on deep pages)
@@ -4437,6 +4986,64 @@ export type AgentReadThreadResponses = {
 };
 
 export type AgentReadThreadResponse = AgentReadThreadResponses[keyof AgentReadThreadResponses];
+
+export type AgentRenameThreadData = {
+    body: ThreadUpdate;
+    path: {
+        /**
+         * Thread Id
+         */
+        thread_id: string;
+    };
+    query?: never;
+    url: '/api/v1/agent/threads/{thread_id}';
+};
+
+export type AgentRenameThreadErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type AgentRenameThreadError = AgentRenameThreadErrors[keyof AgentRenameThreadErrors];
+
+export type AgentRenameThreadResponses = {
+    /**
+     * Successful Response
+     */
+    200: ThreadPublic;
+};
+
+export type AgentRenameThreadResponse = AgentRenameThreadResponses[keyof AgentRenameThreadResponses];
 
 export type AgentAgentConfigData = {
     body?: never;

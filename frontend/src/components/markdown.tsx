@@ -45,7 +45,11 @@ const components: Components = {
   ),
   pre: ({ node: _node, className, ...props }) => (
     <pre
-      className={cn("overflow-x-auto rounded-md border bg-muted/60 p-3 text-[13px]", className)}
+      // A long line scrolls inside the block (focusable, so keyboards can scroll it too); the
+      // grid column above is minmax(0, 1fr), so the block never widens the answer or the page.
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable
+      tabIndex={0}
+      className={cn("max-w-full overflow-x-auto rounded-md border bg-muted/60 p-3 text-[13px]", className)}
       {...props}
     />
   ),
@@ -64,7 +68,7 @@ export function Markdown({ children, className }: { children: string; className?
   return (
     <div
       className={cn(
-        "prose-chat grid gap-3 break-words text-sm leading-relaxed [&_li]:ml-5 [&_ol]:list-decimal [&_ul]:list-disc [&_a]:underline [&_a]:underline-offset-2 [&_h1]:text-lg [&_h1]:font-semibold [&_h2]:font-semibold [&_h3]:font-semibold [&_pre_code]:bg-transparent [&_pre_code]:p-0 [&_table]:w-full [&_td]:border [&_td]:px-2 [&_td]:py-1 [&_th]:border [&_th]:px-2 [&_th]:py-1 [&_blockquote]:border-l-2 [&_blockquote]:pl-3 [&_blockquote]:text-muted-foreground",
+        "prose-chat grid min-w-0 grid-cols-[minmax(0,1fr)] gap-3 break-words text-sm leading-relaxed [&_li]:ml-5 [&_ol]:list-decimal [&_ul]:list-disc [&_a]:underline [&_a]:underline-offset-2 [&_h1]:text-lg [&_h1]:font-semibold [&_h2]:font-semibold [&_h3]:font-semibold [&_pre_code]:bg-transparent [&_pre_code]:p-0 [&_table]:w-full [&_td]:border [&_td]:px-2 [&_td]:py-1 [&_th]:border [&_th]:px-2 [&_th]:py-1 [&_blockquote]:border-l-2 [&_blockquote]:pl-3 [&_blockquote]:text-muted-foreground",
         className,
       )}
     >

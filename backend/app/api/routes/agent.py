@@ -28,7 +28,9 @@ from app.models import (
     Message,
     RunStatus,
     ThreadDetail,
+    ThreadPublic,
     ThreadsPublic,
+    ThreadUpdate,
 )
 from app.services import agent_runs
 from app.services.runs import cancel, prepare, streams, threads
@@ -141,9 +143,28 @@ async def list_threads(
     cursor: CursorQuery,
     skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only conversations whose title, or a message or answer, contains this "
+            "(case-insensitive).",
+        ),
+    ] = None,
 ) -> Any:
     """The current user's conversations, most recent first (page with `cursor`)."""
-    return await threads.list_threads(session, current_user, skip=skip, limit=limit, after=cursor)
+    query = " ".join(q.split()) if q else None
+    return await threads.list_threads(
+        session, current_user, skip=skip, limit=limit, after=cursor, query=query or None
+    )
+
+
+@router.patch("/threads/{thread_id}", response_model=ThreadPublic)
+async def rename_thread(
+    thread_id: uuid.UUID, body: ThreadUpdate, session: SessionDep, current_user: CurrentUser
+) -> Any:
+    """Rename one of your conversations."""
+    return await threads.rename_thread(session, current_user, thread_id, body.title)
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadDetail)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from app.agents.schemas import AgentRunRequest, RunStartedEvent
+from app.agents.titles import trimmed_title
 from app.core.db import SessionMaker
 from app.core.logging import bind_log_context
 from app.core.telemetry import run_trace_id, trace_url_for
@@ -77,7 +78,7 @@ async def start_new_run(
             thread = crud_thread.add_thread(
                 session=session,
                 user_id=user.id,
-                first_message=new.message,
+                title=trimmed_title(new.message),
                 metadata={**new.metadata, **new.thread_metadata},
                 thread_id=new.thread_id,
             )
@@ -85,7 +86,7 @@ async def start_new_run(
             if new.reject_if_busy and thread.status == ThreadStatus.busy:
                 raise ThreadBusyError()
             if not thread.title and new.message:
-                thread.title = crud_thread.thread_title(new.message)
+                thread.title = trimmed_title(new.message)
             if any(thread.thread_metadata.get(k) != v for k, v in new.thread_metadata.items()):
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         if new.thread_id is not None:

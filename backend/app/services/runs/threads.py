@@ -20,6 +20,7 @@ from app.models import (
     ThreadsPublic,
     ToolCallRecord,
     User,
+    tool_call_status,
 )
 from app.services.runs.errors import ThreadNotFoundError
 
@@ -40,30 +41,49 @@ async def readable_thread(session: AsyncSession, user: User, thread_id: uuid.UUI
     return thread
 
 
+def thread_public(thread: AgentThread, run_count: int) -> ThreadPublic:
+    """A thread row as the API lists it."""
+    return ThreadPublic(
+        thread_id=thread.id,
+        title=thread.title,
+        status=thread.status,
+        last_activity=thread.updated_at,
+        run_count=run_count,
+    )
+
+
 async def list_threads(
-    session: AsyncSession, user: User, *, skip: int, limit: int, after: Cursor | None = None
+    session: AsyncSession,
+    user: User,
+    *,
+    skip: int,
+    limit: int,
+    after: Cursor | None = None,
+    query: str | None = None,
 ) -> ThreadsPublic:
-    """The user's threads, most recently active first, and the cursor of the next page."""
+    """The user's threads, most recently active first (with `query`, the matching ones), and
+    the cursor of the next page."""
     rows, count = await crud_thread.list_threads_for(
-        session=session, user_id=user.id, skip=skip, limit=limit + 1, after=after
+        session=session, user_id=user.id, skip=skip, limit=limit + 1, after=after, query=query
     )
     page = rows[:limit]
     last = page[-1][0] if len(rows) > limit else None
     return ThreadsPublic(
-        data=[
-            ThreadPublic(
-                thread_id=thread.id,
-                title=thread.title,
-                status=thread.status,
-                last_activity=thread.updated_at,
-                run_count=run_count,
-            )
-            for thread, run_count in page
-        ],
+        data=[thread_public(thread, run_count) for thread, run_count in page],
         count=count.value,
         count_is_estimate=count.estimated,
         next_cursor=Cursor(last.updated_at, last.id).encode() if last else None,
     )
+
+
+async def rename_thread(
+    session: AsyncSession, user: User, thread_id: uuid.UUID, title: str
+) -> ThreadPublic:
+    """Rename the user's own thread (ThreadNotFoundError for anyone else's)."""
+    thread = await owned_thread(session, user, thread_id)
+    thread = await crud_thread.rename_thread(session=session, thread=thread, title=title)
+    run_count = await crud_run.count_thread_runs(session=session, thread_id=thread_id)
+    return thread_public(thread, run_count)
 
 
 def _thread_message(message: BaseMessage) -> ThreadMessage | None:
@@ -71,7 +91,11 @@ def _thread_message(message: BaseMessage) -> ThreadMessage | None:
         return ThreadMessage(role="user", content=message.text)
     if isinstance(message, ToolMessage):
         return ThreadMessage(
-            role="tool", content=message.text, name=message.name, tool_call_id=message.tool_call_id
+            role="tool",
+            content=message.text,
+            name=message.name,
+            tool_call_id=message.tool_call_id,
+            tool_status=tool_call_status(message.text, message.status != "error"),
         )
     if isinstance(message, AIMessage):
         calls = [

@@ -16,8 +16,8 @@ from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
 from app.core.config import Settings
 from app.core.logging import bind_log_context
-from app.models import ACTIVE_RUN_STATUSES, RunStatus
-from app.services.runs import recorder
+from app.models import ACTIVE_RUN_STATUSES, RunStatus, ToolCallStatus
+from app.services.runs import recorder, titles
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog
 from app.services.runs.leases import Leases
@@ -67,9 +67,9 @@ def unanswered_failure(result: AgentRunResult, outcome: GraphOutcome) -> str | N
     if (result.response or "").strip():
         return None
     for call in outcome.tool_calls.values():
-        if call.ok is False:
-            if "refused by the user" in (call.output or ""):
-                return f"The {call.name} call was rejected, so the run has no answer."
+        if call.status == ToolCallStatus.rejected:
+            return f"The {call.name} call was rejected, so the run has no answer."
+        if call.status == ToolCallStatus.failed:
             return f"The {call.name} call failed and the model gave no answer."
     return None
 
@@ -209,6 +209,7 @@ class RunExecutor:
             await self._end(execution, RunStatus.error, outcome, failure, "tool_failed")
         else:
             await self._end(execution, RunStatus.success, outcome)
+            await titles.title_first_exchange(self.agent, execution.run, outcome.response)
 
     async def _wait_for(self, run_ids: list[str]) -> None:
         """An enqueued Agent Protocol run starts once the thread's earlier runs have ended

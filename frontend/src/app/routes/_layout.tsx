@@ -4,6 +4,7 @@ import { Badge } from "@/components/ui/badge";
 import { env } from "@/config/env";
 import { paths } from "@/config/paths";
 import { usePendingApprovals } from "@/features/chat/api/get-pending-approvals";
+import { useScoreRefresh } from "@/features/evaluations/hooks/use-score-refresh";
 import { ApiError } from "@/lib/api-error";
 import { currentUserQueryOptions, useCurrentUser, useLogout } from "@/lib/auth";
 import { clearToken } from "@/lib/auth-token";
@@ -35,6 +36,7 @@ function Layout() {
   const logout = useLogout();
   const navigate = useNavigate();
   const pending = usePendingApprovals(env.enableAgent && Boolean(user));
+  useScoreRefresh();
   if (!user) return null;
 
   const pendingCount = pending.data?.count ?? 0;

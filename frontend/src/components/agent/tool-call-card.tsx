@@ -1,4 +1,5 @@
 import {
+  BanIcon,
   CheckCircle2Icon,
   ChevronRightIcon,
   CircleDashedIcon,
@@ -7,6 +8,7 @@ import {
   WrenchIcon,
   XCircleIcon,
 } from "lucide-react";
+import type { ToolCallStatus } from "@/client";
 import { Collapsible, CollapsibleContent, CollapsibleTrigger } from "@/components/ui/collapsible";
 
 export type ToolCallProps = {
@@ -15,7 +17,16 @@ export type ToolCallProps = {
   args: Record<string, unknown>;
   output?: string | null;
   ok?: boolean | null;
+  /** The backend's derivation (`tool_call_status`): the chat and run detail show the same. */
+  status?: ToolCallStatus | null;
 };
+
+/** The call's finished state: the backend's status when given, else from `ok` (older records). */
+function finishedState(call: ToolCallProps): "done" | "failed" | "rejected" | null {
+  if (call.status && call.status !== "pending") return call.status;
+  if (call.output === undefined || call.output === null) return null;
+  return call.ok === false ? "failed" : "done";
+}
 
 function pretty(text: string): string {
   try {
@@ -41,13 +52,14 @@ export function ToolCallCard({
   live = true,
   awaitingApproval = false,
 }: ToolCallCardProps) {
-  const finished = call.output !== undefined && call.output !== null;
-  const failed = call.ok === false;
+  const state = finishedState(call);
+  const finished = state !== null;
   return (
     <Collapsible
       defaultOpen={defaultOpen}
       className="rounded-md border bg-background/60"
       data-testid="tool-call"
+      data-status={state ?? (awaitingApproval ? "awaiting_approval" : live ? "running" : "no_result")}
     >
       <CollapsibleTrigger className="group flex w-full items-center gap-2 px-3 py-2 text-left text-sm outline-none focus-visible:ring-[3px] focus-visible:ring-ring/50">
         <ChevronRightIcon
@@ -59,8 +71,7 @@ export function ToolCallCard({
         <span className="ml-auto flex items-center gap-1 text-xs text-muted-foreground">
           {!finished && awaitingApproval ? (
             <>
-              <ShieldAlertIcon className="size-3.5 text-amber-600 dark:text-amber-400" aria-hidden /> awaiting
-              approval
+              <ShieldAlertIcon className="size-3.5 text-warning" aria-hidden /> awaiting approval
             </>
           ) : !finished && live ? (
             <>
@@ -70,9 +81,13 @@ export function ToolCallCard({
             <>
               <CircleDashedIcon className="size-3.5" aria-hidden /> no result
             </>
-          ) : failed ? (
+          ) : state === "failed" ? (
             <>
               <XCircleIcon className="size-3.5 text-destructive" aria-hidden /> failed
+            </>
+          ) : state === "rejected" ? (
+            <>
+              <BanIcon className="size-3.5 text-destructive" aria-hidden /> rejected
             </>
           ) : (
             <>

@@ -1,10 +1,71 @@
 import type * as React from "react";
+import { useEffect, useRef, useState } from "react";
 import { cn } from "@/lib/utils";
 
+/** Which way the container can still scroll sideways (both false: everything fits). */
+function useSidewaysScroll(ref: React.RefObject<HTMLDivElement | null>) {
+  const [more, setMore] = useState({ left: false, right: false });
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const update = () => {
+      const left = element.scrollLeft > 1;
+      const right = element.scrollLeft + element.clientWidth < element.scrollWidth - 1;
+      setMore((prev) => (prev.left === left && prev.right === right ? prev : { left, right }));
+    };
+    update();
+    // (Absent in old browsers and jsdom: the hint then follows scrolling only.)
+    const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(update);
+    observer?.observe(element);
+    if (element.firstElementChild) observer?.observe(element.firstElementChild);
+    element.addEventListener("scroll", update, { passive: true });
+    return () => {
+      observer?.disconnect();
+      element.removeEventListener("scroll", update);
+    };
+  }, [ref]);
+  return more;
+}
+
+/** A table that scrolls sideways inside itself when it is wider than the screen, with a fade
+ * on the side that has more columns and a line saying so. */
 function Table({ className, ...props }: React.ComponentProps<"table">) {
+  const ref = useRef<HTMLDivElement>(null);
+  const more = useSidewaysScroll(ref);
+  const scrolls = more.left || more.right;
   return (
-    <div data-slot="table-container" className="relative w-full overflow-x-auto">
-      <table data-slot="table" className={cn("w-full caption-bottom text-sm", className)} {...props} />
+    <div className="min-w-0 max-w-full">
+      <div className="relative min-w-0">
+        <div
+          ref={ref}
+          data-slot="table-container"
+          // Focusable when it scrolls, so keyboard users can scroll it too.
+          tabIndex={scrolls ? 0 : undefined}
+          // relative: absolutely placed cells (sr-only labels) are clipped with the rest.
+          className="relative w-full overflow-x-auto outline-none focus-visible:ring-[3px] focus-visible:ring-ring/50"
+        >
+          <table data-slot="table" className={cn("w-full caption-bottom text-sm", className)} {...props} />
+        </div>
+        <div
+          aria-hidden
+          className={cn(
+            "pointer-events-none absolute inset-y-0 left-0 w-6 bg-gradient-to-r from-background to-transparent transition-opacity",
+            more.left ? "opacity-100" : "opacity-0",
+          )}
+        />
+        <div
+          aria-hidden
+          className={cn(
+            "pointer-events-none absolute inset-y-0 right-0 w-8 bg-gradient-to-l from-background to-transparent transition-opacity",
+            more.right ? "opacity-100" : "opacity-0",
+          )}
+        />
+      </div>
+      {scrolls ? (
+        <p className="pt-1 text-right text-xs text-muted-foreground" data-testid="table-scroll-hint">
+          {more.right ? "Scroll sideways for more columns →" : "← Scroll back for more columns"}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -19,7 +19,7 @@ export function UserMessage({ turn }: { turn: UserTurn }) {
       data-testid="user-message"
       data-run-status={turn.runStatus ?? undefined}
     >
-      <div className="max-w-[85%] whitespace-pre-wrap break-words rounded-2xl rounded-br-sm bg-primary px-4 py-2 text-sm text-primary-foreground">
+      <div className="min-w-0 max-w-[85%] whitespace-pre-wrap break-words [overflow-wrap:anywhere] rounded-2xl rounded-br-sm bg-primary px-4 py-2 text-sm text-primary-foreground">
         {turn.text}
       </div>
       <UserIcon className="mt-2 size-4 shrink-0 text-muted-foreground" aria-label="You" />

@@ -51,7 +51,7 @@ export function ChatView({ chat, loading, loadError }: ChatViewProps) {
         aria-label="Conversation"
         aria-busy={chat.streaming}
       >
-        <div className="mx-auto grid max-w-3xl gap-4 px-1 py-4">
+        <div className="mx-auto grid max-w-3xl grid-cols-[minmax(0,1fr)] gap-4 px-1 py-4">
           {loading ? (
             <>
               <Skeleton className="ml-auto h-10 w-1/2" />

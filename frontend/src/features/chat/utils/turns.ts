@@ -5,6 +5,7 @@ import type {
   PlanStep,
   ThreadMessage,
   ToolCallRecord,
+  ToolCallStatus,
 } from "@/client";
 import type { AgentStreamEvent } from "../types";
 
@@ -14,6 +15,8 @@ export type ToolCallView = {
   args: Record<string, unknown>;
   output?: string | null;
   ok?: boolean | null;
+  /** Derived by the backend (`tool_call_status`), the same live, after reload and in run detail. */
+  status?: ToolCallStatus | null;
 };
 
 export type TurnStatus =
@@ -147,6 +150,7 @@ export function applyStreamEvent(turn: AssistantTurn, event: AgentStreamEvent): 
             args: turn.toolCalls.find((c) => c.id === event.id)?.args ?? {},
             output: event.output,
             ok: event.ok,
+            status: event.status,
           },
         ]),
       };
@@ -337,7 +341,8 @@ export function threadToTurns(
           name: message.name ?? call?.name ?? "tool",
           args: call?.args ?? {},
           output: message.content,
-          ok: call?.ok ?? null,
+          ok: message.tool_status ? message.tool_status === "done" : (call?.ok ?? null),
+          status: message.tool_status ?? undefined,
         },
       ]);
     }

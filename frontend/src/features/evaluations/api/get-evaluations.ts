@@ -1,5 +1,6 @@
 import { keepPreviousData, queryOptions, useQuery } from "@tanstack/react-query";
 import { type EvaluationJobPublic, evaluationsListEvaluations, evaluationsReadEvaluation } from "@/client";
+import { watchEvaluation } from "./watched-evaluations";
 
 export const EVALUATIONS_PAGE_SIZE = 10;
 const POLL_MS = 1500;
@@ -12,10 +13,14 @@ export function isActive(job: Pick<EvaluationJobPublic, "status">): boolean {
 export const evaluationsQueryOptions = (page: number) =>
   queryOptions({
     queryKey: ["agent", "evaluations", "list", { page }],
-    queryFn: () =>
-      evaluationsListEvaluations({
+    queryFn: async ({ client }) => {
+      const jobs = await evaluationsListEvaluations({
         query: { skip: (page - 1) * EVALUATIONS_PAGE_SIZE, limit: EVALUATIONS_PAGE_SIZE },
-      }),
+      });
+      // A running job (started here or elsewhere) refreshes the run history's scores when done.
+      for (const job of jobs.data) if (isActive(job)) watchEvaluation(client, job.id);
+      return jobs;
+    },
     placeholderData: keepPreviousData,
     refetchInterval: (query) => (query.state.data?.data.some(isActive) ? POLL_MS : false),
   });

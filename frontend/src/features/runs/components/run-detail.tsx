@@ -1,5 +1,5 @@
 import { ExternalLinkIcon } from "lucide-react";
-import type { AgentRunDetail } from "@/client";
+import type { AgentRunDetail, ApprovalAudit } from "@/client";
 import { formatLatency } from "@/components/agent/format";
 import { PlanView } from "@/components/agent/plan-view";
 import { RunStatusBadge } from "@/components/agent/run-status-badge";
@@ -32,10 +32,84 @@ function Section({ title, children }: { title: string; children: React.ReactNode
   );
 }
 
+const DECISION_LABELS: Record<string, string> = {
+  pending: "awaiting decision",
+  approved: "approved",
+  edited: "approved with edits",
+  rejected: "rejected",
+  expired: "expired",
+  superseded: "superseded",
+};
+
+const DECISION_VARIANTS: Record<string, "success" | "destructive" | "secondary" | "outline"> = {
+  approved: "success",
+  edited: "success",
+  rejected: "destructive",
+  expired: "secondary",
+  superseded: "secondary",
+};
+
+/** Who decided an approval: a person, or why nobody did. */
+function decider(approval: ApprovalAudit): string {
+  if (approval.decided_by_email) return approval.decided_by_email;
+  if (approval.status === "superseded") return "nobody (a new message was sent first)";
+  if (approval.status === "expired") return "nobody (it timed out)";
+  return approval.decided_by ? "a deleted account" : "—";
+}
+
+/** The run's approval requests and decisions: the audit trail. */
+function ApprovalAuditList({ approvals }: { approvals: ApprovalAudit[] }) {
+  return (
+    <ul className="grid gap-3" aria-label="Approval audit">
+      {approvals.map((approval) => (
+        <li
+          key={approval.id}
+          className="grid gap-2 rounded-md border p-3 text-sm"
+          data-testid="approval-audit"
+        >
+          <div className="flex flex-wrap items-center gap-2">
+            <code className="font-mono text-xs font-medium">{approval.tool}</code>
+            <Badge variant={DECISION_VARIANTS[approval.status] ?? "outline"}>
+              {DECISION_LABELS[approval.status] ?? approval.status}
+            </Badge>
+          </div>
+          <dl className="grid gap-x-4 gap-y-1 sm:grid-cols-[auto_1fr]">
+            <dt className="text-muted-foreground">Requested</dt>
+            <dd>
+              <time dateTime={approval.created_at}>{new Date(approval.created_at).toLocaleString()}</time>
+            </dd>
+            <dt className="text-muted-foreground">Decided by</dt>
+            <dd className="break-words">{approval.status === "pending" ? "—" : decider(approval)}</dd>
+            <dt className="text-muted-foreground">Decided</dt>
+            <dd>
+              {approval.decided_at ? (
+                <time dateTime={approval.decided_at}>{new Date(approval.decided_at).toLocaleString()}</time>
+              ) : (
+                "—"
+              )}
+            </dd>
+            <dt className="text-muted-foreground">Comment</dt>
+            <dd className="whitespace-pre-wrap break-words">{approval.comment || "—"}</dd>
+          </dl>
+          {approval.edited_args ? (
+            <div>
+              <p className="pb-1 text-xs font-medium text-muted-foreground">Edited arguments</p>
+              <pre className="overflow-x-auto rounded bg-muted/60 p-2 font-mono text-xs">
+                {JSON.stringify(approval.edited_args, null, 2)}
+              </pre>
+            </div>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** Everything about one run: input, answer, plan, tool calls, cost, evaluations, trace link. */
 export function RunDetailView({ run, feedback }: { run: AgentRunDetail; feedback?: React.ReactNode }) {
   const toolCalls = run.tool_calls ?? [];
   const evaluations = run.evaluations_detail ?? [];
+  const approvals = run.approvals ?? [];
   return (
     <div className="grid gap-4">
       <div className="flex flex-wrap items-center gap-3">
@@ -84,10 +158,16 @@ export function RunDetailView({ run, feedback }: { run: AgentRunDetail; feedback
               <ToolCallCard
                 key={call.id}
                 call={{ ...call, args: call.args ?? {} }}
-                live={run.status === "running"}
+                live={run.status === "running" || run.status === "pending"}
+                awaitingApproval={run.status === "awaiting_approval"}
               />
             ))}
           </div>
+        </Section>
+      ) : null}
+      {approvals.length ? (
+        <Section title={`Approvals (${approvals.length})`}>
+          <ApprovalAuditList approvals={approvals} />
         </Section>
       ) : null}
       <Section title="Evaluations">
