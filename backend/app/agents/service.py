@@ -18,6 +18,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
 
+from app.agents.context import budget_for
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError, build_guardrails
 from app.agents.llm import ChatModels, create_chat_models
@@ -106,6 +107,7 @@ class AgentService:
     ) -> None:
         self.settings = config
         self.models: ChatModels = create_chat_models(config)
+        self.budget = budget_for(config)  # a window too small for LLM_MAX_TOKENS fails here
         self.checkpointer = checkpointer
         self.mcp = mcp
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(checkpointer)
@@ -146,6 +148,7 @@ class AgentService:
             guardrails=build_guardrails(self.settings),
             http_allowed_hosts=tuple(self.settings.AGENT_HTTP_ALLOWED_HOSTS),
             stream_tokens=run.stream_tokens,
+            budget=self.budget,
         )
         inputs = self._inputs(run)
         # The model is streamed only when a client streams (app.agents.model_call parses both
