@@ -183,6 +183,17 @@ class Settings(BaseSettings):
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
+    # Retention (app/services/retention.py). The newest N checkpoints of each thread are kept
+    # (0: all). Each run saves about one, and the Agent Protocol's thread history and branching
+    # (a run from an earlier checkpoint_id) reach back only as far as those kept.
+    AGENT_CHECKPOINT_RETENTION: int = Field(default=100, ge=0)
+    # Threads idle this long are deleted with their checkpoints; their runs stay in the
+    # history, flagged thread_deleted (0: never).
+    AGENT_THREAD_TTL_DAYS: float = Field(default=0.0, ge=0.0)
+    # How often the retention job is queued (0: never; `agent-retention` runs it on demand),
+    # and how many threads one batch handles.
+    AGENT_RETENTION_INTERVAL_SECONDS: float = Field(default=3600.0, ge=0.0)
+    AGENT_RETENTION_BATCH_SIZE: int = Field(default=100, ge=1, le=10_000)
 
     # --- agent: durable runs (queue, workers, leases, event log) ---
     AGENT_INPROCESS_WORKER: bool = True

@@ -31,8 +31,10 @@ from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
+MAINTENANCE_TASK_NAME = "agent.retention"
 QUEUE_NAME = "agent:runs:queue"
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
+Maintain = Callable[[], Awaitable[Any]]
 
 
 class QueueError(Exception):
@@ -42,7 +44,14 @@ class QueueError(Exception):
 class RunQueue:
     """Enqueue runs; in a worker, also receive and execute them."""
 
-    def __init__(self, config: Settings, execute: Execute, *, consume: bool) -> None:
+    def __init__(
+        self,
+        config: Settings,
+        execute: Execute,
+        *,
+        consume: bool,
+        maintain: Maintain | None = None,
+    ) -> None:
         self.distributed = config.redis_url is not None
         self.broker: AsyncBroker
         if config.redis_url is not None:
@@ -74,6 +83,15 @@ class RunQueue:
             await execute(run_id, stream_tokens, resume, options)
 
         self.task = self.broker.register_task(execute_run, task_name=TASK_NAME)
+
+        async def run_maintenance() -> None:
+            if maintain is not None:
+                await maintain()
+
+        # Periodic upkeep (app.services.retention) goes through the same queue and workers.
+        self.maintenance = self.broker.register_task(
+            run_maintenance, task_name=MAINTENANCE_TASK_NAME
+        )
         self._consume = consume and self.distributed
         self._concurrency = config.AGENT_WORKER_CONCURRENCY
         self._finish = asyncio.Event()
@@ -127,3 +145,10 @@ class RunQueue:
                 )
                 if attempt == 2:
                     raise QueueError(str(exc)) from exc
+
+    async def enqueue_maintenance(self) -> None:
+        """Queue the retention job for a worker."""
+        try:
+            await self.maintenance.kiq()
+        except (SendTaskError, RedisError, OSError) as exc:
+            raise QueueError(str(exc)) from exc

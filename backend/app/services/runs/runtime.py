@@ -20,6 +20,7 @@ from app.agents.checkpointer import open_checkpointer
 from app.agents.mcp.manager import open_mcp
 from app.agents.service import AgentService
 from app.core.config import Settings
+from app.services import retention
 from app.services.runs import approvals
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog, MemoryEventLog, RedisEventLog
@@ -57,8 +58,11 @@ class RunRuntime:
         if url is None and not executes_runs:
             logger.warning("runs.inprocess_worker_forced", reason="no Redis: nothing else can")
         self.executes_runs = executes_runs or url is None
-        self.queue = RunQueue(config, self.executor.execute, consume=self.executes_runs)
+        self.queue = RunQueue(
+            config, self.executor.execute, consume=self.executes_runs, maintain=self.maintain
+        )
         self._approval_sweeper: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -74,13 +78,20 @@ class RunRuntime:
         await self.leases.start()
         await self.leases.sweep()  # runs cut off while nothing was running
         self._approval_sweeper = asyncio.create_task(approvals.expire_forever(self))
+        if self.settings.AGENT_RETENTION_INTERVAL_SECONDS > 0:
+            self._retention = asyncio.create_task(retention.queue_forever(self))
+
+    async def maintain(self) -> retention.RetentionReport:
+        """The queued retention job: prune checkpoints, expire idle threads."""
+        return await retention.apply_retention(self.settings, self.agent.checkpointer)
 
     async def stop(self) -> None:
         """Interrupt runs in flight (recorded as such), then close everything."""
-        if self._approval_sweeper is not None:
-            self._approval_sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._approval_sweeper
+        for loop in (self._approval_sweeper, self._retention):
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
         if self._background:
             await asyncio.wait(self._background, timeout=5)
         await self.cancels.cancel_all()
