@@ -4,46 +4,22 @@ checkpoints while their runs stay listed (runs on PostgreSQL and on SQLite)."""
 import asyncio
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import uuid
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy import update
 
-from app.agents.checkpointer import sqlite_checkpoint_path
 from app.core.config import BACKEND_DIR, settings
 from app.core.db import SessionMaker
 from app.models import AgentThread, utcnow
 from app.services.retention import apply_retention
+from tests.support.checkpoints import checkpoint_rows
 from tests.utils import API, create_user_and_login
 
 PROTOCOL = settings.AGENT_PROTOCOL_PATH
-
-
-def checkpoint_rows(thread_id: str) -> dict[str, int]:
-    """Rows of the thread in each checkpoint table, read straight from the database."""
-    if settings.is_postgres:
-        tables = ("checkpoints", "checkpoint_writes", "checkpoint_blobs")
-        with psycopg.connect(settings.psycopg_conninfo) as conn:
-            return {
-                table: conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE thread_id = %s",
-                    (thread_id,),
-                ).fetchone()[0]
-                for table in tables
-            }
-    with sqlite3.connect(sqlite_checkpoint_path(settings)) as conn:
-        return {
-            table: conn.execute(
-                f"SELECT count(*) FROM {table} WHERE thread_id = ?",
-                (thread_id,),
-            ).fetchone()[0]
-            for table in ("checkpoints", "writes")
-        }
 
 
 async def thread_with_runs(client: Any, headers: dict[str, str], turns: int) -> str:
