@@ -154,7 +154,7 @@ class Cluster:
             [*UVICORN, "--port", str(port)],
             env,
         )
-        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
+        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout=180)
         return f"http://127.0.0.1:{port}"
 
     def worker(self, env: dict[str, str]) -> None:

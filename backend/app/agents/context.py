@@ -42,6 +42,8 @@ from app.core.config import Settings
 
 SUMMARY_NOTE = "Summary of the earlier part of this conversation (older messages are not shown):\n"
 ELIDED = "\n[… {count} characters of this tool output omitted to fit the context window …]\n"
+# Below this the system prompt and the tool schemas alone would crowd the conversation out.
+MIN_INPUT_TOKENS = 1024
 # Summaries may use at most this share of the input budget (and never more than the cap).
 SUMMARY_SHARE, SUMMARY_CAP_TOKENS = 8, 1500
 # Folding leaves the newest turns within this share of the budget, so it isn't redone each turn.
@@ -99,7 +101,7 @@ def budget_for(config: Settings) -> ContextBudget:
     names = [config.llm_model_name, *filter(None, [config.LLM_FALLBACK_MODEL_NAME])]
     window = min(context_window(config, name) for name in names)
     budget = ContextBudget(window, config.LLM_MAX_TOKENS, config.AGENT_CONTEXT_TOOL_OUTPUT_TOKENS)
-    if budget.input_limit < 4 * budget.summary_tokens:
+    if budget.input_limit < MIN_INPUT_TOKENS:
         raise ValueError(
             f"The context window of {', '.join(names)} ({window} tokens) leaves too little room "
             f"after LLM_MAX_TOKENS={config.LLM_MAX_TOKENS}: raise LLM_CONTEXT_WINDOWS for the "
