@@ -110,10 +110,27 @@ def budget_for(config: Settings) -> ContextBudget:
     return budget
 
 
+_tool_tokens: dict[tuple[str, ...], int] = {}
+
+
+def tool_tokens(tools: Sequence[Tool]) -> int:
+    """Approximate tokens of the tool schemas, cached by tool names: tools are rebuilt per run
+    (they carry the caller's identity) with the same schemas, and deriving a BaseTool's schema
+    costs milliseconds of CPU per tool."""
+    if not tools:
+        return 0
+    key = tuple(str(t.get("name") if isinstance(t, dict) else t.name) for t in tools)
+    if key not in _tool_tokens:
+        if len(_tool_tokens) > 256:  # MCP servers can change their tools: stay bounded
+            _tool_tokens.clear()
+        _tool_tokens[key] = count_tokens_approximately([], tools=list(tools))
+    return _tool_tokens[key]
+
+
 def count_tokens(messages: Sequence[BaseMessage], tools: Sequence[Tool] = ()) -> int:
     """Approximate tokens of a request (see the module docstring)."""
-    return count_tokens_approximately(
-        messages, tools=list(tools) or None, use_usage_metadata_scaling=True
+    return count_tokens_approximately(messages, use_usage_metadata_scaling=True) + tool_tokens(
+        tools
     )
 
 

@@ -119,7 +119,13 @@ def _with_summary(update: dict[str, Any], fitted: Fitted) -> dict[str, Any]:
 
 
 def _guard_context(state: AgentState) -> GuardContext:
-    seen = "\n".join(m.text for m in state["messages"] if isinstance(m, HumanMessage | ToolMessage))
+    # `content` when it is a string: `.text` builds a new object per message, and this runs over
+    # the whole thread in every node.
+    seen = "\n".join(
+        m.content if isinstance(m.content, str) else m.text
+        for m in state["messages"]
+        if isinstance(m, HumanMessage | ToolMessage)
+    )
     return GuardContext(user_id=state.get("user_id"), seen_text=seen)
 
 
