@@ -23,7 +23,8 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   thread (embedded configuration, zero-latency stub), in alternating rounds. The long thread is
   one real run plus 199 turns (every fourth with a tool call and a ~1 kB result) written
   through the checkpointer's public `aupdate_state` (200 API runs would measure the setup, not
-  the thread); its first runs fold the old turns into the summary (app/agents/context.py),
+  the thread), runs alternate long/short; its first runs fold the old turns into the summary
+  (app/agents/context.py),
   and those are measured too (`--long-warmup 0`) or not (default: 2 warm-up runs).
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
   time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
@@ -628,17 +629,20 @@ async def long_thread(
         rounds: list[dict[str, float]] = []
         for _ in range(args.long_rounds):
             short_ids = [await run(http, None) for _ in range(args.long_runs)]
-            figures: dict[str, float] = {}
-            for name, threads in (("long", [long_id] * args.long_runs), ("short", short_ids)):
-                before, start = cpu_seconds(pid), time.perf_counter()
-                for thread_id in threads:
+            # Interleaved, one long run then one short run, so both see the same contention;
+            # each run's CPU is the server's /proc delta around it (10 ms ticks, summed).
+            cpu = {"long": 0.0, "short": 0.0}
+            wall = {"long": 0.0, "short": 0.0}
+            for short_id in short_ids:
+                for name, thread_id in (("long", long_id), ("short", short_id)):
+                    before, start = cpu_seconds(pid), time.perf_counter()
                     await run(http, thread_id)
-                figures[f"{name}_cpu_ms_per_run"] = round(
-                    (cpu_seconds(pid) - before) * 1000 / len(threads), 1
-                )
-                figures[f"{name}_wall_ms_per_run"] = round(
-                    (time.perf_counter() - start) * 1000 / len(threads), 1
-                )
+                    cpu[name] += cpu_seconds(pid) - before
+                    wall[name] += time.perf_counter() - start
+            figures: dict[str, float] = {}
+            for name in ("long", "short"):
+                figures[f"{name}_cpu_ms_per_run"] = round(cpu[name] * 1000 / len(short_ids), 1)
+                figures[f"{name}_wall_ms_per_run"] = round(wall[name] * 1000 / len(short_ids), 1)
             figures["ratio"] = round(
                 figures["long_cpu_ms_per_run"] / figures["short_cpu_ms_per_run"], 2
             )
