@@ -194,8 +194,7 @@ export const usersUpdatePasswordMe = <ThrowOnError extends boolean = true>(optio
 /**
  * Export User Me
  *
- * Download everything the app holds about you: profile, items, threads, runs, feedback
- * and approvals, as JSON files in a zip.
+ * Download everything the app holds about you, as JSON files in a zip.
  */
 export const usersExportUserMe = <ThrowOnError extends boolean = true>(options?: Options<UsersExportUserMeData, ThrowOnError>) => (options?.client ?? client).get<UsersExportUserMeResponses, UsersExportUserMeErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

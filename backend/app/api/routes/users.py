@@ -104,8 +104,7 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 async def export_user_me(
     session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> StreamingResponse:
-    """Download everything the app holds about you: profile, items, threads, runs, feedback
-    and approvals, as JSON files in a zip."""
+    """Download everything the app holds about you, as JSON files in a zip."""
     file = await build_export(session, runtime.agent, current_user)
     stamp = current_user.id.hex[:8]
     return StreamingResponse(
