@@ -149,3 +149,19 @@ async def test_long_thread_fits_a_small_window(small_window, fresh_client_factor
     # The first turn's words reached the model only until they were summarised.
     last_body = json.dumps(requests[-1]["messages"])
     assert "Turn 0:" not in last_body and "Turn 13:" in last_body
+
+
+async def test_a_message_too_long_for_the_window_is_refused_clearly(
+    small_window, agent_settings, fresh_client_factory
+) -> None:
+    agent_settings(AGENT_MAX_INPUT_CHARS=20_000)
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        message = "A very long message. " * 700  # ~3,700 tokens, the window is 2,000
+        response = await client.post(f"{API}/agent/run", json={"message": message}, headers=headers)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] == "budget_exceeded"
+        assert "context window of 2000 tokens" in body["detail"]
+        assert body["run"]["status"] == "error"
+    assert small_window.requests == []  # nothing was sent that the model would refuse
