@@ -3012,6 +3012,10 @@ export type UsersExportUserMeErrors = {
      */
     413: ErrorBody;
     /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
      * Internal server error
      */
     500: ErrorBody;

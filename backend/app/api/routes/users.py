@@ -15,7 +15,7 @@ from app.api.deps import (
     get_current_active_superuser,
 )
 from app.api.errors import authenticated_responses, error_responses
-from app.api.rate_limit import signup_rate_limit
+from app.api.rate_limit import export_rate_limit, signup_rate_limit
 from app.api.session_cookies import set_session_cookies
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
@@ -99,7 +99,11 @@ async def read_user_me(current_user: CurrentUser) -> Any:
 @router.get(
     "/me/export",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}, "description": "A zip of JSON files."}},
+    dependencies=[Depends(export_rate_limit)],
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "A zip of JSON files."},
+        **error_responses(429),
+    },
 )
 async def export_user_me(
     session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
