@@ -3,7 +3,7 @@
 Rows are read a page at a time and written into a temporary file (spilled to disk past
 SPOOL_BYTES) by a worker thread, so neither memory nor the event loop carries the whole export;
 the route then streams the file. Files: `manifest.json`, `profile.json`, `items.json`,
-`threads/<thread_id>.json` (with the messages), `runs.json`, `evaluations.json`,
+`threads/<thread_id>.json` (with the messages and the summary of older turns the agent keeps), `runs.json`, `evaluations.json`,
 `feedback.json`, `approvals.json`, `api_keys.json` (never the key hashes).
 """
 
@@ -19,9 +19,10 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.agents.service import AgentService
+from app.crud import agent_run as crud_run
 from app.crud import export as crud_export
 from app.models import User, UserPublic, utcnow
-from app.services.runs.threads import thread_detail
+from app.services.runs.threads import merge_turns
 
 EXPORT_FORMAT = 1
 PAGE_SIZE = 200
@@ -94,6 +95,18 @@ async def _evaluations(session: AsyncSession, user: User) -> AsyncIterator[list[
         yield [_row("evaluations", row) for row in page]
 
 
+async def _thread(session: AsyncSession, agent: AgentService, thread: Any) -> dict[str, Any]:
+    """A thread with its messages and the summary the agent keeps of its older turns."""
+    snapshot = await agent.state(thread.id)
+    values = snapshot.values if snapshot is not None else {}
+    runs = await crud_run.runs_of_thread(session=session, thread_id=thread.id)
+    return {
+        **_row("threads", thread),
+        "messages": merge_turns(list(values.get("messages", [])), runs),
+        "context_summary": values.get("context_summary"),
+    }
+
+
 async def build_export(session: AsyncSession, agent: AgentService, user: User) -> IO[bytes]:
     """The user's export as a rewound zip file (the caller closes it)."""
     builder = ZipBuilder()
@@ -110,10 +123,8 @@ async def build_export(session: AsyncSession, agent: AgentService, user: User) -
             session=session, kind="threads", user_id=user.id, page_size=PAGE_SIZE
         ):
             for thread in page:
-                detail = await thread_detail(session, agent, user, thread.id)
                 await builder.write(
-                    f"threads/{thread.id}.json",
-                    {**_row("threads", thread), "messages": detail.messages},
+                    f"threads/{thread.id}.json", await _thread(session, agent, thread)
                 )
                 counts["threads"] += 1
         manifest = {

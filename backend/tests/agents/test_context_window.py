@@ -1,8 +1,10 @@
 """Long conversations against a small context window: every request the model server receives
 fits, tool calls stay with their results, and the summary is made once and then reused."""
 
+import io
 import json
 import math
+import zipfile
 from typing import Any
 
 import pytest
@@ -115,6 +117,11 @@ async def test_long_thread_fits_a_small_window(small_window, fresh_client_factor
         # The thread still shows every turn: only what the model reads was fitted.
         shown = [m for m in state.json()["messages"] if m["role"] == "user"]
         assert len(shown) == 14
+        # The user's data export carries the summary the agent keeps about the thread.
+        export = await client.get(f"{API}/users/me/export", headers=headers)
+        with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+            exported = json.loads(archive.read(f"threads/{thread_id}.json"))
+        assert exported["context_summary"]["text"] == responder.summaries[-1]
 
     requests = small_window.requests
     assert len(requests) > 28

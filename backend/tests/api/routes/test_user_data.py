@@ -93,6 +93,7 @@ async def test_export_holds_what_the_user_owns_and_nothing_else(client, monkeypa
     users = [m["content"] for m in thread["messages"] if m["role"] == "user"]
     assert users == ["Alice asks: show my items", "Alice asks again"]
     assert any("Alice lamp" in (m["content"] or "") for m in thread["messages"])
+    assert thread["context_summary"] is None  # short threads have no summary
     manifest = files["manifest.json"]
     assert manifest["user_id"] == str(alice["user"].id)
     assert manifest["counts"] == {
