@@ -26,6 +26,10 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   the thread), runs alternate long/short; its first runs fold the old turns into the summary
   (app/agents/context.py),
   and those are measured too (`--long-warmup 0`) or not (default: 2 warm-up runs).
+- degraded: the primary model hangs (a stub that answers after an hour), the fallback (the
+  zero-latency stub, `LLM_FALLBACK_MODELS`) is healthy, 2-s model timeout, no retries:
+  closed-loop runs/s and p50/p99 with `--degraded-clients` clients, against the same with a
+  healthy primary; a 5-s warm-up first (the breaker opens during it), then `--duration`.
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
   time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
   RSS.
@@ -387,13 +391,17 @@ async def closed_loop(
     stop_at = time.monotonic() + duration
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
+    latencies: list[float] = []
+
     async def client(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
         nonlocal done, errors
         while time.monotonic() < stop_at:
+            started = time.perf_counter()
             try:
                 ok = await one_run(http, headers, message, api)
             except httpx.HTTPError:
                 ok = False
+            latencies.append(time.perf_counter() - started)
             done += ok
             errors += not ok
 
@@ -411,6 +419,8 @@ async def closed_loop(
         "runs": done,
         "errors": errors,
         "runs_per_second": round(done / wall, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000) if latencies else None,
         "cpu_ms_per_run": {
             name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(done, 1), 2)
             for name in pids
@@ -720,6 +730,61 @@ async def compare_protocol(
     return result
 
 
+async def warm_then_steady(
+    base: str,
+    admin: dict[str, str],
+    users: list[dict[str, str]],
+    clients: int,
+    duration: float,
+    pids: dict[str, int],
+) -> dict[str, Any]:
+    """One probe run, a 5-s closed-loop warm-up, then the measured closed loop."""
+    await probe(base, admin)
+    warm = await closed_loop(base, users, clients, 5.0, pids, "hello")
+    steady = await closed_loop(base, users, clients, duration, pids, "hello")
+    return {"warm_up_5s": warm, "steady": steady}
+
+
+def degraded_phase(
+    cluster: Cluster,
+    server: PostgresServer,
+    base_env: dict[str, str],
+    fast: str,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The primary hangs, the fallback is healthy: C clients for the duration, against the
+    same C on a healthy primary. A short warm-up first lets the breaker open; the steady
+    figures are with it open (the primary then gets no calls)."""
+    hanging = cluster.stub("hanging-stub", 3_600_000)  # answers after an hour
+    chain = {
+        "LLM_TIMEOUT_SECONDS": "2",
+        "LLM_MAX_RETRIES": "0",
+        "LLM_BREAKER_COOLDOWN_SECONDS": "600",
+    }
+    fallback = json.dumps([{"provider": "openai", "model": "stub-fallback", "base_url": fast}])
+    clients = args.degraded_clients
+    result: dict[str, Any] = {"clients": clients, "load_before": load()}
+    for name, primary in (("healthy", fast), ("degraded", hanging)):
+        env = new_database(server, f"bench_{name}", base_env) | chain
+        env |= {"OPENAI_BASE_URL": primary, "LLM_FALLBACK_MODELS": fallback}
+        base = cluster.api(env)
+        users = make_users(env, clients)
+
+        pids = {"api": cluster.pid("api")}
+        result[name] = asyncio.run(
+            warm_then_steady(base, admin_token(env), users, clients, args.duration, pids)
+        )
+        cluster.stop("api")
+    healthy, degraded = result["healthy"]["steady"], result["degraded"]["steady"]
+    result["degraded_vs_healthy"] = {
+        "runs_per_second": round(degraded["runs_per_second"] / healthy["runs_per_second"], 2),
+        "p99": round(degraded["p99_ms"] / healthy["p99_ms"], 2),
+    }
+    result["load_after"] = load()
+    cluster.stop("hanging-stub")
+    return result
+
+
 def main() -> None:
     """Run the phases and print a JSON report."""
     parser = argparse.ArgumentParser(
@@ -734,7 +799,14 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50, help="users of the closed loop")
     parser.add_argument("--stream-users", type=int, default=0, help="default: one per stream")
     parser.add_argument("--db-pool", type=int, default=20, help="DB_POOL_SIZE = DB_MAX_OVERFLOW")
-    parser.add_argument("--phases", default="embedded,split,streams")
+    parser.add_argument(
+        "--phases",
+        default="embedded,split,streams",
+        help="any of embedded,protocol,split,streams,degraded",
+    )
+    parser.add_argument(
+        "--degraded-clients", type=int, default=20, help="degraded phase: concurrent clients"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="protocol phase: A/B rounds")
     parser.add_argument("--long-turns", type=int, default=200, help="long-thread: its turns")
     parser.add_argument("--long-runs", type=int, default=20, help="long-thread: runs per side")
@@ -851,6 +923,8 @@ def main() -> None:
             report["streams"]["redis_calls"] = redis_calls(redis.url)
             report["streams"]["simulated_model_latency_ms_per_call"] = args.stream_latency_ms
             report["streams"]["users"] = len(users)
+        if "degraded" in phases:
+            report["degraded"] = degraded_phase(cluster, server, base_env, fast, args)
         print(json.dumps(report, indent=2))
     finally:
         cluster.stop_all()

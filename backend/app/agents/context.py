@@ -97,8 +97,9 @@ def context_window(config: Settings, model_name: str) -> int:
 
 
 def budget_for(config: Settings) -> ContextBudget:
-    """The budget every call must fit: the smaller window of the primary and fallback models."""
-    names = [config.llm_model_name, *filter(None, [config.LLM_FALLBACK_MODEL_NAME])]
+    """The budget every call must fit: the smallest window of the model chain (the primary and
+    its fallbacks: a fallback gets the same request)."""
+    names = [spec.model for spec in config.model_chain]
     window = min(context_window(config, name) for name in names)
     budget = ContextBudget(window, config.LLM_MAX_TOKENS, config.AGENT_CONTEXT_TOOL_OUTPUT_TOKENS)
     if budget.input_limit < MIN_INPUT_TOKENS:

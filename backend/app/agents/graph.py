@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import structlog
-from langchain_core.exceptions import ModelRefusalError
-from langchain_core.language_models import LanguageModelInput
+from langchain_core.exceptions import ModelRefusalError, OutputParserException
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
@@ -22,7 +21,6 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -32,6 +30,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import ValidationError
 from typing_extensions import TypedDict  # pydantic builds JSON Schemas only from this one on 3.11
 
 from app.agents import untrusted
@@ -47,6 +46,7 @@ from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrail
 from app.agents.guardrails.stream import StreamRedactor
 from app.agents.llm import ChatModels
 from app.agents.model_call import call_model
+from app.agents.model_chain import CallScope, ModelChain
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
 from app.agents.summary import summariser
@@ -88,6 +88,8 @@ class AgentContext:
     )
     stream_tokens: bool = False  # a client streams this run's answer
     budget: ContextBudget = field(default_factory=lambda: budget_for(settings))
+    # The run's deadline for model calls, and the log of which model answered.
+    calls: CallScope = field(default_factory=CallScope)
 
 
 def _untrusted_ids(state: AgentState) -> set[str]:
@@ -109,7 +111,7 @@ async def _fit(
     state: AgentState, ctx: AgentContext, prompt: SystemMessage, tools: list[Any]
 ) -> Fitted:
     """The request for one model call, fitted into the model's context window."""
-    fitter = ContextFitter(ctx.budget, prompt, tools, summariser(ctx.models))
+    fitter = ContextFitter(ctx.budget, prompt, tools, summariser(ctx.models, ctx.calls))
     return await fitter.fit(_model_history(state), state.get("context_summary"))
 
 
@@ -167,7 +169,12 @@ async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     prompt = SystemMessage(PLANNER_PROMPT.format(tool_list=tool_list))
     fitted = await _fit(state, ctx, prompt, [PLAN_FUNCTION])
     try:
-        plan = await ctx.models.structured(Plan).ainvoke(fitted.messages)
+        plan = await ctx.models.structured(Plan).ainvoke(fitted.messages, ctx.calls)
+    except (ValidationError, OutputParserException) as exc:
+        # Every model of the chain answered with a plan that doesn't fit the schema: the plan
+        # is advice, so the executor answers without one rather than failing the run.
+        logger.warning("planner_invalid_plan", error=str(exc)[:200])
+        plan = None
     except ModelRefusalError as exc:
         # Since langchain-core 1.8 / langchain-openai 1.7.4 structured output raises on a refusal
         # (or a content filter) instead of parsing to nothing: plan nothing, as before, and let
@@ -196,7 +203,7 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     if ctx.stream_tokens:
         response = await _stream_model(model, history, guard_context, runtime)
     else:
-        response = await call_model(model, history)
+        response = await call_model(model, history, scope=ctx.calls)
     if isinstance(response, AIMessage) and not response.tool_calls and response.text:
         # The final answer: redact what the output rules catch (secrets, unseen emails, terms).
         redacted = await ctx.guardrails.redact("output", response.text, guard_context)
@@ -206,7 +213,7 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
 
 
 async def _stream_model(
-    model: Runnable[LanguageModelInput, BaseMessage],
+    model: ModelChain,
     messages: list[AnyMessage],
     guard_context: GuardContext,
     runtime: Runtime[AgentContext],
@@ -221,7 +228,7 @@ async def _stream_model(
         if safe := await redactor.feed(text):
             runtime.stream_writer({"token": safe, "message_id": answer_id})
 
-    response = await call_model(model, messages, on_text=emit)
+    response = await call_model(model, messages, scope=runtime.context.calls, on_text=emit)
     if rest := await redactor.flush():
         runtime.stream_writer({"token": rest, "message_id": answer_id})
     return response.model_copy(update={"id": answer_id})

@@ -1,31 +1,38 @@
-"""The one LLM factory: OpenAI (or any OpenAI-compatible server), Azure, Anthropic, offline."""
+"""The one LLM factory: OpenAI (or any OpenAI-compatible server), Azure, Anthropic, offline;
+the model chain (primary, then ordered fallbacks of any provider) behind circuit breakers."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel, SecretStr
+from redis.asyncio import Redis
 
+from app.agents.model_chain import ModelChain, ModelLink
 from app.agents.offline_model import OfflineChatModel
-from app.core.config import Settings
+from app.core.circuit_breaker import BreakerPolicy, CircuitBreakers
+from app.core.config import ModelSpec, Provider, Settings
 
 
 def _build(
-    config: Settings, model_name: str, http_async_client: Any | None = None
+    config: Settings, spec: ModelSpec | str, http_async_client: Any | None = None
 ) -> BaseChatModel:
-    """One chat model of the configured provider. Provider clients retry 429/5xx/timeouts
-    with exponential backoff themselves (`max_retries`). `http_async_client` (OpenAI, Azure):
-    a client owned by the caller's event loop instead of langchain's process-wide one."""
-    provider = config.llm_provider
+    """One chat model. Provider clients retry 429/5xx/timeouts with exponential backoff
+    themselves (`max_retries`). `http_async_client` (OpenAI, Azure): a client owned by the
+    caller's event loop instead of langchain's process-wide one."""
+    if isinstance(spec, str):
+        spec = config.model_chain[0].model_copy(update={"model": spec})
+    provider, model_name = spec.provider, spec.model
+    timeout = spec.timeout_seconds or config.LLM_TIMEOUT_SECONDS
+    retries = config.LLM_MAX_RETRIES if spec.max_retries is None else spec.max_retries
     common: dict[str, Any] = {
         "temperature": config.LLM_TEMPERATURE,
         "max_tokens": config.LLM_MAX_TOKENS,
-        "timeout": config.LLM_TIMEOUT_SECONDS,
-        "max_retries": config.LLM_MAX_RETRIES,
+        "timeout": timeout,
+        "max_retries": retries,
     }
     if http_async_client is not None and provider in ("openai", "azure"):
         common["http_async_client"] = http_async_client
@@ -34,8 +41,8 @@ def _build(
 
         return ChatOpenAI(
             model=model_name,
-            api_key=SecretStr(config.OPENAI_API_KEY or "not-needed"),
-            base_url=config.OPENAI_BASE_URL,
+            api_key=SecretStr(spec.api_key or config.OPENAI_API_KEY or "not-needed"),
+            base_url=spec.base_url or config.OPENAI_BASE_URL,
             stream_usage=True,
             use_responses_api=False,
             **common,
@@ -45,8 +52,8 @@ def _build(
 
         return AzureChatOpenAI(
             azure_deployment=model_name,
-            azure_endpoint=config.AZURE_OPENAI_ENDPOINT,
-            api_key=SecretStr(config.AZURE_OPENAI_API_KEY or ""),
+            azure_endpoint=spec.base_url or config.AZURE_OPENAI_ENDPOINT,
+            api_key=SecretStr(spec.api_key or config.AZURE_OPENAI_API_KEY or ""),
             api_version=config.AZURE_OPENAI_API_VERSION,
             stream_usage=True,
             **common,
@@ -56,19 +63,17 @@ def _build(
             from langchain_anthropic import ChatAnthropic
         except ImportError as exc:  # optional dependency group
             raise RuntimeError(
-                "LLM_MODEL_PROVIDER=anthropic needs the optional dependency: "
-                "`uv sync --extra anthropic`"
+                "An anthropic model needs the optional dependency: `uv sync --extra anthropic`"
             ) from exc
-        kwargs: dict[str, Any] = (
-            {"base_url": config.ANTHROPIC_BASE_URL} if config.ANTHROPIC_BASE_URL else {}
-        )
+        base_url = spec.base_url or config.ANTHROPIC_BASE_URL
+        kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
         return ChatAnthropic(
             model=model_name,
-            api_key=SecretStr(config.ANTHROPIC_API_KEY or ""),
+            api_key=SecretStr(spec.api_key or config.ANTHROPIC_API_KEY or ""),
             temperature=config.LLM_TEMPERATURE,
             max_tokens=config.LLM_MAX_TOKENS,
-            timeout=config.LLM_TIMEOUT_SECONDS,
-            max_retries=config.LLM_MAX_RETRIES,
+            timeout=timeout,
+            max_retries=retries,
             stream_usage=True,
             **kwargs,
         )
@@ -81,73 +86,94 @@ def _build(
 
 @dataclass(frozen=True)
 class ChatModels:
-    """The primary model and an optional fallback, used when the primary keeps failing.
+    """The model chain: the primary, then its fallbacks, each behind its circuit breaker.
 
     Bound and structured variants are cached: converting tool schemas costs ~20 ms of CPU per
     call, and tools are rebuilt per run (they carry the caller's identity) with the same schemas.
     """
 
-    primary: BaseChatModel
-    fallback: BaseChatModel | None = None
-    _cache: dict[Any, Runnable[LanguageModelInput, Any]] = field(default_factory=dict, repr=False)
+    links: tuple[ModelLink, ...]
+    breakers: CircuitBreakers | None = None
+    deadline_s: float = 90.0
+    _cache: dict[Any, ModelChain] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, *models: BaseChatModel, provider: Provider = "offline") -> "ChatModels":
+        """A chain of ready-made models without breakers (tests and scripts)."""
+        links = tuple(
+            ModelLink(ModelSpec(provider=provider, model=_model_name(m)), m) for m in models
+        )
+        return cls(links)
+
+    @property
+    def primary(self) -> BaseChatModel:
+        """The first model of the chain."""
+        return self.links[0].model
 
     @property
     def name(self) -> str:
-        """The primary model's name, as recorded on runs."""
-        return str(
-            getattr(self.primary, "model_name", None)
-            or getattr(self.primary, "deployment_name", None)
-            or getattr(self.primary, "model", "unknown")
-        )
+        """The primary model's name (a run records the model that actually answered)."""
+        return self.links[0].spec.model
 
-    def with_tools(self, tools: Sequence[Any]) -> Runnable[LanguageModelInput, BaseMessage]:
-        """The model bound to tools (fallback bound the same way), cached by tool names."""
+    def with_tools(self, tools: Sequence[Any]) -> ModelChain:
+        """The chain with every model bound to the tools, cached by tool names."""
         key = ("tools", *(getattr(tool, "name", repr(tool)) for tool in tools))
         if key not in self._cache:
-            self._cache[key] = self._bind(tools)
+            self._cache[key] = self._chain([link.model.bind_tools(tools) for link in self.links])
         return self._cache[key]
 
-    def _bind(self, tools: Sequence[Any]) -> Runnable[LanguageModelInput, BaseMessage]:
-        bound = self.primary.bind_tools(tools)
-        if self.fallback is None:
-            return bound
-        return bound.with_fallbacks([self.fallback.bind_tools(tools)])
-
-    def structured(self, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
-        """The model producing `schema` via function calling (the safest for local servers)."""
+    def structured(self, schema: type[BaseModel]) -> ModelChain:
+        """The chain producing `schema` via function calling (the safest for local servers)."""
         key = ("structured", schema)
         if key not in self._cache:
-            self._cache[key] = self._structured(schema)
+            self._cache[key] = self._chain([_structured(link.model, schema) for link in self.links])
         return self._cache[key]
 
-    def _structured(self, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
-        # Given a Pydantic class, LangChain derives its JSON schema again on every call for the
-        # tracing metadata (~0.7 ms of CPU, about 5 % of a run); a JSON-schema dict is passed
-        # through. So the schema is converted once and the answer validated into the class here.
-        function = convert_to_openai_function(schema)
-
-        def to_model(value: Any) -> BaseModel | None:
-            # None when the model answered without the tool call, as LangChain's own parser.
-            return None if value is None else schema.model_validate(value)
-
-        validate = RunnableLambda(to_model, name=schema.__name__)
-
-        def build(model: BaseChatModel) -> Runnable[LanguageModelInput, Any]:
-            structured = model.with_structured_output(function, method="function_calling")
-            return structured.pipe(validate)
-
-        if self.fallback is None:
-            return build(self.primary)
-        return build(self.primary).with_fallbacks([build(self.fallback)])
+    def _chain(self, runnables: list[Runnable[LanguageModelInput, Any]]) -> ModelChain:
+        return ModelChain(self.links, runnables, self.breakers, self.deadline_s)
 
 
-def create_chat_models(config: Settings) -> ChatModels:
-    """Build the configured models."""
-    primary = _build(config, config.llm_model_name)
-    fallback = (
-        _build(config, config.LLM_FALLBACK_MODEL_NAME) if config.LLM_FALLBACK_MODEL_NAME else None
+def _model_name(model: BaseChatModel) -> str:
+    return str(
+        getattr(model, "model_name", None)
+        or getattr(model, "deployment_name", None)
+        or getattr(model, "model", None)
+        or "unknown"
     )
-    return ChatModels(primary=primary, fallback=fallback)
+
+
+def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[LanguageModelInput, Any]:
+    # Given a Pydantic class, LangChain derives its JSON schema again on every call for the
+    # tracing metadata (~0.7 ms of CPU, about 5 % of a run); a JSON-schema dict is passed
+    # through. So the schema is converted once and the answer validated into the class here.
+    function = convert_to_openai_function(schema)
+
+    def to_model(value: Any) -> BaseModel | None:
+        # None when the model answered without the tool call, as LangChain's own parser.
+        return None if value is None else schema.model_validate(value)
+
+    structured = model.with_structured_output(function, method="function_calling")
+    return structured.pipe(RunnableLambda(to_model, name=schema.__name__))
+
+
+def breaker_policy(config: Settings) -> BreakerPolicy:
+    """The LLM_BREAKER_* settings."""
+    return BreakerPolicy(
+        failure_threshold=config.LLM_BREAKER_FAILURE_THRESHOLD,
+        failure_rate=config.LLM_BREAKER_FAILURE_RATE,
+        min_calls=config.LLM_BREAKER_MIN_CALLS,
+        window_s=config.LLM_BREAKER_WINDOW_SECONDS,
+        cooldown_s=config.LLM_BREAKER_COOLDOWN_SECONDS,
+    )
+
+
+def create_chat_models(config: Settings, redis: Redis | None = None) -> ChatModels:
+    """Build the configured chain; breakers in Redis when a client is given."""
+    links = tuple(ModelLink(spec, _build(config, spec)) for spec in config.model_chain)
+    breakers = (
+        CircuitBreakers(breaker_policy(config), redis) if config.LLM_BREAKER_ENABLED else None
+    )
+    return ChatModels(links, breakers, config.LLM_CALL_DEADLINE_SECONDS)
 
 
 def judge_provider(config: Settings) -> str:
@@ -171,6 +197,7 @@ def judge_config(config: Settings, **overrides: Any) -> Settings:
         "LLM_MODEL_PROVIDER": provider,
         "LLM_MODEL_NAME": overrides.get("model") or config.EVALUATION_LLM,
         "LLM_FALLBACK_MODEL_NAME": None,
+        "LLM_FALLBACK_MODELS": [],
         "LLM_TEMPERATURE": 0.0,
         "LLM_MAX_RETRIES": 0,
         "LLM_TIMEOUT_SECONDS": overrides.get("timeout") or config.EVALUATION_TIMEOUT_SECONDS,
@@ -190,4 +217,4 @@ def judge_config(config: Settings, **overrides: Any) -> Settings:
 def create_judge_model(config: Settings, http_async_client: Any | None = None) -> BaseChatModel:
     """The judge's chat model, from `judge_config(...)` settings, by the same factory as the
     agent's."""
-    return _build(config, config.llm_model_name, http_async_client)
+    return _build(config, config.model_chain[0], http_async_client)

@@ -10,7 +10,6 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -20,20 +19,23 @@ from langchain_core.messages import (
     message_chunk_to_message,
 )
 from langchain_core.messages.tool import invalid_tool_call, tool_call
-from langchain_core.runnables import Runnable
+
+from app.agents.model_chain import CallScope, ModelChain
 
 
 async def call_model(
-    model: Runnable[LanguageModelInput, BaseMessage],
+    model: ModelChain,
     messages: Sequence[BaseMessage],
     *,
+    scope: CallScope | None = None,
     on_text: Callable[[str], Awaitable[None]] | None = None,
 ) -> BaseMessage:
     """The model's answer; streamed, with each chunk's text handed to `on_text`, when given."""
     if on_text is None:
-        return await model.ainvoke(list(messages))
+        answer: BaseMessage = await model.ainvoke(messages, scope)
+        return answer
     merged: AIMessageChunk | None = None
-    async for chunk in model.astream(list(messages)):
+    async for chunk in model.astream(messages, scope):
         if not isinstance(chunk, AIMessageChunk):
             continue
         merged = chunk if merged is None else merged + chunk

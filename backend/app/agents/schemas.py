@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from app.core.config import settings
-from app.models import DataFlow, ToolCallRecord
+from app.models import DataFlow, DegradedReason, RunMode, ToolCallRecord
 from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_METADATA_CHARS = 4000
@@ -92,7 +92,10 @@ class AgentRunResult(BaseModel):
     trace_id: str | None = None
     trace_url: str | None = None
     latency_ms: int | None = None
+    # The model that answered; `degraded` when it was a fallback, with the reason.
     model: str | None = None
+    mode: RunMode = "normal"
+    degraded_reason: DegradedReason | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -169,6 +172,7 @@ class ErrorEvent(BaseModel):
     code: Literal[
         "model_error",
         "model_timeout",
+        "model_unavailable",
         "budget_exceeded",
         "cancelled",
         "internal",

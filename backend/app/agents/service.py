@@ -17,12 +17,14 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
+from redis.asyncio import Redis
 
 from app.agents.context import budget_for
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError, build_guardrails
 from app.agents.llm import ChatModels, create_chat_models
 from app.agents.mcp.manager import McpManager
+from app.agents.model_chain import CallScope, ModelUse
 from app.agents.schemas import (
     ApprovalRequest,
     ApprovalRequiredEvent,
@@ -60,6 +62,9 @@ class GraphRun:
     command: dict[str, Any] | None = None  # {"goto": node}; `message` is the update
     state_modes: frozenset[str] = frozenset()  # "values"/"updates": logged as StateEvents
     durability: Durability = "exit"
+    # `time.monotonic()` by which the run must end: model calls (retries and fallbacks
+    # included) are cut to fit it.
+    deadline: float | None = None
 
 
 @dataclass
@@ -73,6 +78,7 @@ class GraphOutcome:
     pending: ApprovalRequest | None = None
     malformed_calls: list[str] = field(default_factory=list)  # tool calls that didn't parse
     usage: "UsageHandler" = field(default_factory=lambda: UsageHandler())
+    models: ModelUse = field(default_factory=ModelUse)  # who answered; degraded or not
 
     def token_totals(self) -> dict[str, int]:
         """Input, output and total tokens over every model call of this execution."""
@@ -104,9 +110,10 @@ class AgentService:
         config: Settings,
         checkpointer: BaseCheckpointSaver[Any] | None,
         mcp: McpManager | None = None,
+        redis: Redis | None = None,
     ) -> None:
         self.settings = config
-        self.models: ChatModels = create_chat_models(config)
+        self.models: ChatModels = create_chat_models(config, redis)
         self.budget = budget_for(config)  # a window too small for LLM_MAX_TOKENS fails here
         self.checkpointer = checkpointer
         self.mcp = mcp
@@ -149,6 +156,7 @@ class AgentService:
             http_allowed_hosts=tuple(self.settings.AGENT_HTTP_ALLOWED_HOSTS),
             stream_tokens=run.stream_tokens,
             budget=self.budget,
+            calls=CallScope(run.deadline, outcome.models),
         )
         inputs = self._inputs(run)
         # The model is streamed only when a client streams (app.agents.model_call parses both

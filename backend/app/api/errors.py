@@ -127,6 +127,7 @@ RUN_LAYER_STATUS: dict[type[RunLayerError], tuple[int, str]] = {
 STATUS_FOR_CODE = {
     "model_error": 502,
     "model_timeout": 504,
+    "model_unavailable": 503,
     "budget_exceeded": 422,
     "guardrail_blocked": 422,
     "interrupted": 503,
@@ -196,6 +197,14 @@ def body_error(field: str, message: str) -> JSONResponse:
     return validation_response([{"type": "value_error", "loc": ("body", field), "msg": message}])
 
 
+def _retry_after(code: str) -> dict[str, str]:
+    """Every model's breaker open: retry once they may have cooled down; else in a second."""
+    from app.core.config import settings
+
+    seconds = settings.LLM_BREAKER_COOLDOWN_SECONDS if code == "model_unavailable" else 1
+    return {"Retry-After": str(max(1, round(seconds)))}
+
+
 def run_failed_response(error: RunFailedError) -> JSONResponse:
     """`{detail, code, run}` with the status the error's code maps to."""
     status = STATUS_FOR_CODE.get(error.code, 502)
@@ -206,7 +215,7 @@ def run_failed_response(error: RunFailedError) -> JSONResponse:
             "code": error.code,
             "run": error.result.model_dump(mode="json"),
         },
-        headers={"Retry-After": "1"} if status == 503 else None,
+        headers=_retry_after(error.code) if status == 503 else None,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AnyUrl,
+    BaseModel,
     BeforeValidator,
     EmailStr,
     Field,
@@ -63,6 +64,26 @@ def parse_list(value: Any) -> list[str] | Any:
     if isinstance(value, str) and not value.startswith("["):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+Provider = Literal["openai", "anthropic", "azure", "offline"]
+
+
+class ModelSpec(BaseModel):
+    """One model of the chain: its provider and name, and its own timeout and retry budget
+    (None: LLM_TIMEOUT_SECONDS / LLM_MAX_RETRIES); base_url/api_key override the provider's."""
+
+    provider: Provider
+    model: str = Field(min_length=1)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    max_retries: int | None = Field(default=None, ge=0, le=10)
+    base_url: str | None = None
+    api_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The breaker's and the metrics' name for this model: `provider:model`."""
+        return f"{self.provider}:{self.model}"
 
 
 class Settings(BaseSettings):
@@ -135,6 +156,22 @@ class Settings(BaseSettings):
     LLM_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     LLM_MAX_RETRIES: int = Field(default=3, ge=0, le=10)
     LLM_FALLBACK_MODEL_NAME: str | None = None
+    # Ordered fallbacks after the primary (JSON list of ModelSpec: provider, model, and optional
+    # timeout_seconds, max_retries, base_url, api_key); each may use any provider.
+    # LLM_FALLBACK_MODEL_NAME, when set, is the first fallback (the primary's provider).
+    LLM_FALLBACK_MODELS: list[ModelSpec] = Field(default_factory=list)
+    # Total seconds one model call may take, retries and fallbacks included (and never more
+    # than what is left of AGENT_RUN_TIMEOUT_SECONDS).
+    LLM_CALL_DEADLINE_SECONDS: float = Field(default=90.0, gt=0)
+    # Circuit breaker per model (app/core/circuit_breaker.py): opens after this many failures
+    # in a row, or at this failure rate over the window once it has LLM_BREAKER_MIN_CALLS
+    # calls; after the cool-down one probe call decides. Shared through Redis when configured.
+    LLM_BREAKER_ENABLED: bool = True
+    LLM_BREAKER_FAILURE_THRESHOLD: int = Field(default=5, ge=1)
+    LLM_BREAKER_FAILURE_RATE: float = Field(default=0.5, gt=0.0, le=1.0)
+    LLM_BREAKER_MIN_CALLS: int = Field(default=20, ge=1)
+    LLM_BREAKER_WINDOW_SECONDS: float = Field(default=60.0, gt=0)
+    LLM_BREAKER_COOLDOWN_SECONDS: float = Field(default=30.0, gt=0)
     OPENAI_API_KEY: str | None = None
     OPENAI_BASE_URL: str | None = None
     AZURE_OPENAI_API_KEY: str | None = None
@@ -374,6 +411,36 @@ class Settings(BaseSettings):
             "offline": "offline-demo",
         }
         return self.LLM_MODEL_NAME or defaults[self.llm_provider]
+
+    @property
+    def model_chain(self) -> list[ModelSpec]:
+        """The primary model (LLM_MODEL_PROVIDER/LLM_MODEL_NAME, LLM_TIMEOUT_SECONDS,
+        LLM_MAX_RETRIES), then LLM_FALLBACK_MODEL_NAME (same provider), then
+        LLM_FALLBACK_MODELS, in that order; the primary never repeats as its own fallback."""
+        primary = ModelSpec(
+            provider=self.llm_provider,
+            model=self.llm_model_name,
+            timeout_seconds=self.LLM_TIMEOUT_SECONDS,
+            max_retries=self.LLM_MAX_RETRIES,
+        )
+        chain = [primary]
+        if self.LLM_FALLBACK_MODEL_NAME:
+            chain.append(primary.model_copy(update={"model": self.LLM_FALLBACK_MODEL_NAME}))
+        for spec in self.LLM_FALLBACK_MODELS:
+            chain.append(
+                spec.model_copy(
+                    update={
+                        "timeout_seconds": spec.timeout_seconds or self.LLM_TIMEOUT_SECONDS,
+                        "max_retries": self.LLM_MAX_RETRIES
+                        if spec.max_retries is None
+                        else spec.max_retries,
+                    }
+                )
+            )
+        unique: dict[str, ModelSpec] = {}
+        for spec in chain:
+            unique.setdefault(spec.key, spec)
+        return list(unique.values())
 
     @property
     def emails_enabled(self) -> bool:

@@ -95,6 +95,23 @@ LLM_COST = Counter(
 LLM_UNPRICED = Counter(
     "llm_unpriced_calls", "LLM calls of models without a known price (cost unknown).", ["model"]
 )
+LLM_FALLBACK = Counter(
+    "llm_fallback",
+    "Model calls answered by a later model of the chain (reason: fallback, breaker_open, timeout).",
+    ["from_model", "to_model", "reason"],
+)
+LLM_BREAKER_STATE = Gauge(
+    "llm_breaker_state",
+    "Circuit breaker of a model: 0 closed, 1 half-open, 2 open (as this process saw it last).",
+    ["provider", "model"],
+    multiprocess_mode="livemax",
+)
+AGENT_DEGRADED_RUNS = Counter(
+    "agent_degraded_runs",
+    "Agent runs answered in degraded mode (a fallback model answered), by reason.",
+    ["reason"],
+)
+DEGRADED_REASONS = ("fallback", "breaker_open", "timeout")
 TOOL_INVOCATIONS = Counter(
     "tool_invocations", "Tool calls, by tool and outcome.", ["tool", "status"]
 )
@@ -154,8 +171,14 @@ def init_metrics() -> None:
         AGENT_TOKENS.labels(type=kind)
     # The configured models' series too: a series born at its first event hides that event
     # from rate() (Prometheus sees no earlier sample to compare with).
-    for model in {settings.llm_model_name, settings.LLM_FALLBACK_MODEL_NAME} - {None, ""}:
-        _init_model_series(str(model))
+    chain = settings.model_chain
+    for spec in chain:
+        _init_model_series(spec.model)
+        LLM_BREAKER_STATE.labels(provider=spec.provider, model=spec.model).set(0)
+    for reason in DEGRADED_REASONS:
+        AGENT_DEGRADED_RUNS.labels(reason=reason)
+        for fallback in chain[1:]:
+            LLM_FALLBACK.labels(from_model=chain[0].model, to_model=fallback.model, reason=reason)
 
 
 def _init_model_series(model: str) -> None:
@@ -199,6 +222,21 @@ def run_finished(
     AGENT_COMPLETION_TOKENS.observe(max(completion_tokens, 0))
     AGENT_TOKENS.labels(type="prompt").inc(max(prompt_tokens, 0))
     AGENT_TOKENS.labels(type="completion").inc(max(completion_tokens, 0))
+
+
+def fallback_used(from_model: str, to_model: str, reason: str) -> None:
+    """Count a model call answered by `to_model` after `from_model` failed or was skipped."""
+    LLM_FALLBACK.labels(from_model=from_model, to_model=to_model, reason=reason).inc()
+
+
+def breaker_state(provider: str, model: str, state: int) -> None:
+    """Set a model's breaker gauge (0 closed, 1 half-open, 2 open)."""
+    LLM_BREAKER_STATE.labels(provider=provider, model=model).set(state)
+
+
+def degraded_run(reason: str) -> None:
+    """Count a run that finished in degraded mode."""
+    AGENT_DEGRADED_RUNS.labels(reason=reason).inc()
 
 
 def record_rate_limit_rejection(scope: str, reason: str = "limit") -> None:

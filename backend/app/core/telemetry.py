@@ -312,6 +312,21 @@ async def delete_traces(trace_ids: list[str]) -> list[str]:
     return failed
 
 
+def record_run_outcome(trace_id: str | None, outcome: dict[str, Any]) -> None:
+    """Add a `run_outcome` event to the run's trace: status, mode (normal/degraded), the
+    reason and the model that answered. Never raises: tracing problems are only logged."""
+    if trace_id is None:
+        return
+    try:
+        client = get_langfuse()
+        if client is not None:
+            client.create_event(
+                trace_context={"trace_id": trace_id}, name="run_outcome", metadata=outcome
+            )
+    except Exception:
+        logger.warning("langfuse.outcome_failed", trace_id=trace_id, exc_info=True)
+
+
 def flush_telemetry() -> None:
     """Send buffered spans now (blocking; bounded by the exporter timeout). For tests and CLIs."""
     client = _state.client

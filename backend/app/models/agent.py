@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, created_at_field
 
+RunMode = Literal["normal", "degraded"]
+DegradedReason = Literal["fallback", "breaker_open", "timeout"]
+
 
 class RunStatus(StrEnum):
     """Lifecycle of a run: pending (queued) → running (a worker holds its lease) → an end state."""
@@ -73,7 +76,13 @@ class AgentRun(SQLModel, table=True):
     plan: str | None = Field(default=None, sa_column=Column(Text))
     status: str = Field(default=RunStatus.pending, max_length=32, index=True)
     error: str | None = Field(default=None, sa_column=Column(Text))
+    # The model that answered (a fallback's name when the run was degraded).
     model: str | None = Field(default=None, max_length=255)
+    # `degraded` when a fallback model answered; why: fallback, breaker_open or timeout.
+    mode: str = Field(
+        default="normal", max_length=16, sa_column_kwargs={"server_default": "normal"}
+    )
+    degraded_reason: str | None = Field(default=None, max_length=32)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -149,6 +158,8 @@ class AgentRunPublic(pydantic.BaseModel):
     plan: str | None = None
     error: str | None = None
     model: str | None = None
+    mode: RunMode = "normal"
+    degraded_reason: DegradedReason | None = None
     trace_id: str | None = None
     trace_url: str | None = None
     latency_ms: int | None = None

@@ -28,7 +28,7 @@ from tests.utils import create_item, create_user
 def _context(user, max_tool_calls: int = 8, extra_tools=()) -> AgentContext:
     tools = build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, settings))
     return AgentContext(
-        models=ChatModels(OfflineChatModel()),
+        models=ChatModels.of(OfflineChatModel()),
         tools=[*tools, *extra_tools],
         max_tool_calls=max_tool_calls,
     )

@@ -218,7 +218,7 @@ def test_test_hosts_are_refused_in_production() -> None:
 def _context(user: User, guardrails: GuardrailEngine | None = None) -> AgentContext:
     tools = build_tools(ToolContext(user.id, user.is_superuser, SessionMaker, settings))
     return AgentContext(
-        models=ChatModels(OfflineChatModel()),
+        models=ChatModels.of(OfflineChatModel()),
         tools=tools,
         max_tool_calls=8,
         guardrails=guardrails or build_guardrails(settings),

@@ -304,7 +304,7 @@ async def test_planner_sees_mcp_tools_and_traces_name_the_server(mcp_http) -> No
     async with open_mcp(config) as mcp:
         tools = mcp.tools_for("someone")
         context = AgentContext(
-            models=ChatModels(OfflineChatModel()),
+            models=ChatModels.of(OfflineChatModel()),
             tools=tools,
             max_tool_calls=4,
             approval_tools=approval_required_tools(tools, config),

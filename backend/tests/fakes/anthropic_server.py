@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.llm_http import StubServer, pieces, sse_response, wait
+from tests.fakes.llm_http import StubServer, pieces, plain_response, sse_response, wait
 from tests.fakes.llm_script import AnyReply, ChatView, ErrorReply, Reply, Script, Usage, usage_for
 
 _ids = itertools.count(1)
@@ -167,7 +167,7 @@ def build_app(script: Script) -> Starlette:
         model = str(body.get("model") or "claude-stub")
         usage = usage_for(reply, view)
         if not body.get("stream"):
-            return JSONResponse(message(reply, usage, model, message_id))
+            return await plain_response(message(reply, usage, model, message_id), reply)
         events = message_events(reply, usage, model, message_id)
         return sse_response(events, reply, script.chunk_delay, {"cache-control": "no-cache"})
 

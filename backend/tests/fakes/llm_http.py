@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, Self
 
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tests.fakes.background import BackgroundServer
 from tests.fakes.llm_script import AnyReply, Reply, Script
@@ -53,19 +53,41 @@ def sse_response(
 ) -> StreamingResponse:
     """A text/event-stream body from ready-made SSE frames, honouring chunk delay and cuts."""
     delay = reply.chunk_delay or chunk_delay
+    if reply.malformed_json:
+        events = [*events[:1], "data: {not json\n\n", *events[1:]]
+    plain = not delay and reply.cut_after is None and reply.stall_after is None
 
     async def body() -> AsyncIterator[bytes]:
-        if not delay and reply.cut_after is None:  # one write: cheaper for zero-latency benchmarks
+        if plain:  # one write: cheaper for zero-latency benchmarks
             yield "".join(events).encode()
             return
         for index, event in enumerate(events):
             if reply.cut_after is not None and index >= reply.cut_after:
                 raise StreamCut(f"stream cut after {index} events")
+            if reply.stall_after is not None and index == reply.stall_after:
+                await wait(reply.stall_seconds)
             if index:
                 await wait(delay)
             yield event.encode()
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+async def plain_response(payload: dict[str, Any], reply: Reply) -> Response:
+    """A non-streamed answer, with the reply's faults: stalled, cut mid-body, or not JSON."""
+    if reply.stall_after is not None:
+        await wait(reply.stall_seconds)
+    if reply.malformed_json:
+        return Response(b'{"id": "broken", "choices": [', media_type="application/json")
+    if reply.cut_after is not None:
+        encoded = JSONResponse(payload).body
+
+        async def cut() -> AsyncIterator[bytes]:
+            yield encoded[: len(encoded) // 2]
+            raise StreamCut("body cut halfway")
+
+        return StreamingResponse(cut(), media_type="application/json")
+    return JSONResponse(payload)
 
 
 class StubServer:
@@ -80,7 +102,7 @@ class StubServer:
         """Answer the next requests with these replies, in order."""
         self.script.enqueue(*replies)
 
-    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply] | None) -> None:
+    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply | None] | None) -> None:
         """Answer with `responder(request_json)` when the queue is empty (None: auto mode)."""
         self.script.set_responder(responder)
 

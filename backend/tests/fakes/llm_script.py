@@ -62,8 +62,11 @@ class Reply:
     usage: Usage | None = None  # None: counted from the request and reply (4 characters a token)
     delay: float = 0.0  # seconds before the response starts (use > client timeout for timeouts)
     chunk_delay: float = 0.0  # seconds between stream chunks
-    cut_after: int | None = None  # streaming: drop the connection after this many events
+    cut_after: int | None = None  # drop the connection after this many events (plain: mid-body)
     chunk_size: int = 8  # characters per streamed text or argument chunk
+    stall_after: int | None = None  # streaming: go silent after this many events...
+    stall_seconds: float = 0.0  # ...for this long (a plain answer: this long before it starts)
+    malformed_json: bool = False  # a body (or stream events) that is not valid JSON
 
 
 @dataclass
@@ -97,6 +100,22 @@ def structured(data: Any, **options: Any) -> Reply:
 def refusal(explanation: str, **options: Any) -> Reply:
     """A refusal (OpenAI's `refusal` field) instead of an answer."""
     return Reply(refusal=explanation, **options)
+
+
+def hang(seconds: float = 30.0) -> Reply:
+    """An answer that doesn't start for `seconds` (longer than any client timeout in tests)."""
+    return Reply(text="too late", delay=seconds)
+
+
+def stall(after_events: int = 2, seconds: float = 30.0, **options: Any) -> Reply:
+    """A streamed answer that goes silent after `after_events` events."""
+    text_ = options.pop("text", "this answer stalls halfway through " * 3)
+    return Reply(text=text_, stall_after=after_events, stall_seconds=seconds, **options)
+
+
+def malformed_json(**options: Any) -> Reply:
+    """A 200 answer whose body (or stream events) isn't JSON."""
+    return Reply(text="unused", malformed_json=True, **options)
 
 
 def error(
@@ -158,8 +177,11 @@ class Script:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: deque[AnyReply] = deque()
-        self.responder: Callable[[dict[str, Any]], AnyReply] | None = None
+        # Answers when the queue is empty; returning None means "auto mode for this one".
+        self.responder: Callable[[dict[str, Any]], AnyReply | None] | None = None
         self.requests: list[dict[str, Any]] = []
+        # (request, reply) of each recorded request: the transcript (tests/support/transcript.py)
+        self.exchanges: list[tuple[dict[str, Any], AnyReply]] = []
         self.record = True  # False in long benchmark runs, so memory stays flat
         self.latency = 0.0  # extra seconds before every answer (benchmarks' simulated model time)
         self.chunk_delay = 0.0  # default seconds between stream chunks
@@ -170,7 +192,7 @@ class Script:
         with self._lock:
             self._queue.extend(replies)
 
-    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply] | None) -> None:
+    def set_responder(self, responder: Callable[[dict[str, Any]], AnyReply | None] | None) -> None:
         """Answer with `responder(request_json)` whenever the queue is empty (None: auto mode)."""
         self.responder = responder
 
@@ -179,6 +201,7 @@ class Script:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+            self.exchanges.clear()
         self.responder = None
         self.latency = 0.0
         self.chunk_delay = 0.0
@@ -190,10 +213,13 @@ class Script:
             if self.record:
                 self.requests.append(body)
             queued = self._queue.popleft() if self._queue else None
-        reply = queued or (self.responder(body) if self.responder else auto_reply(view))
-        if isinstance(reply, ErrorReply):
-            return reply
-        return resolve_structured(reply, view)
+        reply = queued or (self.responder(body) if self.responder else None) or auto_reply(view)
+        if not isinstance(reply, ErrorReply):
+            reply = resolve_structured(reply, view)
+        if self.record:
+            with self._lock:
+                self.exchanges.append((body, reply))
+        return reply
 
     @property
     def pending(self) -> int:

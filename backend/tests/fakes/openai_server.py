@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.llm_http import StubServer, pieces, sse_response, wait
+from tests.fakes.llm_http import StubServer, pieces, plain_response, sse_response, wait
 from tests.fakes.llm_script import AnyReply, ChatView, ErrorReply, Reply, Script, Usage, usage_for
 
 _ids = itertools.count(1)
@@ -185,7 +185,7 @@ def build_app(script: Script, model_id: str = "stub-model") -> Starlette:
         model = str(body.get("model") or model_id)
         usage = usage_for(reply, view)
         if not body.get("stream"):
-            return JSONResponse(completion(reply, usage, model, completion_id))
+            return await plain_response(completion(reply, usage, model, completion_id), reply)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = completion_events(reply, usage, model, completion_id, include_usage)
         return sse_response(events, reply, script.chunk_delay, {"cache-control": "no-cache"})

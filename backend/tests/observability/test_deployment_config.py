@@ -67,6 +67,8 @@ def test_alert_rules_cover_the_issue() -> None:
     assert errors["for"] == "5m" and ">= 0.05" in errors["expr"]
     assert "llm_requests_total" in alerts["LLMErrorSpike"]["expr"]
     assert "2 *" in alerts["AgentCostPerRunAboveBaseline"]["expr"]
+    assert "llm_breaker_state) >= 2" in alerts["LLMCircuitBreakerOpen"]["expr"]
+    assert "agent_degraded_runs_total" in alerts["AgentDegradedRunRateHigh"]["expr"]
     assert all(
         rule["labels"]["severity"] and rule["annotations"]["summary"] for rule in alerts.values()
     )

@@ -241,6 +241,9 @@ def stack(
                     database_url,
                     LLM_MODEL_PROVIDER="openai",
                     LLM_MODEL_NAME="gpt-4o-mini",
+                    # A fallback on the same dead server: the failed runs try it too, and the
+                    # fallback and breaker series exist for the dashboards and alerts.
+                    LLM_FALLBACK_MODEL_NAME="gpt-4o-mini-fallback",
                     OPENAI_API_KEY="sk-test",
                     OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1",
                     LLM_MAX_RETRIES="0",

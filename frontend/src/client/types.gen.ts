@@ -123,6 +123,14 @@ export type AgentRunDetail = {
      */
     model?: string | null;
     /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
+    /**
      * Trace Id
      */
     trace_id?: string | null;
@@ -222,6 +230,14 @@ export type AgentRunPublic = {
      * Model
      */
     model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
     /**
      * Trace Id
      */
@@ -346,6 +362,14 @@ export type AgentRunResult = {
      * Model
      */
     model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
     /**
      * Prompt Tokens
      */
@@ -1028,7 +1052,7 @@ export type ErrorEvent = {
     /**
      * Code
      */
-    code: 'model_error' | 'model_timeout' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict' | 'interrupted' | 'unavailable' | 'tool_failed' | 'guardrail_blocked';
+    code: 'model_error' | 'model_timeout' | 'model_unavailable' | 'budget_exceeded' | 'cancelled' | 'internal' | 'not_found' | 'conflict' | 'interrupted' | 'unavailable' | 'tool_failed' | 'guardrail_blocked';
     /**
      * Message
      */
@@ -1576,6 +1600,14 @@ export type RunCompletedEvent = {
      * Model
      */
     model?: string | null;
+    /**
+     * Mode
+     */
+    mode?: 'normal' | 'degraded';
+    /**
+     * Degraded Reason
+     */
+    degraded_reason?: 'fallback' | 'breaker_open' | 'timeout' | null;
     /**
      * Prompt Tokens
      */

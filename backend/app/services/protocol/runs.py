@@ -70,8 +70,17 @@ def protocol_run(run: AgentRun) -> ProtocolRun:
         created_at=run.created_at,
         updated_at=run.finished_at or run.created_at,
         status=STATUS.get(RunStatus(run.status), "error"),
-        metadata=run.run_metadata,
+        metadata=run_metadata(run),
     )
+
+
+def run_metadata(run: AgentRun) -> dict[str, Any]:
+    """The caller's metadata, plus, once the run ended, how it was answered: `mode`
+    (normal/degraded), `degraded_reason` and the `model` that answered."""
+    if run.finished_at is None and run.status != RunStatus.awaiting_approval:
+        return dict(run.run_metadata or {})
+    answered = {"mode": run.mode, "degraded_reason": run.degraded_reason, "model": run.model}
+    return {**(run.run_metadata or {}), **answered}
 
 
 def query_modes(given: list[str] | None) -> list[str]:

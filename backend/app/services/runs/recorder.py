@@ -17,6 +17,7 @@ from app.crud import approval as crud_approval
 from app.models import (
     AgentApproval,
     AgentRun,
+    RunMode,
     RunStatus,
     ThreadStatus,
     ToolCallRecord,
@@ -49,6 +50,9 @@ def result_for(
     usage = outcome.token_totals()
     earlier = [ToolCallRecord.model_validate(c) for c in prior.tool_calls or []]
     calls = {c.id: c for c in earlier} | outcome.tool_calls
+    use = outcome.models
+    # A resumed run stays degraded if its first part was; its reason is the latest one.
+    mode: RunMode = "degraded" if use.mode == "degraded" or prior.mode == "degraded" else "normal"
     return AgentRunResult(
         run_id=prior.id,
         thread_id=prior.thread_id,
@@ -58,7 +62,9 @@ def result_for(
         trace_id=prior.trace_id,
         trace_url=trace_url_for(prior.trace_id),
         latency_ms=int((time.perf_counter() - execution.started) * 1000) + (prior.latency_ms or 0),
-        model=prior.model,
+        model=use.answered_by or prior.model,
+        mode=mode,
+        degraded_reason=use.reason or (prior.degraded_reason if mode == "degraded" else None),
         tool_calls=list(calls.values()),
         error=error,
         prompt_tokens=usage["input_tokens"] + prior.prompt_tokens,
@@ -80,6 +86,8 @@ def result_from_row(run: AgentRun) -> AgentRunResult:
         trace_url=trace_url_for(run.trace_id),
         latency_ms=run.latency_ms,
         model=run.model,
+        mode=run.mode,
+        degraded_reason=run.degraded_reason,
         tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls or []],
         error=run.error,
         prompt_tokens=run.prompt_tokens,
@@ -94,6 +102,9 @@ def _log_fields(result: AgentRunResult) -> dict[str, Any]:
         "response": result.response,
         "plan": result.plan,
         "latency_ms": result.latency_ms,
+        "model": result.model,
+        "mode": result.mode,
+        "degraded_reason": result.degraded_reason,
         "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens,
         "total_tokens": result.total_tokens,
@@ -147,6 +158,8 @@ async def finish(
     if not recorded:
         return None
     _observe(result, metric_status)
+    if result.mode == "degraded" and result.degraded_reason:
+        metrics.degraded_run(result.degraded_reason)
     return result
 
 

@@ -20,6 +20,7 @@ from app.agents.checkpointer import open_checkpointer
 from app.agents.mcp.manager import open_mcp
 from app.agents.service import AgentService
 from app.core.config import Settings
+from app.core.redis import get_redis
 from app.services import retention
 from app.services.runs import approvals
 from app.services.runs.cancel import CancelBus
@@ -106,7 +107,9 @@ async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterato
     """Open the checkpointer, the agent and the run layer for this process's lifetime."""
     async with open_checkpointer(config) as checkpointer, open_mcp(config) as mcp:
         runtime = RunRuntime(
-            config, AgentService(config, checkpointer, mcp), executes_runs=executes_runs
+            config,
+            AgentService(config, checkpointer, mcp, get_redis()),
+            executes_runs=executes_runs,
         )
         await runtime.start()
         try:

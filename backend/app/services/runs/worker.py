@@ -1,16 +1,17 @@
 """Execute one queued run: claim it, hold its lease, run the graph, log events, record the end."""
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
-import httpx
 import structlog
 from langgraph.errors import GraphRecursionError
 
 from app.agents.context import ContextOverflowError
 from app.agents.graph import TOOL_BUDGET_EXCEEDED
 from app.agents.guardrails import GuardrailBlockedError
+from app.agents.model_chain import ModelsUnavailableError, is_timeout
 from app.agents.schemas import AgentRunResult, ErrorEvent, RunCompletedEvent, StreamEvent
 from app.agents.service import AgentService, GraphOutcome, GraphRun
 from app.core import metrics, telemetry
@@ -32,20 +33,23 @@ ERROR_CODES = {
 }
 
 
-def is_timeout(exc: BaseException) -> bool:
-    """Was this a model or network time-out (504) rather than a failure (502)?"""
-    names = {type(e).__name__ for e in (exc, exc.__cause__) if e is not None}
-    return isinstance(exc, TimeoutError | httpx.TimeoutException) or bool(
-        names & {"APITimeoutError", "ReadTimeout", "ConnectTimeout", "TimeoutException"}
-    )
-
-
 def terminal_event(result: AgentRunResult, code: str | None = None) -> StreamEvent:
     """The event that ends an execution, for a result as recorded."""
     if result.status in (RunStatus.success, RunStatus.awaiting_approval):
         return RunCompletedEvent(**result.model_dump())
     code = code or ERROR_CODES.get(RunStatus(result.status), "model_error")
     return ErrorEvent(code=code, message=result.error or result.status, run_id=result.run_id)
+
+
+def run_outcome(result: AgentRunResult, code: str | None) -> dict[str, Any]:
+    """What the run's trace records of how it ended."""
+    return {
+        "status": result.status,
+        "code": code,
+        "mode": result.mode,
+        "degraded_reason": result.degraded_reason,
+        "answered_by": result.model,
+    }
 
 
 def graph_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +148,7 @@ class RunExecutor:
         )
         outcome = GraphOutcome()
         metrics.run_started()
+        graph_run.deadline = time.monotonic() + self.settings.AGENT_RUN_TIMEOUT_SECONDS
         try:
             async with asyncio.timeout(self.settings.AGENT_RUN_TIMEOUT_SECONDS):
                 await self._wait_for(execution.options.get("after_runs") or [])
@@ -166,6 +171,10 @@ class RunExecutor:
         except ContextOverflowError as exc:
             # The newest message alone exceeds the model's window: no retry can succeed.
             await self._end(execution, RunStatus.error, outcome, str(exc), "budget_exceeded")
+            return
+        except ModelsUnavailableError as exc:
+            logger.warning("agent.models_unavailable", reason=exc.reason)
+            await self._end(execution, RunStatus.error, outcome, str(exc), "model_unavailable")
             return
         except GraphRecursionError:
             limit = self.settings.AGENT_RECURSION_LIMIT
@@ -194,6 +203,8 @@ class RunExecutor:
             await self._end(execution, RunStatus.error, outcome, message, "budget_exceeded")
         elif outcome.pending is not None:
             paused = await recorder.pause(execution, outcome, outcome.pending, self.settings)
+            if paused is not None:
+                telemetry.record_run_outcome(paused.trace_id, run_outcome(paused, None))
             await self._append_terminal(execution, paused)
         elif outcome.malformed_calls and not (outcome.response or "").strip():
             names = ", ".join(outcome.malformed_calls)
@@ -224,6 +235,8 @@ class RunExecutor:
         metric_status: str | None = None,
     ) -> None:
         result = await recorder.finish(execution, status, outcome, error, metric_status)
+        if result is not None:
+            telemetry.record_run_outcome(result.trace_id, run_outcome(result, code))
         await self._append_terminal(execution, result, code)
 
     async def _append_terminal(

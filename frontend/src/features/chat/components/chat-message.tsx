@@ -10,6 +10,7 @@ import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { type AssistantTurn, BLOCKED_STATUS, guardrailNotice, type UserTurn } from "../utils/turns";
 import { ApprovalCard } from "./approval-card";
+import { FallbackNotice } from "./fallback-notice";
 
 export function UserMessage({ turn }: { turn: UserTurn }) {
   return (
@@ -80,6 +81,7 @@ export function AssistantMessage({
         {turn.text ? (
           <div className="rounded-2xl rounded-bl-sm bg-muted px-4 py-3" data-testid="answer">
             <Markdown>{turn.text}</Markdown>
+            {live ? null : <FallbackNotice model={turn.model} />}
           </div>
         ) : live ? (
           <div className="flex items-center gap-1 px-2 py-3" role="status" aria-label="The agent is working">

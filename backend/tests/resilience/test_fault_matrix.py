@@ -1,0 +1,356 @@
+"""The fault matrix: every provider/tool/telemetry fault × every entry point ends one way.
+
+Each case asserts the documented outcome (README, "Provider resilience"): the HTTP status
+of `/agent/run` and approval resume, the run's final status (never `pending`/`running`,
+never a `success` without an answer), exactly one terminal event in the run's log, the run
+counter, and the primary's circuit breaker (threshold 1 here, so one failed call opens it).
+A JSON report of every case goes to `backend/reports/resilience-<time>.json`.
+
+Left out: PostgreSQL restarted mid-run (not reliable within this suite's time budget), and
+Redis down (the run layer's own tests cover the queue: tests/runs/test_durable_api.py; the
+breaker's Redis-down fallback: test_circuit_breaker.py).
+"""
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from app.core.circuit_breaker import BreakerState
+from app.core.config import BACKEND_DIR, settings
+from tests.fakes.llm_script import (
+    AnyReply,
+    Reply,
+    ToolCall,
+    error,
+    hang,
+    malformed_json,
+    stall,
+    structured,
+    tool_call,
+)
+from tests.resilience.conftest import AppClient, is_planner, stub_chain
+from tests.support.live_server import serve
+from tests.support.sse import collect_sse
+from tests.utils import API, create_user_and_login
+
+PRIMARY = "openai:stub-model"
+ENTRY_POINTS = ("run", "stream", "resume", "protocol")
+TERMINAL = {"run_completed", "error"}
+BIG_BODY = "x" * 200_000
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault, what the stub answers for it, and the documented outcome."""
+
+    name: str
+    reply: Callable[[str], AnyReply]  # given the big-body URL
+    http: int  # /agent/run and approval resume
+    status: str  # the run's final status
+    code: str | None  # the terminal error event's code; None: run_completed
+    breaker: BreakerState  # the primary's breaker after the run
+    every_call: bool = True  # every executor call gets it (else only the first)
+    target: str = "executor"  # or "planner"
+    entries: tuple[str, ...] = ENTRY_POINTS
+
+
+OPEN, CLOSED = BreakerState.OPEN, BreakerState.CLOSED
+FAULTS = [
+    Fault("timeout", lambda _: Reply(text="late", delay=2.5), 504, "error", "model_timeout", OPEN),
+    Fault("hang", lambda _: hang(30), 504, "error", "model_timeout", OPEN),
+    # A stream that stalls after its first events has reached the user: it fails (no
+    # fallback) and counts against the model. Unstreamed, the answer never starts.
+    Fault("stall_mid_stream", lambda _: stall(2, 30), 504, "error", "model_timeout", OPEN),
+    Fault(
+        "cut_stream",
+        lambda _: Reply(text="this answer is cut off " * 5, cut_after=3),
+        502,
+        "error",
+        "model_error",
+        OPEN,
+    ),
+    Fault(
+        "429_retry_after", lambda _: error(429, retry_after=0), 502, "error", "model_error", OPEN
+    ),
+    Fault("429_no_retry_after", lambda _: error(429), 502, "error", "model_error", OPEN),
+    Fault("5xx", lambda _: error(503), 502, "error", "model_error", OPEN),
+    Fault("malformed_json", lambda _: malformed_json(), 502, "error", "model_error", OPEN),
+    Fault(
+        "malformed_tool_args",
+        lambda _: Reply(tool_calls=[ToolCall("lookup_user_items", "{not json", id="c1")]),
+        502,
+        "error",
+        "model_error",
+        CLOSED,
+    ),
+    # The plan is advice: every model's plan invalid -> the executor answers without one.
+    Fault(
+        "invalid_structured_plan",
+        lambda _: structured({"steps": "not a list"}),
+        200,
+        "success",
+        None,
+        CLOSED,
+        target="planner",
+        entries=("run", "stream", "protocol"),  # a resumed run doesn't plan again
+    ),
+    # A tool that raises becomes an error result the model reads; it then answers.
+    Fault(
+        "tool_exception",
+        lambda _: tool_call("lookup_item_by_id", {"item_id": "not-a-uuid"}),
+        200,
+        "success",
+        None,
+        CLOSED,
+        every_call=False,
+    ),
+    Fault(
+        "oversized_tool_output",
+        lambda url: tool_call("http_get", {"url": url}),
+        200,
+        "success",
+        None,
+        CLOSED,
+        every_call=False,
+    ),
+    Fault("langfuse_down", lambda _: Reply(text="An answer."), 200, "success", None, CLOSED),
+    # Every model's breaker open before the run: refused at once, no call made.
+    Fault("breaker_open", lambda _: Reply(text="unused"), 503, "error", "model_unavailable", OPEN),
+]
+CASES = [(fault, entry) for fault in FAULTS for entry in fault.entries]
+
+
+@dataclass
+class Observed:
+    """What one case saw."""
+
+    fault: str
+    entry: str
+    http: int
+    run_status: str | None = None
+    terminal: list[str] = field(default_factory=list)
+    response: str | None = None
+    breaker: str | None = None
+    primary_calls: int = 0
+    seconds: float = 0.0
+    passed: bool = False
+
+
+REPORT: list[Observed] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def resilience_report() -> Iterator[None]:
+    """Write every case's observation to backend/reports/ when the module ends."""
+    started = datetime.now(UTC)
+    yield
+    reports = BACKEND_DIR / "reports"
+    reports.mkdir(exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    body = {
+        "started": started.isoformat(),
+        "cases": len(REPORT),
+        "passed": sum(o.passed for o in REPORT),
+        "results": [asdict(o) for o in REPORT],
+    }
+    (reports / f"resilience-{stamp}.json").write_text(json.dumps(body, indent=2))
+
+
+@pytest.fixture(scope="module")
+async def big_url() -> AsyncIterator[str]:
+    """A loopback page far larger than AGENT_HTTP_MAX_RESPONSE_BYTES."""
+
+    async def page(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse(BIG_BODY)
+
+    async with serve(Starlette(routes=[Route("/big", page)]), lifespan="off") as base:
+        yield f"{base}/big"
+
+
+def responder(fault: Fault, big_url: str) -> Callable[[dict[str, Any]], AnyReply | None]:
+    """The stub's answers: the fault for its target call(s), auto mode for the others."""
+    given = 0
+
+    def respond(body: dict[str, Any]) -> AnyReply | None:
+        nonlocal given
+        if is_planner(body) != (fault.target == "planner"):
+            return None
+        if not fault.every_call and given:
+            return None
+        given += 1
+        return fault.reply(big_url)
+
+    return respond
+
+
+def counter(status: str) -> float:
+    return REGISTRY.get_sample_value("agent_invocations_by_status_total", {"status": status}) or 0
+
+
+async def terminal_events(http: Any, headers: dict[str, str], run_id: str) -> list[dict[str, Any]]:
+    async with http.stream("GET", f"{API}/agent/runs/{run_id}/stream", headers=headers) as r:
+        assert r.status_code == 200
+        return [e for e in await collect_sse(r) if e["type"] in TERMINAL]
+
+
+@pytest.fixture(scope="module")
+def matrix_settings(openai_stub_server: Any, langfuse_fake_server: Any) -> Iterator[None]:
+    """The settings of the matrix's one app (restored after the module)."""
+    values = {
+        **stub_chain(openai_stub_server),
+        "AGENT_APPROVAL_REQUIRED_TOOLS": ["lookup_user_items"],
+        "AGENT_HTTP_TEST_HOSTS": ["127.0.0.1"],
+        "AGENT_HTTP_MAX_RESPONSE_BYTES": 20_000,
+        "LANGFUSE_ENABLED": True,
+        "LANGFUSE_PUBLIC_KEY": langfuse_fake_server.public_key,
+        "LANGFUSE_SECRET_KEY": langfuse_fake_server.secret_key,
+        "LANGFUSE_BASE_URL": langfuse_fake_server.url,
+    }
+    saved = {name: getattr(settings, name) for name in values}
+    for name, value in values.items():
+        setattr(settings, name, value)
+    yield
+    for name, value in saved.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(matrix_settings: None) -> AsyncIterator[AppClient]:
+    """One app for every case (its breakers are reset before each)."""
+    from app.main import create_app
+
+    app = create_app()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=30
+        ) as http,
+    ):
+        yield AppClient(app, http)
+
+
+@pytest.mark.parametrize(
+    ("fault", "entry"), CASES, ids=[f"{fault.name}-{entry}" for fault, entry in CASES]
+)
+async def test_fault(
+    fault: Fault,
+    entry: str,
+    openai_stub: Any,
+    matrix_app: AppClient,
+    langfuse_fake: Any,
+    big_url: str,
+) -> None:
+    seen = Observed(fault.name, entry, 0)
+    REPORT.append(seen)
+    if fault.name == "langfuse_down":
+        langfuse_fake.faults.fail_next(10_000, status=503)
+    ac = matrix_app
+    http = ac.http
+    headers, _ = await create_user_and_login(http)
+    breakers = ac.agent.models.breakers
+    breakers.reset_local()
+    if entry == "resume":  # pause on an approval first, with a healthy model
+        paused = await http.post(
+            f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+        )
+        assert paused.json()["status"] == "awaiting_approval", paused.text
+    if fault.name == "breaker_open":
+        await breakers.record(PRIMARY, False)
+    openai_stub.script.requests.clear()
+    openai_stub.set_responder(responder(fault, big_url))
+    before = {s: counter(s) for s in ("completed", "failed", "timeout")}
+    started = time.perf_counter()
+    run_id, body = await _enter(entry, http, headers, paused if entry == "resume" else None)
+    seen.seconds = round(time.perf_counter() - started, 3)
+    seen.http = body["__http__"]
+    seen.primary_calls = len(openai_stub.requests)
+
+    run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+    seen.run_status, seen.response = run["status"], run["response"]
+    events = await terminal_events(http, headers, run_id)
+    seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+    state = breakers.last_state(PRIMARY)
+    seen.breaker = state.name
+    gauge = REGISTRY.get_sample_value(
+        "llm_breaker_state", {"provider": "openai", "model": "stub-model"}
+    )
+
+    # The documented outcome, the same on every entry point.
+    expected_http = 200 if entry in ("stream", "protocol") else fault.http
+    assert seen.http == expected_http, body
+    assert run["status"] == fault.status, run
+    if fault.status == "success":
+        assert (run["response"] or "").strip(), run
+    if entry == "protocol":
+        assert (body.get("__error__") or {}).get("error") == fault.code, body
+    if entry in ("run", "resume") and fault.code is not None:
+        assert body["code"] == fault.code, body
+    ended = events[-1]
+    assert len(events) == 1, events  # resumed: the log of the resumed execution
+    assert ended["type"] == ("error" if fault.code else "run_completed"), ended
+    assert ended.get("code") == fault.code if fault.code else ended["status"] == fault.status
+    # Metrics: the run counted once by its outcome; the breaker's gauge says its state.
+    outcome = (
+        "completed" if fault.status == "success" else ("timeout" if fault.http == 504 else "failed")
+    )
+    assert counter(outcome) - before[outcome] == 1
+    assert state is fault.breaker
+    assert gauge == float(state)
+    if fault.name == "breaker_open":
+        assert seen.primary_calls == 0  # skipped at once
+    if fault.name == "oversized_tool_output":
+        output = next(c for c in run["tool_calls"] if c["name"] == "http_get")["output"]
+        assert "truncated" in output and len(output) < 30_000
+    if fault.name == "tool_exception":
+        assert any(c["ok"] is False for c in run["tool_calls"]), run["tool_calls"]
+    seen.passed = True
+
+
+async def _enter(
+    entry: str, http: Any, headers: dict[str, str], paused: Any
+) -> tuple[str, dict[str, Any]]:
+    """Start (or resume) a run at `entry`; its id and the answer (`__http__`: the status)."""
+    message = {"message": "hello"}
+    if entry == "run":
+        response = await http.post(f"{API}/agent/run", json=message, headers=headers)
+        body = response.json()
+        run_id = body.get("run_id") or body["run"]["run_id"]
+        return run_id, {**body, "__http__": response.status_code}
+    if entry == "stream":
+        async with http.stream(
+            "POST", f"{API}/agent/run/stream", json=message, headers=headers
+        ) as response:
+            events = await collect_sse(response)
+        assert sum(e["type"] in TERMINAL for e in events) == 1, events
+        return events[0]["run_id"], {"events": events, "__http__": response.status_code}
+    if entry == "resume":
+        run = paused.json()
+        url = f"{API}/agent/threads/{run['thread_id']}/approvals/"
+        url += run["pending_approval"]["approval_id"]
+        response = await http.post(url, json={"decision": "approve"}, headers=headers)
+        body = response.json()
+        run_id = body.get("run_id") or body["run"]["run_id"]
+        return run_id, {**body, "__http__": response.status_code}
+    base = settings.AGENT_PROTOCOL_PATH
+    thread = (await http.post(f"{base}/threads", json={}, headers=headers)).json()
+    response = await http.post(
+        f"{base}/threads/{thread['thread_id']}/runs/wait",
+        json={
+            "assistant_id": "agent",
+            "input": {"messages": [{"role": "user", "content": "hello"}]},
+        },
+        headers=headers,
+    )
+    run_id = response.headers["content-location"].rstrip("/").split("/")[-1]
+    return run_id, {**response.json(), "__http__": response.status_code}
