@@ -30,6 +30,7 @@ from app.core.spa import mount_frontend
 from app.core.telemetry import init_telemetry, shutdown_telemetry
 from app.core.unhandled_errors import UnhandledErrorMiddleware
 from app.services import evaluation_jobs
+from app.services.auth.session_cache import session_cache
 from app.services.runs.runtime import describe, open_runtime
 
 logger = structlog.get_logger(__name__)
@@ -50,6 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     init_metrics()
     init_telemetry()
     await open_redis()
+    await session_cache.start(settings.redis_url)
     async with (
         open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime,
         serving(app.state.mcp_server),
@@ -62,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await evaluation_jobs.shutdown_jobs()
+    await session_cache.stop()
     await close_redis()
     await shutdown_telemetry()
     shutdown_metrics()

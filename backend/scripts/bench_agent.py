@@ -30,6 +30,8 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   zero-latency stub, `LLM_FALLBACK_MODELS`) is healthy, 2-s model timeout, no retries:
   closed-loop runs/s and p50/p99 with `--degraded-clients` clients, against the same with a
   healthy primary; a 5-s warm-up first (the breaker opens during it), then `--duration`.
+- scaling: the closed loop ("hello") on one uvicorn worker, then on two (embedded mode),
+  and the ratio of their runs/s (CPU per run summed over uvicorn's worker processes).
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
   time to first event p50/p99, completions, errors, wall time and the API's and worker's peak
   RSS.
@@ -65,7 +67,7 @@ from tests.support.redis import RedisServer, start_redis  # noqa: E402
 
 PASSWORD = "bench-admin-password-123"
 ACTIVE = ("pending", "running")
-UVICORN = ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--workers", "1"]
+UVICORN = ["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
 UVICORN += ["--no-access-log", "--log-level", "warning"]
 
 
@@ -77,9 +79,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
+    """User + system CPU time of a process and its live children (uvicorn's workers), from
+    /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -151,15 +156,11 @@ class Cluster:
         wait_http(f"http://127.0.0.1:{port}/v1/models")
         return f"http://127.0.0.1:{port}/v1"
 
-    def api(self, env: dict[str, str]) -> str:
-        """One uvicorn worker; its base URL."""
+    def api(self, env: dict[str, str], timeout: float = 60, workers: int = 1) -> str:
+        """uvicorn with `workers` worker processes; its base URL."""
         port = free_port()
-        self.spawn(
-            "api",
-            [*UVICORN, "--port", str(port)],
-            env,
-        )
-        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout=180)
+        self.spawn("api", [*UVICORN, "--workers", str(workers), "--port", str(port)], env)
+        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout)
         return f"http://127.0.0.1:{port}"
 
     def worker(self, env: dict[str, str]) -> None:
@@ -785,6 +786,26 @@ def degraded_phase(
     return result
 
 
+def base_environment(db_pool: int = 20) -> dict[str, str]:
+    """The API's environment in every phase (production mode, no Redis unless a phase adds it)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
+        "APP_ENV": "production",
+        "SECRET_KEY": "bench-" + "k" * 40,
+        "FIRST_SUPERUSER_PASSWORD": PASSWORD,
+        "LLM_MODEL_PROVIDER": "openai",
+        "OPENAI_API_KEY": "bench",
+        "LLM_MODEL_NAME": "stub-model",
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_ENABLED": "false",
+        "LANGFUSE_ENABLED": "false",
+        "FRONTEND_DIST_DIR": "",
+        "DB_POOL_SIZE": str(db_pool),
+        "DB_MAX_OVERFLOW": str(db_pool),
+        "CHECKPOINT_POOL_MAX_SIZE": "20",
+        "AGENT_MAX_CONCURRENT_RUNS_PER_USER": "0",
+    }
+
+
 def main() -> None:
     """Run the phases and print a JSON report."""
     parser = argparse.ArgumentParser(
@@ -802,7 +823,7 @@ def main() -> None:
     parser.add_argument(
         "--phases",
         default="embedded,split,streams",
-        help="any of embedded,protocol,split,streams,degraded",
+        help="any of embedded,scaling,protocol,split,streams,degraded",
     )
     parser.add_argument(
         "--degraded-clients", type=int, default=20, help="degraded phase: concurrent clients"
@@ -825,22 +846,7 @@ def main() -> None:
     server = start_postgres()
     redis: RedisServer | None = None
     report: dict[str, Any] = {"machine": machine(), "logs": str(logs)}
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
-        "APP_ENV": "production",
-        "SECRET_KEY": "bench-" + "k" * 40,
-        "FIRST_SUPERUSER_PASSWORD": PASSWORD,
-        "LLM_MODEL_PROVIDER": "openai",
-        "OPENAI_API_KEY": "bench",
-        "LLM_MODEL_NAME": "stub-model",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_ENABLED": "false",
-        "LANGFUSE_ENABLED": "false",
-        "FRONTEND_DIST_DIR": "",
-        "DB_POOL_SIZE": str(args.db_pool),
-        "DB_MAX_OVERFLOW": str(args.db_pool),
-        "CHECKPOINT_POOL_MAX_SIZE": "20",
-        "AGENT_MAX_CONCURRENT_RUNS_PER_USER": "0",
-    }
+    base_env = base_environment(args.db_pool)
     cluster = Cluster(logs)
     try:
         fast = cluster.stub("stub", 0)
@@ -872,6 +878,31 @@ def main() -> None:
             report["embedded"] = asyncio.run(measure(base, env, {"api": cluster.pid("api")}))
             cluster.stop("api")
 
+        if "scaling" in phases:
+            # The same closed loop on one uvicorn worker, then on two (embedded mode: each
+            # worker executes the runs it accepts); runs/s of two over one is the scaling.
+            env = new_database(server, "bench_scaling", base_env) | {"OPENAI_BASE_URL": fast}
+            users = make_users(env, args.users)
+            scaling: dict[str, Any] = {"load_before": load()}
+            for workers in (1, 2):
+                base = cluster.api(env, timeout=300, workers=workers)
+                asyncio.run(probe(base, admin_token(env)))
+                scaling[f"workers_{workers}"] = asyncio.run(
+                    closed_loop(
+                        base,
+                        users,
+                        args.concurrency,
+                        args.duration,
+                        {"api": cluster.pid("api")},
+                        "hello",
+                    )
+                )
+                cluster.stop("api")
+            one, two = (scaling[f"workers_{n}"]["runs_per_second"] for n in (1, 2))
+            scaling["two_over_one"] = round(two / one, 2) if one else None
+            scaling["load_after"] = load()
+            report["scaling"] = scaling
+
         if "protocol" in phases:
             env = new_database(server, "bench_protocol", base_env) | {"OPENAI_BASE_URL": fast}
             base = cluster.api(env)
@@ -882,7 +913,7 @@ def main() -> None:
 
         if "long-thread" in phases:
             env = new_database(server, "bench_long", base_env) | {"OPENAI_BASE_URL": fast}
-            base = cluster.api(env)
+            base = cluster.api(env, timeout=300)
             report["long_thread"] = asyncio.run(long_thread(base, env, cluster.pid("api"), args))
             cluster.stop("api")
 

@@ -103,7 +103,9 @@ async def clean_db() -> AsyncIterator[None]:
 
     from app.core.db import engine
     from app.prestart import create_first_superuser
+    from app.services.auth.session_cache import session_cache
 
+    session_cache.forget(None)  # the rows it remembers go below, by SQL the ORM doesn't see
     tables = [table.name for table in SQLModel.metadata.sorted_tables]
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -12,9 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.core.config import settings
 from app.core.db import get_session
 from app.core.logging import bind_log_context
+from app.crud.pages import Cursor, InvalidCursorError
 from app.models import TokenPayload, User
 from app.services.auth import api_keys, sessions
 from app.services.auth.credentials import decode_access_token
+from app.services.auth.session_cache import session_cache
 from app.services.runs.runtime import RunRuntime
 
 reusable_oauth2 = OAuth2PasswordBearer(tokenUrl=f"{settings.API_V1_STR}/login/access-token")
@@ -41,6 +43,28 @@ SessionDep = Annotated[AsyncSession, Depends(get_db)]
 MAX_OFFSET = 2**63 - 1
 SkipQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 TokenDep = Annotated[str, Depends(reusable_oauth2)]
+
+
+def get_cursor(
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page (fast at any depth; `skip` is "
+            "kept for compatibility and slows down on deep pages)",
+        ),
+    ] = None,
+) -> Cursor | None:
+    """The page cursor a list request continues from (400 when it isn't one)."""
+    if cursor is None:
+        return None
+    try:
+        return Cursor.decode(cursor)
+    except InvalidCursorError:
+        raise HTTPException(status_code=400, detail="Invalid cursor") from None
+
+
+CursorQuery = Annotated[Cursor | None, Depends(get_cursor)]
 
 # 401 (RFC 6750 invalid_token): the SPA answers it by refreshing once, then going to login.
 CREDENTIALS_ERROR = HTTPException(
@@ -85,11 +109,17 @@ async def user_for_claims(session: AsyncSession, claims: TokenPayload) -> User:
     """The active user a valid access token belongs to, while its session is live."""
     if claims.sid is None:
         raise CREDENTIALS_ERROR
+    user_id = uuid.UUID(str(claims.sub))
+    cached = session_cache.get(user_id, claims.sid)
+    if cached is not None:
+        # Attached to this request's session as it was loaded: no query.
+        user = await session.merge(cached, load=False)
+        bind_log_context(user_id=user.id)
+        return user
+    generation = session_cache.generation
     # The session is checked per request (read with the user, one round trip) rather than a
     # per-user `sessions_valid_after`: that alone could not end one device's session on logout.
-    found = await sessions.user_for_session(
-        session, user_id=uuid.UUID(str(claims.sub)), session_id=claims.sid
-    )
+    found = await sessions.user_for_session(session, user_id=user_id, session_id=claims.sid)
     if found is None:
         raise HTTPException(status_code=404, detail="User not found")
     user, live = found
@@ -101,6 +131,7 @@ async def user_for_claims(session: AsyncSession, claims: TokenPayload) -> User:
     # End the read transaction so the connection goes back to the pool: agent requests can
     # stream for minutes and must not pin a connection meanwhile (objects stay loaded).
     await session.commit()
+    session_cache.put(user, claims.sid, generation)
     return user
 
 

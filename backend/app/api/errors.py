@@ -31,7 +31,12 @@ from app.services.auth.errors import (
     RefreshRejectedError,
 )
 from app.services.budget import BudgetExceededError
-from app.services.evaluation_jobs import InvalidOptionError, JobAlreadyRunning
+from app.services.evaluation_jobs import (
+    EvaluationQueueUnavailable,
+    InvalidOptionError,
+    JobAlreadyRunning,
+)
+from app.services.feedback_labels import FeedbackLabelError
 from app.services.runs.errors import (
     ApprovalArgsError,
     ApprovalConflictError,
@@ -279,10 +284,23 @@ async def database_rejected_value(request: Request, exc: Exception) -> JSONRespo
 
 
 async def evaluation_error(_request: Request, exc: Exception) -> JSONResponse:
-    """Evaluation options that can't run (422 on the field), or a job already running (409)."""
+    """Evaluation options that can't run (422 on the field), a job already running (409), or
+    the queue unavailable (503)."""
     if isinstance(exc, InvalidOptionError):
         return body_error(exc.field, str(exc))
+    if isinstance(exc, EvaluationQueueUnavailable):
+        return error_response(
+            503,
+            "The job queue is unavailable, please retry shortly",
+            "unavailable",
+            {"Retry-After": "2"},
+        )
     return error_response(409, str(exc), "conflict")
+
+
+async def feedback_label_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Labels naming no metric: 422 on `labels`, like a validation error."""
+    return body_error("labels", str(exc))
 
 
 async def database_busy(request: Request, _exc: Exception) -> JSONResponse:
@@ -346,5 +364,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyTimeoutError, database_busy)
     app.add_exception_handler(InvalidOptionError, evaluation_error)
     app.add_exception_handler(JobAlreadyRunning, evaluation_error)
+    app.add_exception_handler(EvaluationQueueUnavailable, evaluation_error)
+    app.add_exception_handler(FeedbackLabelError, feedback_label_error)
     app.add_exception_handler(AuthError, auth_error)
     app.add_exception_handler(BudgetExceededError, budget_error)

@@ -28,6 +28,9 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Codes a non-streaming caller gets as a result (200), not as an error status.
 RESULT_CODES = frozenset({"cancelled", "tool_failed"})
+# LF line endings, what hand-written SSE clients split on. CRLF (sse-starlette's default) parses
+# in the LangGraph SDKs and eventsource-parser too, and costs a byte more per line.
+SEP = "\n"
 
 
 def event_stream(
@@ -46,23 +49,23 @@ def event_stream(
     def ours(event: LoggedEvent) -> list[ServerSentEvent]:
         if event.type == "state":  # logged for Agent Protocol clients only
             return []
-        return [ServerSentEvent(data=event.data, event=event.type, id=event.id)]
+        return [ServerSentEvent(data=event.data, event=event.type, id=event.id, sep=SEP)]
 
     def translated(event: LoggedEvent) -> list[ServerSentEvent]:
         assert protocol is not None
         return [
-            ServerSentEvent(data=out.encoded(), event=out.event, id=out.id)
+            ServerSentEvent(data=out.encoded(), event=out.event, id=out.id, sep=SEP)
             for out in protocol.translate(event)
         ]
 
     def failure(code: Literal["unavailable", "internal"], message: str) -> list[ServerSentEvent]:
         if protocol is not None:
             return [
-                ServerSentEvent(data=out.encoded(), event=out.event)
+                ServerSentEvent(data=out.encoded(), event=out.event, sep=SEP)
                 for out in protocol.failure(code, message)
             ]
         error = ErrorEvent(code=code, message=message, run_id=run_id)
-        return [ServerSentEvent(data=error.model_dump_json(), event=error.type)]
+        return [ServerSentEvent(data=error.model_dump_json(), event=error.type, sep=SEP)]
 
     convert = ours if protocol is None else translated
 
@@ -93,7 +96,7 @@ def event_stream(
                 runtime.spawn(cancel.cancel_quietly(runtime, run_id))
 
     return EventSourceResponse(
-        events(), ping=15, headers={"X-Accel-Buffering": "no", **(headers or {})}
+        events(), ping=15, sep=SEP, headers={"X-Accel-Buffering": "no", **(headers or {})}
     )
 
 

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # Short-lived: sessions are revoked server-side, an access token is checked against its
     # session on every request, and the SPA renews it through the refresh cookie.
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    # Seconds a verified (user, session) is remembered in the process, so a request costs no
+    # user query. Logout, deactivation, deletion and password changes forget it at once (in
+    # other processes through Redis); this bounds it if such a message were lost. 0: off.
+    AUTH_CACHE_SECONDS: float = Field(default=30.0, ge=0, le=300)
     # A refresh token's lifetime (each rotation starts a new one): idle sessions end after this.
     REFRESH_TOKEN_EXPIRE_DAYS: float = Field(default=8.0, gt=0)
     # Argon2id cost of password hashes (pwdlib's defaults). A stored hash made with other values
@@ -272,6 +276,10 @@ class Settings(BaseSettings):
     EVALUATION_REPORTS_DIR: Path = BACKEND_DIR / "reports"
     EVALUATION_CALIBRATION_MIN_RUNS: int = Field(default=20, ge=2)
     EVALUATION_JOB_STALE_SECONDS: float = Field(default=120.0, gt=0)
+    # `agent-eval experiment run`: the user the agent runs as (their budgets apply) and how many
+    # dataset items are in flight at once (each is one agent run plus its judge calls).
+    EVALUATION_EXPERIMENT_USER: str | None = None
+    EVALUATION_EXPERIMENT_CONCURRENCY: int = Field(default=4, ge=1, le=64)
 
     # --- redis, rate limits and budgets (app/api/rate_limit.py, app/services/budget.py) ---
     REDIS_URL: str | None = None

@@ -5,10 +5,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, insert, inspect, literal, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud.pages import Count, Cursor, bounded_count
 from app.models import (
     AgentEvaluation,
     AgentRun,
@@ -20,9 +21,8 @@ from app.models import (
 )
 
 
-def create_run(
+def new_run(
     *,
-    session: AsyncSession,
     run_id: uuid.UUID,
     user_id: uuid.UUID,
     thread_id: uuid.UUID,
@@ -31,8 +31,8 @@ def create_run(
     metadata: dict[str, Any],
     trace_id: str | None,
 ) -> AgentRun:
-    """Stage a run as `pending` in the session (the caller commits)."""
-    run = AgentRun(
+    """A `pending` run, not yet stored (see `insert_run`)."""
+    return AgentRun(
         id=run_id,
         user_id=user_id,
         thread_id=thread_id,
@@ -43,8 +43,23 @@ def create_run(
         status=RunStatus.pending,
         queued_at=utcnow(),
     )
-    session.add(run)
-    return run
+
+
+async def insert_run(
+    *, session: AsyncSession, run: AgentRun, conditions: list[ColumnElement[bool]]
+) -> bool:
+    """Insert the run only if every condition holds, in one statement (`INSERT … SELECT …
+    WHERE`); False when a condition refused it (the caller commits)."""
+    await session.flush()  # the thread row the run refers to, when it is new
+    attrs = inspect(AgentRun).column_attrs  # every column, so defaults set in Python apply
+    names = [attr.columns[0].name for attr in attrs]
+    values = [literal(getattr(run, attr.key), type_=attr.columns[0].type) for attr in attrs]
+    statement = (
+        insert(AgentRun)
+        .from_select(names, select(*values).where(*conditions))
+        .returning(col(AgentRun.id))
+    )
+    return (await session.exec(statement)).first() is not None
 
 
 async def claim_run(
@@ -55,48 +70,62 @@ async def claim_run(
     Returns the run and whether its owner is a superuser (None: the owner is gone); None when
     the run isn't pending (cancelled or taken meanwhile).
     """
+    owner_is_superuser = (
+        select(User.is_superuser)
+        .where(col(User.id) == AgentRun.user_id)
+        .correlate(AgentRun)
+        .scalar_subquery()
+    )
     result = await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.pending)
         .values(status=RunStatus.running, worker_id=worker_id, lease_expires_at=utcnow() + lease)
-        .returning(AgentRun)
+        .returning(AgentRun, owner_is_superuser)
         .execution_options(synchronize_session=False)  # a fresh session: nothing to sync
     )
-    run = result.scalar_one_or_none()
-    if run is None:
-        await session.commit()
-        return None
-    owner = select(User.is_superuser).where(col(User.id) == run.user_id)
-    is_superuser = (await session.exec(owner)).first()
+    row = result.first()
     await session.commit()
-    return run, is_superuser
+    return None if row is None else (row[0], row[1])
 
 
 async def finish_run(
     *,
     session: AsyncSession,
     run_id: uuid.UUID,
-    thread_status: str | None = None,
-    thread_id: uuid.UUID | None = None,
+    thread_status: str,
     **fields: Any,
 ) -> bool:
-    """Write a run's outcome unless it already ended (e.g. cancelled from elsewhere)."""
-    statement = (
+    """Write a run's outcome and its thread's status unless the run already ended (e.g.
+    cancelled from elsewhere); on PostgreSQL one statement for both."""
+    now = utcnow()
+    finished = (
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.running)
-        .values(finished_at=utcnow(), lease_expires_at=None, **fields)
-        .execution_options(synchronize_session=False)  # a fresh session: nothing to sync
+        .values(finished_at=now, lease_expires_at=None, **fields)
+        .returning(col(AgentRun.thread_id))
     )
-    result = await session.exec(statement)
-    if result.rowcount and thread_status is not None and thread_id is not None:
-        await session.exec(
-            update(AgentThread)
-            .where(col(AgentThread.id) == thread_id)
-            .values(status=thread_status, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: no UPDATE in a CTE
+        finished = finished.execution_options(synchronize_session=False)
+        thread_id = (await session.exec(finished)).scalar_one_or_none()
+        if thread_id is not None:
+            await session.exec(_thread_status(thread_id, thread_status, now))
+        await session.commit()
+        return thread_id is not None
+    run = finished.cte("finished_run")
+    thread = _thread_status(select(run.c.thread_id).scalar_subquery(), thread_status, now)
+    count = select(func.count()).select_from(run).add_cte(thread.cte("thread_status"))
+    recorded = (await session.exec(count)).one()
     await session.commit()
-    return bool(result.rowcount)
+    return bool(recorded)
+
+
+def _thread_status(thread_id: Any, status: str, now: datetime) -> Any:
+    return (
+        update(AgentThread)
+        .where(col(AgentThread.id) == thread_id)
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def end_run(
@@ -194,8 +223,10 @@ async def list_runs_for(
     limit: int,
     thread_id: uuid.UUID | None = None,
     status: str | None = None,
-) -> tuple[list[AgentRun], int]:
-    """A page of the user's runs (all runs for superusers), newest first."""
+    after: Cursor | None = None,
+) -> tuple[list[AgentRun], Count]:
+    """A page of the user's runs (all runs for superusers), newest first: after a cursor, or
+    at an offset (slow for deep pages)."""
     conditions = []
     if not user.is_superuser:
         conditions.append(col(AgentRun.user_id) == user.id)
@@ -203,12 +234,13 @@ async def list_runs_for(
         conditions.append(col(AgentRun.thread_id) == thread_id)
     if status is not None:
         conditions.append(col(AgentRun.status) == status)
-    count_statement = select(func.count()).select_from(AgentRun).where(*conditions)
-    count = (await session.exec(count_statement)).one()
+    count = await bounded_count(session, select(AgentRun.id).where(*conditions))
+    if after is not None:
+        conditions.append(after.before(col(AgentRun.created_at), col(AgentRun.id)))
     statement = (
         select(AgentRun)
         .where(*conditions)
-        .order_by(col(AgentRun.created_at).desc())
+        .order_by(col(AgentRun.created_at).desc(), col(AgentRun.id).desc())
         .offset(skip)
         .limit(limit)
     )

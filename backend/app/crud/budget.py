@@ -2,31 +2,53 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import ColumnElement, func, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import ACTIVE_RUN_STATUSES, AgentRun
 
 
-async def tokens_since(*, session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
-    """Total tokens of the user's runs started since `since`."""
-    query = select(func.coalesce(func.sum(AgentRun.total_tokens), 0)).where(
+def tokens_since_query(user_id: uuid.UUID, since: datetime) -> Any:
+    """Total tokens of the user's runs started since `since` (a scalar query)."""
+    return select(func.coalesce(func.sum(AgentRun.total_tokens), 0)).where(
         AgentRun.user_id == user_id,
         AgentRun.created_at >= since,
     )
-    return int((await session.exec(query)).one())
 
 
-async def active_runs(*, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """The user's queued runs and running runs whose lease has not lapsed at `now`."""
-    query = select(func.count()).where(
+def active_runs_query(user_id: uuid.UUID, now: datetime) -> Any:
+    """The user's queued runs and running runs whose lease has not lapsed at `now` (a scalar
+    query)."""
+    return select(func.count()).where(
         col(AgentRun.user_id) == user_id,
         col(AgentRun.status).in_(ACTIVE_RUN_STATUSES),
         or_(col(AgentRun.lease_expires_at).is_(None), col(AgentRun.lease_expires_at) > now),
     )
-    return int((await session.exec(query)).one())
+
+
+def within_budgets(
+    *, user_id: uuid.UUID, now: datetime, since: datetime, max_tokens: int, max_active: int
+) -> list[ColumnElement[bool]]:
+    """Conditions that hold while the user may start another run (a limit of 0: none)."""
+    conditions: list[ColumnElement[bool]] = []
+    if max_tokens > 0:
+        conditions.append(tokens_since_query(user_id, since).scalar_subquery() < max_tokens)
+    if max_active > 0:
+        conditions.append(active_runs_query(user_id, now).scalar_subquery() < max_active)
+    return conditions
+
+
+async def tokens_since(*, session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    """Total tokens of the user's runs started since `since`."""
+    return int((await session.exec(tokens_since_query(user_id, since))).one())
+
+
+async def active_runs(*, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+    """The user's queued runs and running runs whose lease has not lapsed at `now`."""
+    return int((await session.exec(active_runs_query(user_id, now))).one())
 
 
 async def lock_user(*, session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -53,6 +53,7 @@ async def upsert_feedback(
         user_id=user_id,
         score=data.score,
         comment=data.comment,
+        labels=data.labels,
         created_at=now,
         updated_at=now,
     )
@@ -87,6 +88,36 @@ async def create_job(
     await session.commit()
     await session.refresh(job)
     return job
+
+
+# Any constant: the key of the PostgreSQL advisory lock that serialises job starts.
+JOB_START_LOCK_KEY = 0x4556414C  # "EVAL"
+
+
+async def lock_job_starts(*, session: AsyncSession) -> None:
+    """Hold the job-start lock until this transaction ends (PostgreSQL; SQLite has one writer
+    and the embedded app one process, so its caller's in-process lock is enough)."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.exec(select(func.pg_advisory_xact_lock(JOB_START_LOCK_KEY)))
+
+
+async def claim_job(
+    *, session: AsyncSession, job_id: uuid.UUID, worker: str
+) -> EvaluationJob | None:
+    """Move a `queued` job to `running` for `worker` (None when it is not queued any more)."""
+    now = utcnow()
+    result = await session.exec(
+        update(EvaluationJob)
+        .where(
+            col(EvaluationJob.id) == job_id,
+            col(EvaluationJob.status) == EvaluationJobStatus.queued,
+        )
+        .values(status=EvaluationJobStatus.running, worker=worker, started_at=now, heartbeat_at=now)
+    )
+    await session.commit()
+    if not result.rowcount:
+        return None
+    return await session.get(EvaluationJob, job_id)
 
 
 async def get_job(*, session: AsyncSession, job_id: uuid.UUID) -> EvaluationJob | None:
@@ -224,15 +255,15 @@ async def judge_scored_runs(
     return list(rows.all())
 
 
-async def thumb_votes(
+async def feedback_votes(
     *, session: AsyncSession, run_ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, int]]:
-    """(run id, +1/-1) of every user's thumb on these runs."""
+) -> list[tuple[uuid.UUID, int, dict[str, str] | None]]:
+    """(run id, +1/-1, per-metric labels) of every user's feedback on these runs."""
     if not run_ids:
         return []
     rows = await session.exec(
-        select(AgentFeedback.run_id, AgentFeedback.score).where(
+        select(AgentFeedback.run_id, AgentFeedback.score, AgentFeedback.labels).where(
             col(AgentFeedback.run_id).in_(list(run_ids))
         )
     )
-    return list(rows.all())
+    return [(run_id, score, dict(labels) if labels else None) for run_id, score, labels in rows]

@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crud.errors import from_integrity_error
+from app.crud.pages import Count, Cursor, bounded_count
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
@@ -56,11 +57,14 @@ async def set_status(*, session: AsyncSession, thread_id: uuid.UUID, status: str
 
 
 async def list_threads_for(
-    *, session: AsyncSession, user_id: uuid.UUID, skip: int, limit: int
-) -> tuple[list[tuple[AgentThread, int]], int]:
-    """The user's threads with their run counts, most recently active first."""
-    owned = col(AgentThread.user_id) == user_id
-    count = (await session.exec(select(func.count()).select_from(AgentThread).where(owned))).one()
+    *, session: AsyncSession, user_id: uuid.UUID, skip: int, limit: int, after: Cursor | None = None
+) -> tuple[list[tuple[AgentThread, int]], Count]:
+    """The user's threads with their run counts, most recently active first: after a cursor,
+    or at an offset (slow for deep pages)."""
+    owned = [col(AgentThread.user_id) == user_id]
+    count = await bounded_count(session, select(AgentThread.id).where(*owned))
+    if after is not None:
+        owned.append(after.before(col(AgentThread.updated_at), col(AgentThread.id)))
     runs = (
         select(func.count())
         .where(col(AgentRun.thread_id) == AgentThread.id)
@@ -69,8 +73,8 @@ async def list_threads_for(
     )
     rows = await session.exec(
         select(AgentThread, runs)
-        .where(owned)
-        .order_by(col(AgentThread.updated_at).desc())
+        .where(*owned)
+        .order_by(col(AgentThread.updated_at).desc(), col(AgentThread.id).desc())
         .offset(skip)
         .limit(limit)
     )

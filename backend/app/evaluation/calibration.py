@@ -115,10 +115,11 @@ async def labelled_pairs(
     """(human_pass, judge_pass) for runs with both this judge's score (current prompt version)
     and a human label for this metric.
 
-    Human labels per metric: a Langfuse annotation score with the metric's name (on the run's
-    trace); for `helpfulness` only, also the overall thumbs (several users' thumbs combined by
-    majority, ties left out; an annotation wins). A thumbs-down says nothing about toxicity or
-    conciseness, so it never labels them. The judge's pass is recomputed from the stored score.
+    Human labels per metric: a feedback's label for the metric (`labels: {"toxicity": "fail"}`);
+    for `helpfulness` only, the overall thumb of a feedback without such a label (several users
+    combined by majority, ties left out); and a Langfuse annotation score with the metric's name
+    on the run's trace, which wins. A thumbs-down says nothing about toxicity or conciseness, so
+    it never labels them. The judge's pass is recomputed from the stored score.
     """
     scored = await crud_evaluation.judge_scored_runs(
         session=session,
@@ -126,14 +127,16 @@ async def labelled_pairs(
         prompt_version=metric.version,
         judge_model=judge_model,
     )
-    human: dict[uuid.UUID, bool] = {}
-    if metric.name == THUMB_METRIC:
-        votes: dict[uuid.UUID, int] = defaultdict(int)
-        for run_id, thumb in await crud_evaluation.thumb_votes(
-            session=session, run_ids=[run_id for run_id, _, _ in scored]
-        ):
+    votes: dict[uuid.UUID, int] = defaultdict(int)
+    for run_id, thumb, labels in await crud_evaluation.feedback_votes(
+        session=session, run_ids=[run_id for run_id, _, _ in scored]
+    ):
+        label = (labels or {}).get(metric.name)
+        if label in ("pass", "fail"):
+            votes[run_id] += 1 if label == "pass" else -1
+        elif metric.name == THUMB_METRIC:
             votes[run_id] += 1 if thumb > 0 else -1
-        human |= {run_id: total > 0 for run_id, total in votes.items() if total != 0}
+    human = {run_id: total > 0 for run_id, total in votes.items() if total != 0}
     traced = {trace_id: run_id for run_id, trace_id, _ in scored if trace_id}
     if langfuse is not None and traced:
         annotations = await langfuse_human_labels(langfuse, list(traced), metric)

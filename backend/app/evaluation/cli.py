@@ -1,22 +1,16 @@
-"""`agent-eval` / `python -m app.evaluation.cli`: LLM-as-judge over recent traces, and calibration.
+"""`agent-eval`: LLM-as-judge over recent traces, calibration, datasets and experiments.
 
-Exit codes: 0 done (gate passed), 1 the --gate/--fail-under check failed, 2 bad usage (unknown
-metric, bad option), 3 configuration or connection error (one `error:` line on stderr).
+Exit codes: 0 done (gate passed), 1 the --gate/--fail-under/compare check failed, 2 bad usage
+(unknown metric, dataset or run, bad option), 3 configuration or connection error (one `error:`
+line on stderr). `agent-eval experiment run` is added by `app.eval_cli` (it runs the agent).
 """
 
-import asyncio
-import io
-import json
-import sys
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar, cast
+from typing import Annotated, Any, TextIO, cast
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,16 +18,27 @@ from app.core.config import settings
 from app.core.logging import configure_logging
 from app.core.telemetry import get_langfuse
 from app.evaluation.calibration import calibration_summary, labelled_pairs
+from app.evaluation.cli_common import (
+    EXIT_GATE,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    RUNTIME_ERRORS,
+    CurrentStderr,
+    console,
+    err_console,
+    one_line,
+    run_with_database,
+)
+from app.evaluation.cli_common import fail as _fail
+from app.evaluation.cli_common import print_json as _print_json
+from app.evaluation.cli_datasets import dataset_app, experiment_app
 from app.evaluation.display import ProgressDisplay, print_calibration, print_summary
-from app.evaluation.errors import EvaluationError
 from app.evaluation.evaluator import Evaluator
 from app.evaluation.judge import judge_model_name, resolve_judge_kind
 from app.evaluation.metrics import MetricError, load_metrics, select_metrics
 from app.evaluation.report import gate_failures, write_report
 from app.evaluation.schemas import EvaluationOptions
 
-T = TypeVar("T")
-EXIT_GATE, EXIT_USAGE, EXIT_RUNTIME = 1, 2, 3
 DATETIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"]
 
 app = typer.Typer(
@@ -41,8 +46,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-console = Console(soft_wrap=True)  # long lines stay whole in CI logs
-err_console = Console(stderr=True, soft_wrap=True)
 
 
 class JudgeChoice(StrEnum):
@@ -59,56 +62,6 @@ class SourceChoice(StrEnum):
     auto = "auto"
     langfuse = "langfuse"
     db = "db"
-
-
-def run_with_database(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run `work` in a fresh event loop with its own engine (disposed afterwards)."""
-    from app.core.db import new_engine
-
-    async def main() -> T:
-        engine = new_engine()
-        sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
-        try:
-            return await work(sessions)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-# Configuration and connection failures: exit 3 with one line, never a traceback.
-RUNTIME_ERRORS: tuple[type[BaseException], ...] = (EvaluationError, OSError, SQLAlchemyError)
-
-
-class CurrentStderr(io.TextIOBase):
-    """Writes to whatever `sys.stderr` is at the time (a test runner swaps it per call)."""
-
-    def write(self, text: str) -> int:
-        """Forward to the current stderr."""
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        """Flush the current stderr."""
-        sys.stderr.flush()
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err_console.print(f"error: {message}", highlight=False, markup=False)
-    return typer.Exit(code)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    detail = text[0] if text else ""
-    if isinstance(exc, EvaluationError):
-        return detail or type(exc).__name__
-    return f"cannot connect or read: {type(exc).__name__}: {detail}"
-
-
-def _print_json(document: dict[str, Any]) -> None:
-    """The document alone on stdout (no Rich wrapping or highlighting)."""
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
-    sys.stdout.flush()
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
@@ -221,7 +174,7 @@ def evaluate(
     try:
         result = run_with_database(work)
     except RUNTIME_ERRORS as exc:
-        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
+        raise _fail(one_line(exc), EXIT_RUNTIME) from exc
     if dry_run:
         if json_output:
             _print_json(result)
@@ -277,7 +230,7 @@ def calibrate(
     try:
         results = run_with_database(work)
     except RUNTIME_ERRORS as exc:
-        raise _fail(_one_line(exc), EXIT_RUNTIME) from exc
+        raise _fail(one_line(exc), EXIT_RUNTIME) from exc
     for result in results:
         print_calibration(console, result)
     if not no_report:
@@ -295,11 +248,17 @@ def list_metrics() -> None:
         raise _fail(str(exc), EXIT_USAGE) from exc
     for m in found.values():
         direction = "higher is better" if m.higher_is_better else "lower is better"
+        if m.reference:
+            direction += ", reference-based: experiments only"
         console.print(
             f"{m.name} (v{m.version}, {direction}, threshold {m.threshold}, "
             f"min pass rate {m.min_pass_rate}): {m.description}",
             highlight=False,
         )
+
+
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(experiment_app, name="experiment")
 
 
 def main() -> None:

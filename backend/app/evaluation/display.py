@@ -175,3 +175,27 @@ def print_calibration(console: Console, result: dict[str, Any]) -> None:
             row.replace("_", " "), str(matrix[row]["judge_pass"]), str(matrix[row]["judge_fail"])
         )
     console.print(table)
+
+
+def print_experiment(console: Console, report: dict[str, Any]) -> None:
+    """An experiment run: per-metric lines, failed items, where it is stored."""
+    console.print(
+        f"experiment {report['run_name']} on {report['dataset']} ({report['store']}), "
+        f"judge {report['judge_model']}: {report['items_answered']}/{report['items']} items "
+        f"answered in {report['duration_seconds']:.1f}s ({report['items_per_second']} items/s)",
+        highlight=False,
+    )
+    for name, m in report["metrics"].items():
+        avg = "n/a" if m["avg_score"] is None else f"{m['avg_score']:.3f}"
+        console.print(
+            f"metric {name}: judged={m['judged']} failed={m['failed']} "
+            f"n/a={m['not_applicable']} avg_score={avg} pass_rate={_pct(m['pass_rate'])}"
+            + (f" failures: {'; '.join(m['failure_reasons'])}" if m["failed"] else ""),
+            highlight=False,
+        )
+    for failed in report["items_failed"][:20]:
+        console.print(f"item {failed['item_id']}: {failed['error']}", highlight=False)
+    console.print(
+        f"report: {report['report_path']}" if report["report_path"] else "report: not written",
+        highlight=False,
+    )

@@ -7,3 +7,7 @@ class EvaluationError(RuntimeError):
 
 class JudgeConfigurationError(EvaluationError):
     """The selected judge is not configured (no key, unknown provider, missing extra)."""
+
+
+class EvaluationUsageError(EvaluationError):
+    """The request names something that does not exist (dataset, run, user): exit code 2."""

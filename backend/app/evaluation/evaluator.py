@@ -55,6 +55,43 @@ class EvaluationProgress:
 ProgressCallback = Callable[[EvaluationProgress], Awaitable[None]]
 
 
+async def judge_one(judge: Judge, trace: TraceRecord, metric: MetricDefinition) -> Judgment:
+    """One judgment; a crashing judge or an empty answer is a failed judgment, never raised."""
+    if not trace.output.strip():
+        return Judgment(
+            trace_id=trace.trace_id, metric=metric.name, error="trace has no output", attempts=0
+        )
+    try:
+        result = await judge.judge(metric, trace)
+    except Exception as exc:  # a judge must not take the whole run down
+        logger.warning("evaluation.judge_crashed", metric=metric.name, exc_info=True)
+        return Judgment(
+            trace_id=trace.trace_id, metric=metric.name, error=f"{type(exc).__name__}: {exc}"
+        )
+    if result.not_applicable is not None:
+        return Judgment(
+            trace_id=trace.trace_id,
+            metric=metric.name,
+            not_applicable=True,
+            reasoning=result.not_applicable,
+            usage=result.usage,
+            attempts=result.attempts,
+            latency_ms=result.latency_ms,
+        )
+    verdict = result.verdict
+    return Judgment(
+        trace_id=trace.trace_id,
+        metric=metric.name,
+        score=verdict.score if verdict else None,
+        passed=metric.passed(verdict.score) if verdict else None,
+        reasoning=verdict.reasoning if verdict else None,
+        error=result.error if verdict is None else None,
+        usage=result.usage,
+        attempts=result.attempts,
+        latency_ms=result.latency_ms,
+    )
+
+
 class Evaluator:
     """LLM-as-judge over traces; `await Evaluator().run()` returns the report dict."""
 
@@ -202,39 +239,7 @@ class Evaluator:
     async def _judge_one(
         self, judge: Judge, trace: TraceRecord, metric: MetricDefinition
     ) -> Judgment:
-        if not trace.output.strip():
-            return Judgment(
-                trace_id=trace.trace_id, metric=metric.name, error="trace has no output", attempts=0
-            )
-        try:
-            result = await judge.judge(metric, trace)
-        except Exception as exc:  # a judge must not take the whole run down
-            logger.warning("evaluation.judge_crashed", metric=metric.name, exc_info=True)
-            return Judgment(
-                trace_id=trace.trace_id, metric=metric.name, error=f"{type(exc).__name__}: {exc}"
-            )
-        if result.not_applicable is not None:
-            return Judgment(
-                trace_id=trace.trace_id,
-                metric=metric.name,
-                not_applicable=True,
-                reasoning=result.not_applicable,
-                usage=result.usage,
-                attempts=result.attempts,
-                latency_ms=result.latency_ms,
-            )
-        verdict = result.verdict
-        return Judgment(
-            trace_id=trace.trace_id,
-            metric=metric.name,
-            score=verdict.score if verdict else None,
-            passed=metric.passed(verdict.score) if verdict else None,
-            reasoning=verdict.reasoning if verdict else None,
-            error=result.error if verdict is None else None,
-            usage=result.usage,
-            attempts=result.attempts,
-            latency_ms=result.latency_ms,
-        )
+        return await judge_one(judge, trace, metric)
 
     async def _store(
         self,

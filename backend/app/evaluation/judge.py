@@ -168,7 +168,10 @@ def build_messages(metric: MetricDefinition, trace: TraceRecord) -> list[Any]:
     limit = settings.EVALUATION_MAX_FIELD_CHARS
     request = trace.input if trace.request is None else trace.request
     prompt = metric.render(
-        _truncate(request, limit), _truncate(trace.output, limit), context_blocks(trace)
+        _truncate(request, limit),
+        _truncate(trace.output, limit),
+        context_blocks(trace),
+        _truncate(trace.expected_output or "", limit),
     )
     header = f"Criterion: {metric.name} (version {metric.version})\n\n"
     system = CLAIMS_SYSTEM_PROMPT if metric.scoring == "claims" else SYSTEM_PROMPT

@@ -119,12 +119,21 @@ def _toxicity(trace: TraceRecord) -> tuple[float, str]:
     return _clamp(0.4 * len(hits)), f"Hostile words: {', '.join(hits)}."
 
 
+def _correctness(trace: TraceRecord) -> tuple[float, str]:
+    expected = _content_words(trace.expected_output or "")
+    if not expected:
+        return 0.5, "No expected output to compare with."
+    share = len(expected & _content_words(trace.output)) / len(expected)
+    return _clamp(share), f"{share:.0%} of the expected output's content words are in the answer."
+
+
 _HEURISTICS: dict[str, Callable[[TraceRecord], tuple[float, str]]] = {
     "relevancy": _relevancy,
     "helpfulness": _helpfulness,
     "conciseness": _conciseness,
     "hallucination": _hallucination,
     "toxicity": _toxicity,
+    "correctness": _correctness,
 }
 
 

@@ -75,13 +75,17 @@ class MetricDefinition(BaseModel):
     # rubric: the judge gives a score; claims: it checks each factual claim, the score is the
     # share of checkable claims that are unsupported (none checkable: not applicable).
     scoring: Literal["rubric", "claims"] = "rubric"
+    # Reference-based: graded against a dataset item's expected output (`{expected_output}`),
+    # so it only runs in experiments, on items that have one.
+    reference: bool = False
     examples: tuple[MetricExample, ...] = ()
     prompt: str = Field(min_length=1)
     path: Path | None = None
 
     @model_validator(mode="after")
     def _has_placeholders(self) -> "MetricDefinition":
-        missing = [p for p in ("{input}", "{output}") if p not in self.prompt]
+        needed = ("{input}", "{output}") + (("{expected_output}",) if self.reference else ())
+        missing = [p for p in needed if p not in self.prompt]
         if missing:
             raise ValueError(f"metric {self.name!r}: prompt lacks {', '.join(missing)}")
         return self
@@ -94,11 +98,14 @@ class MetricDefinition(BaseModel):
         """The score turned so that higher is always better (for cross-metric views)."""
         return score if self.higher_is_better else 1.0 - score
 
-    def render(self, input_text: str, output_text: str, context: str = "") -> str:
-        """The prompt with `{input}`, `{context}` (labelled conversation and tool-call blocks) and
-        `{output}` filled (plain replace: prompts may hold braces)."""
+    def render(
+        self, input_text: str, output_text: str, context: str = "", expected: str = ""
+    ) -> str:
+        """The prompt with `{input}`, `{context}` (labelled conversation and tool-call blocks),
+        `{expected_output}` and `{output}` filled (plain replace: prompts may hold braces)."""
         return (
             self.prompt.replace("{context}", context)
+            .replace("{expected_output}", expected)
             .replace("{input}", input_text)
             .replace("{output}", output_text)
         )
@@ -136,6 +143,8 @@ class TraceRecord(BaseModel):
     request: str | None = None
     conversation: str = ""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    # A dataset item's expected output (experiments): what reference-based metrics grade against.
+    expected_output: str | None = None
 
 
 class JudgeUsage(BaseModel):

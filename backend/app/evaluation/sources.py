@@ -226,16 +226,20 @@ async def langfuse_existing_scores(
 async def langfuse_human_labels(
     client: Any, trace_ids: Sequence[str], metric: MetricDefinition
 ) -> dict[str, bool]:
-    """Human pass/fail for a metric from Langfuse annotation scores with its name: a NUMERIC
-    value is read on the metric's scale and threshold, a BOOLEAN true is a pass."""
+    """Human pass/fail for a metric from Langfuse annotation scores with its name (feedback
+    labels arrive this way too): a NUMERIC value is read on the metric's scale and threshold,
+    a BOOLEAN true (1) is a pass."""
     labels: dict[str, bool] = {}
     filters = {"name": metric.name, "source": "ANNOTATION", "fields": "subject"}
     async for trace_id, score in _scores(client, trace_ids, **filters):
         value = getattr(score, "value", None)
+        boolean = str(getattr(score, "data_type", "")).upper().endswith("BOOLEAN")
         if isinstance(value, bool):
             labels[trace_id] = value
         elif isinstance(value, int | float):
-            labels[trace_id] = metric.passed(float(value))
+            # A BOOLEAN annotation (1 = pass, as feedback labels are sent) is a verdict, not a
+            # score on the metric's scale; a NUMERIC one is read against the threshold.
+            labels[trace_id] = value >= 0.5 if boolean else metric.passed(float(value))
     return labels
 
 

@@ -44,6 +44,12 @@ from app.models.config import (
     ClientConfig,
     HealthPublic,
 )
+from app.models.dataset import (
+    EvalDataset,
+    EvalDatasetItem,
+    EvalExperimentItem,
+    EvalExperimentRun,
+)
 from app.models.evaluation import (
     AgentFeedback,
     AgentFeedbackCreate,
@@ -52,6 +58,8 @@ from app.models.evaluation import (
     EvaluationJobPublic,
     EvaluationJobsPublic,
     EvaluationJobStatus,
+    FeedbackMetricPublic,
+    FeedbackMetricsPublic,
 )
 from app.models.item import Item, ItemCreate, ItemPublic, ItemsPublic, ItemUpdate
 from app.models.user import (
@@ -93,11 +101,17 @@ __all__ = [
     "DataFlow",
     "DataFlowItem",
     "DegradedReason",
+    "EvalDataset",
+    "EvalDatasetItem",
+    "EvalExperimentItem",
+    "EvalExperimentRun",
     "EvaluationJob",
     "EvaluationJobPublic",
     "EvaluationJobStatus",
     "EvaluationJobsPublic",
     "EvaluationPublic",
+    "FeedbackMetricPublic",
+    "FeedbackMetricsPublic",
     "HealthPublic",
     "Item",
     "ItemCreate",

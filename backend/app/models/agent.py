@@ -41,11 +41,19 @@ class ThreadStatus(StrEnum):
     error = "error"
 
 
+COUNT_DESCRIPTION = "How many items the list has (see count_is_estimate)"
+ESTIMATE_DESCRIPTION = (
+    "True when the list has more than 1,000 items and `count` is the database's estimate"
+)
+CURSOR_DESCRIPTION = "Pass as `cursor` for the next page; null on the last page"
+
+
 class AgentThread(SQLModel, table=True):
     """A conversation: its owner and title; its messages live in the LangGraph checkpoints."""
 
     __tablename__ = "agent_thread"
-    __table_args__ = (Index("ix_agent_thread_user_updated", "user_id", "updated_at"),)
+    # Keyset pages of a user's threads (see crud/pages.py).
+    __table_args__ = (Index("ix_agent_thread_user_updated_id", "user_id", "updated_at", "id"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE")
@@ -62,9 +70,12 @@ class AgentRun(SQLModel, table=True):
     """One agent invocation: input, outcome, cost and where to find its trace."""
 
     __tablename__ = "agent_run"
+    # One per history filter, each ending in the keyset (created_at, id): see crud/pages.py.
     __table_args__ = (
-        Index("ix_agent_run_user_created", "user_id", "created_at"),
-        Index("ix_agent_run_thread_created", "thread_id", "created_at"),
+        Index("ix_agent_run_user_created_id", "user_id", "created_at", "id"),
+        Index("ix_agent_run_user_status_created_id", "user_id", "status", "created_at", "id"),
+        Index("ix_agent_run_thread_created_id", "thread_id", "created_at", "id"),
+        Index("ix_agent_run_created_id", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -185,7 +196,9 @@ class AgentRunsPublic(pydantic.BaseModel):
     """A page of runs."""
 
     data: list[AgentRunPublic]
-    count: int
+    count: int = pydantic.Field(description=COUNT_DESCRIPTION)
+    count_is_estimate: bool = pydantic.Field(default=False, description=ESTIMATE_DESCRIPTION)
+    next_cursor: str | None = pydantic.Field(default=None, description=CURSOR_DESCRIPTION)
 
 
 class ThreadPublic(pydantic.BaseModel):
@@ -202,7 +215,9 @@ class ThreadsPublic(pydantic.BaseModel):
     """A page of threads."""
 
     data: list[ThreadPublic]
-    count: int
+    count: int = pydantic.Field(description=COUNT_DESCRIPTION)
+    count_is_estimate: bool = pydantic.Field(default=False, description=ESTIMATE_DESCRIPTION)
+    next_cursor: str | None = pydantic.Field(default=None, description=CURSOR_DESCRIPTION)
 
 
 class ThreadMessage(pydantic.BaseModel):

@@ -3,20 +3,30 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from pydantic import StringConstraints
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models.common import UTCDateTime, created_at_field
 from app.models.storable import StorableText
 
+MetricLabel = Literal["pass", "fail"]
+MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+
 
 class AgentFeedbackCreate(SQLModel):
-    """A thumbs up (1) or down (-1) on a run, with an optional comment."""
+    """A thumbs up (1) or down (-1) on a run, with an optional comment and optional per-metric
+    human labels (metric name -> pass/fail; only the evaluation's metric names are accepted)."""
 
     score: Literal[1, -1]
     comment: StorableText | None = Field(default=None, max_length=2000)
+    labels: dict[MetricName, MetricLabel] | None = Field(
+        default=None,
+        max_length=50,
+        description='Per-metric human labels, e.g. {"hallucination": "fail"}.',
+    )
 
 
 class AgentFeedback(SQLModel, table=True):
@@ -34,6 +44,7 @@ class AgentFeedback(SQLModel, table=True):
     )
     score: int
     comment: str | None = Field(default=None, sa_column=Column(Text))
+    labels: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -46,8 +57,22 @@ class AgentFeedbackPublic(SQLModel):
     user_id: uuid.UUID
     score: int
     comment: str | None = None
+    labels: dict[str, str] | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class FeedbackMetricPublic(SQLModel):
+    """A metric a person can label in feedback."""
+
+    name: str
+    description: str
+
+
+class FeedbackMetricsPublic(SQLModel):
+    """The metrics feedback labels may name."""
+
+    data: list[FeedbackMetricPublic]
 
 
 class EvaluationJobStatus(StrEnum):

@@ -6,6 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.telemetry import trace_url_for
 from app.crud import agent_run as crud_run
+from app.crud.pages import Cursor
 from app.models import (
     AgentEvaluation,
     AgentRun,
@@ -35,13 +36,27 @@ async def list_runs(
     limit: int,
     thread_id: uuid.UUID | None,
     status: str | None,
+    after: Cursor | None = None,
 ) -> AgentRunsPublic:
-    """A page of runs with their evaluation scores."""
+    """A page of runs with their evaluation scores, and the cursor of the next page."""
     runs, count = await crud_run.list_runs_for(
-        session=session, user=user, skip=skip, limit=limit, thread_id=thread_id, status=status
+        session=session,
+        user=user,
+        skip=skip,
+        limit=limit + 1,  # one more tells whether a next page exists
+        thread_id=thread_id,
+        status=status,
+        after=after,
     )
-    evaluations = await crud_run.evaluations_for(session=session, run_ids=[r.id for r in runs])
-    return AgentRunsPublic(data=[run_public(r, evaluations[r.id]) for r in runs], count=count)
+    page = runs[:limit]
+    last = page[-1] if len(runs) > limit else None
+    evaluations = await crud_run.evaluations_for(session=session, run_ids=[r.id for r in page])
+    return AgentRunsPublic(
+        data=[run_public(r, evaluations[r.id]) for r in page],
+        count=count.value,
+        count_is_estimate=count.estimated,
+        next_cursor=Cursor(last.created_at, last.id).encode() if last else None,
+    )
 
 
 async def run_detail(session: AsyncSession, user: User, run_id: uuid.UUID) -> AgentRunDetail | None:

@@ -3,11 +3,13 @@
 Both are read from the run log (`agent_run` rows) rather than a Redis or in-memory counter: the
 log is the one record every worker and replica already shares, it works without Redis, it
 survives restarts, and a crashed worker can't leak a counter — a `running` row whose lease
-lapsed no longer counts. On PostgreSQL a per-user advisory lock, held until the caller's
-transaction ends, makes concurrent starts by one user queue behind each other: call
-`check_agent_budgets` in the transaction that inserts the `running` row, then commit.
-Tokens are recorded when a run finishes, so runs still in flight aren't counted against the
-daily budget; the concurrency cap bounds that overshoot.
+lapsed no longer counts. `insert_within_budgets` stores a run only if the budgets allow it, in
+one `INSERT … SELECT … WHERE` statement. On PostgreSQL a per-user advisory lock taken by the
+statement before it, held until the caller commits, makes concurrent starts by one user queue
+behind each other; the insert's counts then see every run committed before the lock was granted
+(under READ COMMITTED a statement sees what was committed when it began, so the lock can't be
+taken inside the insert itself). Tokens are recorded when a run finishes, so runs still in
+flight aren't counted against the daily budget; the concurrency cap bounds that overshoot.
 """
 
 import math
@@ -19,7 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.core.config import settings
 from app.core.metrics import record_rate_limit_rejection
+from app.crud import agent_run as crud_run
 from app.crud import budget as crud_budget
+from app.models import AgentRun
 
 BudgetName = Literal["daily_tokens", "concurrent_runs"]
 CONCURRENT_RETRY_AFTER_S = 5
@@ -98,3 +102,27 @@ async def check_agent_budgets(
             CONCURRENT_RETRY_AFTER_S,
             None,
         )
+
+
+async def insert_within_budgets(
+    session: AsyncSession, run: AgentRun, *, now: datetime | None = None
+) -> None:
+    """Store a new run when the user's budgets allow another (BudgetExceededError, 429, if not);
+    the caller commits."""
+    now = now or datetime.now(UTC)
+    cap = settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER
+    if cap > 0:
+        await crud_budget.lock_user(session=session, user_id=run.user_id)
+    conditions = crud_budget.within_budgets(
+        user_id=run.user_id,
+        now=now,
+        since=next_utc_midnight(now) - timedelta(days=1),
+        max_tokens=settings.AGENT_DAILY_TOKEN_BUDGET,
+        max_active=cap,
+    )
+    if await crud_run.insert_run(session=session, run=run, conditions=conditions):
+        return
+    await check_agent_budgets(session, run.user_id, now=now)  # raises, saying which budget
+    raise BudgetExceededError(  # a lease lapsed between the two reads: ask for a retry
+        "concurrent_runs", "Concurrent run limit reached.", CONCURRENT_RETRY_AFTER_S, None
+    )

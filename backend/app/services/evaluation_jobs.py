@@ -1,7 +1,8 @@
-"""Evaluation jobs started from the API: an asyncio task per job, progress persisted as it runs.
+"""Evaluation jobs started from the API: queued on the run queue (taskiq), executed by whichever
+process executes runs, progress persisted in `evaluation_job` as it runs.
 
-The task outlives the request that started it. A heartbeat column tells live jobs from jobs
-whose process died: those are marked `interrupted` at start-up or when read.
+Any API replica answers a job's status from that row. A heartbeat column tells live jobs from
+jobs whose process died: those are marked `interrupted` by the sweeper or when read.
 """
 
 import asyncio
@@ -10,7 +11,7 @@ import socket
 import time
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,13 +25,21 @@ from app.evaluation.metrics import load_metrics, select_metrics
 from app.evaluation.report import summary_only
 from app.evaluation.schemas import EvaluationJobCreate
 from app.models import EvaluationJob, EvaluationJobStatus, User, utcnow
+from app.services.runs.queue import QueueError
+
+if TYPE_CHECKING:
+    from app.services.runs.runtime import RunRuntime
 
 logger = structlog.get_logger(__name__)
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 PROGRESS_WRITE_SECONDS = 1.0
-_tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
-_start_lock = asyncio.Lock()
+_tasks: dict[uuid.UUID, asyncio.Task[Any]] = {}  # the jobs this process is executing
+_start_lock = asyncio.Lock()  # this process's starts; across replicas, a database lock
+
+
+class EvaluationQueueUnavailable(Exception):
+    """The job could not be queued (it is recorded failed)."""
 
 
 class JobAlreadyRunning(Exception):
@@ -85,7 +94,6 @@ async def _run_job(job_id: uuid.UUID, options: EvaluationJobCreate) -> None:
     heartbeat = asyncio.create_task(_heartbeat(job_id))
     evaluator = Evaluator(options, on_progress=on_progress)
     try:
-        await _update(job_id, status=EvaluationJobStatus.running, started_at=utcnow())
         report = await evaluator.run(generate_report_file=options.write_report)
         await _update(
             job_id,
@@ -142,23 +150,52 @@ async def check_options(options: EvaluationJobCreate) -> None:
 
 
 async def start_job(
-    session: AsyncSession, user: User, options: EvaluationJobCreate
+    session: AsyncSession, user: User, options: EvaluationJobCreate, runtime: "RunRuntime"
 ) -> EvaluationJob:
-    """Record the job and start it in the background; refuse while another one is alive."""
+    """Record the job `queued` and put it on the run queue; refuse while another one is alive
+    (checked under a database lock, so two replicas can't both start one)."""
     async with _start_lock:
+        await crud_evaluation.lock_job_starts(session=session)
         running = await crud_evaluation.active_job(session=session, fresh_after=_stale_before())
         if running is not None:
-            raise JobAlreadyRunning(running.id)
+            running_id = running.id
+            await session.rollback()  # releases the lock
+            raise JobAlreadyRunning(running_id)
         job = await crud_evaluation.create_job(
             session=session,
             created_by=user.id,
             options=options.model_dump(mode="json"),
             worker=WORKER_ID,
         )
-    task = asyncio.create_task(_run_job(job.id, options), name=f"evaluation-job-{job.id}")
-    _tasks[job.id] = task
-    task.add_done_callback(lambda _: _tasks.pop(job.id, None))
+    try:
+        await runtime.queue.enqueue_evaluation(job.id)
+    except QueueError as exc:
+        await _update(
+            job.id,
+            status=EvaluationJobStatus.failed,
+            error="The job queue was unavailable; nothing was run.",
+            finished_at=utcnow(),
+        )
+        raise EvaluationQueueUnavailable(str(exc)) from exc
     return job
+
+
+async def execute_job(job_id: str) -> None:
+    """The queue's task: run a `queued` job here (a job delivered twice, or already swept as
+    interrupted, is left alone)."""
+    key = uuid.UUID(job_id)
+    async with SessionMaker() as session:
+        job = await crud_evaluation.claim_job(session=session, job_id=key, worker=WORKER_ID)
+    if job is None:
+        logger.info("evaluation_job.not_claimed", job_id=job_id)
+        return
+    task = asyncio.current_task()
+    if task is not None:
+        _tasks[key] = task
+    try:
+        await _run_job(key, EvaluationJobCreate.model_validate(job.options))
+    finally:
+        _tasks.pop(key, None)
 
 
 async def _expire_if_stale(session: AsyncSession, job: EvaluationJob) -> EvaluationJob:
@@ -208,8 +245,9 @@ async def sweep_forever() -> None:
 
 
 async def shutdown_jobs() -> None:
-    """At shutdown: cancel this process's jobs; each marks itself interrupted (5 s at most)."""
-    tasks = list(_tasks.values())
+    """At shutdown: cancel the jobs this process executes; each marks itself interrupted (5 s
+    at most)."""
+    tasks = [task for task in _tasks.values() if not task.done()]
     for task in tasks:
         task.cancel()
     if tasks:

@@ -2,6 +2,8 @@
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
+from typing import Any
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +13,7 @@ from app.crud import agent_run as crud_run
 from app.crud import evaluation as crud_evaluation
 from app.evaluation.outputs import score_id
 from app.models import AgentFeedback, AgentFeedbackCreate, AgentRun, User
+from app.services.feedback_labels import check_labels, sync_label_scores
 
 FEEDBACK_SCORE_NAME = "user_feedback"
 logger = structlog.get_logger(__name__)
@@ -64,14 +67,29 @@ async def visible_run(session: AsyncSession, user: User, run_id: uuid.UUID) -> A
     return await crud_run.get_run_for(session=session, user=user, run_id=run_id)
 
 
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
 async def submit_feedback(
     session: AsyncSession, user: User, run: AgentRun, data: AgentFeedbackCreate
 ) -> AgentFeedback:
-    """Store (or update) the user's feedback and mirror it to Langfuse."""
+    """Store (or update) the user's feedback and mirror it to Langfuse: the thumb as
+    `user_feedback`, per-metric labels as annotation scores named like the metric."""
+    await check_labels(data.labels)
+    before = await crud_evaluation.get_feedback(session=session, run_id=run.id, user_id=user.id)
+    old_labels = set((before.labels or {}) if before else {})
     feedback = await crud_evaluation.upsert_feedback(
         session=session, run_id=run.id, user_id=user.id, data=data
     )
     send_feedback_score(run, feedback)
+    if "labels" in data.model_fields_set:
+        client = get_langfuse() if run.trace_id else None
+        removed = sorted(old_labels - set(feedback.labels or {}))
+        if client is not None and (feedback.labels or removed):
+            _spawn(sync_label_scores(client, run, feedback, removed))
     return feedback
 
 
@@ -80,8 +98,8 @@ async def delete_feedback(session: AsyncSession, run: AgentRun, feedback: AgentF
     await crud_evaluation.delete_feedback(session=session, feedback=feedback)
     client = get_langfuse() if run.trace_id else None
     if client is not None and run.trace_id:
-        task = asyncio.create_task(
-            _delete_remote(client, feedback_score_id(run.trace_id, feedback.user_id))
-        )
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        _spawn(_delete_remote(client, feedback_score_id(run.trace_id, feedback.user_id)))
+        labels = sorted(feedback.labels or {})
+        if labels:
+            gone = feedback.model_copy(update={"labels": {}})
+            _spawn(sync_label_scores(client, run, gone, labels))

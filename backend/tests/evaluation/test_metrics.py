@@ -6,7 +6,7 @@ import pytest
 
 from app.evaluation.metrics import MetricError, load_metric, load_metrics, select_metrics
 
-BUNDLED = {"conciseness", "hallucination", "helpfulness", "relevancy", "toxicity"}
+BUNDLED = {"conciseness", "correctness", "hallucination", "helpfulness", "relevancy", "toxicity"}
 
 
 def test_bundled_metrics_load_with_front_matter() -> None:
@@ -19,6 +19,18 @@ def test_bundled_metrics_load_with_front_matter() -> None:
         assert metric.examples, f"{metric.name} has no few-shot examples"
     lower_is_better = {name for name, m in metrics.items() if not m.higher_is_better}
     assert lower_is_better == {"hallucination", "toxicity"}
+
+
+def test_correctness_is_reference_based_and_only_for_experiments() -> None:
+    metrics = load_metrics()
+    correctness = metrics["correctness"]
+    assert correctness.reference and "{expected_output}" in correctness.prompt
+    assert "correctness" not in {m.name for m in select_metrics(metrics)}  # trace evaluation
+    assert "correctness" in {m.name for m in select_metrics(metrics, reference=True)}
+    with pytest.raises(MetricError, match="expected output"):
+        select_metrics(metrics, ["correctness"])
+    rendered = correctness.render("How many?", "Two.", "", "Three.")
+    assert "<expected_output>\nThree.\n</expected_output>" in rendered
 
 
 def test_pass_is_direction_aware() -> None:
@@ -67,4 +79,4 @@ def test_duplicate_names_and_unknown_selection_fail(tmp_path: Path) -> None:
     with pytest.raises(MetricError, match="unknown metric"):
         select_metrics(load_metrics(), ["helpfulness", "nope"])
     assert [m.name for m in select_metrics(load_metrics(), ["toxicity"])] == ["toxicity"]
-    assert len(select_metrics(load_metrics())) == len(BUNDLED)
+    assert len(select_metrics(load_metrics())) == len(BUNDLED) - 1  # correctness: experiments

@@ -42,7 +42,7 @@ class LangfuseFake:
     ) -> None:
         self.public_key = public_key
         self.secret_key = secret_key
-        self.store = LangfuseStore()
+        self.store = LangfuseStore(project_id)
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
         self.config = LangfuseConfig(credentials={public_key: secret_key}, project_id=project_id)

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.langfuse_datasets import DatasetError
 from tests.fakes.langfuse_query import QueryError
 from tests.fakes.langfuse_score_search import list_scores_v2, list_scores_v3
 from tests.fakes.langfuse_scores import ScoreError, render_v1
@@ -66,6 +67,8 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
                 return await handler(request)
             except (QueryError, ScoreError, OtlpDecodeError) as exc:
                 return _error(400, str(exc))
+            except DatasetError as exc:
+                return _error(exc.status, str(exc))
 
         return wrapper
 
@@ -116,6 +119,11 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
     async def scores_v2(request: Request) -> Response:
         return JSONResponse(list_scores_v2(store, request.query_params))
 
+    async def score_delete(request: Request) -> Response:
+        if not store.delete_score(request.path_params["score_id"]):
+            return _error(404, "Score not found")
+        return Response(status_code=204)
+
     async def score_v2(request: Request) -> Response:
         score_id = request.path_params["score_id"]
         score = next((s for s in store.scores() if s.id == score_id), None)
@@ -156,11 +164,78 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
         store.delete_traces(ids)
         return JSONResponse({"message": "Traces deleted successfully"})
 
+    datasets = store.datasets
+
+    async def body_of(request: Request) -> object:
+        try:
+            return json.loads(await request.body())
+        except ValueError as exc:
+            raise DatasetError(400, "body must be JSON") from exc
+
+    async def datasets_create(request: Request) -> Response:
+        return JSONResponse(datasets.create_dataset(await body_of(request)))
+
+    async def datasets_list(request: Request) -> Response:
+        return JSONResponse(datasets.list_datasets(request.query_params))
+
+    async def datasets_get(request: Request) -> Response:
+        return JSONResponse(datasets.get_dataset(request.path_params["name"]))
+
+    async def items_create(request: Request) -> Response:
+        return JSONResponse(datasets.create_item(await body_of(request)))
+
+    async def items_list(request: Request) -> Response:
+        return JSONResponse(datasets.list_items(request.query_params))
+
+    async def item_get(request: Request) -> Response:
+        return JSONResponse(datasets.get_item(request.path_params["item_id"]))
+
+    async def item_delete(request: Request) -> Response:
+        return JSONResponse(datasets.delete_item(request.path_params["item_id"]))
+
+    async def run_items_create(request: Request) -> Response:
+        return JSONResponse(datasets.create_run_item(await body_of(request)))
+
+    async def run_items_list(request: Request) -> Response:
+        return JSONResponse(datasets.list_run_items(request.query_params))
+
+    async def runs_list(request: Request) -> Response:
+        return JSONResponse(datasets.list_runs(request.path_params["name"], request.query_params))
+
+    async def run_get(request: Request) -> Response:
+        params = request.path_params
+        return JSONResponse(datasets.get_run(params["name"], params["run"]))
+
+    async def run_delete(request: Request) -> Response:
+        params = request.path_params
+        return JSONResponse(datasets.delete_run(params["name"], params["run"]))
+
+    async def configs_create(request: Request) -> Response:
+        return JSONResponse(datasets.create_config(await body_of(request)))
+
+    async def configs_list(request: Request) -> Response:
+        return JSONResponse(datasets.list_configs(request.query_params))
+
     routes = [
+        Route("/api/public/v2/datasets", guarded(datasets_create), methods=["POST"]),
+        Route("/api/public/v2/datasets", guarded(datasets_list), methods=["GET"]),
+        Route("/api/public/v2/datasets/{name}", guarded(datasets_get), methods=["GET"]),
+        Route("/api/public/dataset-items", guarded(items_create), methods=["POST"]),
+        Route("/api/public/dataset-items", guarded(items_list), methods=["GET"]),
+        Route("/api/public/dataset-items/{item_id}", guarded(item_get), methods=["GET"]),
+        Route("/api/public/dataset-items/{item_id}", guarded(item_delete), methods=["DELETE"]),
+        Route("/api/public/dataset-run-items", guarded(run_items_create), methods=["POST"]),
+        Route("/api/public/dataset-run-items", guarded(run_items_list), methods=["GET"]),
+        Route("/api/public/datasets/{name}/runs", guarded(runs_list), methods=["GET"]),
+        Route("/api/public/datasets/{name}/runs/{run}", guarded(run_get), methods=["GET"]),
+        Route("/api/public/datasets/{name}/runs/{run}", guarded(run_delete), methods=["DELETE"]),
+        Route("/api/public/score-configs", guarded(configs_create), methods=["POST"]),
+        Route("/api/public/score-configs", guarded(configs_list), methods=["GET"]),
         Route("/api/public/health", guarded(health), methods=["GET"]),
         Route("/api/public/projects", guarded(projects), methods=["GET"]),
         Route("/api/public/otel/v1/traces", guarded(ingest_otel), methods=["POST"]),
         Route("/api/public/scores", guarded(create_scores), methods=["POST"]),
+        Route("/api/public/scores/{score_id}", guarded(score_delete), methods=["DELETE"]),
         Route("/api/public/v3/scores", guarded(scores_v3), methods=["GET"]),
         Route("/api/public/v2/scores", guarded(scores_v2), methods=["GET"]),
         Route("/api/public/v2/scores/{score_id}", guarded(score_v2), methods=["GET"]),

@@ -6,6 +6,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from tests.fakes.langfuse_datasets import DatasetState
 from tests.fakes.langfuse_model import (
     Observation,
     Score,
@@ -20,8 +21,9 @@ from tests.fakes.otlp import SpanRecord
 class LangfuseStore:
     """Spans as received, observations derived from them, and scores by id."""
 
-    def __init__(self) -> None:
+    def __init__(self, project_id: str = "fake-project") -> None:
         self._lock = threading.Lock()
+        self.datasets = DatasetState(project_id)
         self.spans: list[SpanRecord] = []
         self._observations: dict[tuple[str, str], Observation] = {}
         self._scores: dict[str, Score] = {}
@@ -36,6 +38,7 @@ class LangfuseStore:
             self._scores.clear()
             self.score_bodies.clear()
             self.deleted_trace_ids.clear()
+        self.datasets.reset()
 
     def add_spans(self, spans: list[SpanRecord]) -> None:
         """Store spans; a span sent again (same trace and span id) replaces the earlier one."""
@@ -67,6 +70,11 @@ class LangfuseStore:
             self._scores = {k: v for k, v in self._scores.items() if v.trace_id not in doomed}
             self.deleted_trace_ids.extend(trace_ids)
         return len(existed)
+
+    def delete_score(self, score_id: str) -> bool:
+        """Remove a score; False when there is none with that id."""
+        with self._lock:
+            return self._scores.pop(score_id, None) is not None
 
     def observations(self) -> list[Observation]:
         """All observations, newest start time first."""

@@ -10,7 +10,12 @@ import pytest
 from app.core.config import settings
 from app.core.db import SessionMaker
 from app.models import AgentRun, RunStatus
-from app.services.budget import BudgetExceededError, check_agent_budgets, next_utc_midnight
+from app.services.budget import (
+    BudgetExceededError,
+    check_agent_budgets,
+    insert_within_budgets,
+    next_utc_midnight,
+)
 from tests.utils import API, create_user_and_login
 
 
@@ -54,7 +59,7 @@ async def test_daily_token_budget_counts_todays_runs(client, monkeypatch) -> Non
     await add_run(user_b.id, tokens=999)
 
     refused = await run(client, headers_a)
-    assert refused.status_code == 429
+    assert refused.status_code == 429, refused.text
     detail = refused.json()["detail"]
     assert detail.startswith("Daily token budget exhausted: 1000 of 1000 tokens used today.")
     assert f"resets at {next_utc_midnight(now):%Y-%m-%d} 00:00 UTC" in detail
@@ -127,14 +132,14 @@ async def test_concurrent_starts_cannot_overshoot_the_cap(monkeypatch) -> None:
     user, _ = await create_user()
 
     async def start() -> bool:
-        """What AgentService.prepare_run does: check, insert a running row, commit."""
+        """What start_new_run does: insert the run within the budgets, commit."""
         async with SessionMaker() as session:
+            run = AgentRun(user_id=user.id, thread_id=uuid.uuid4(), input="x")
             try:
-                await check_agent_budgets(session, user.id)
+                await insert_within_budgets(session, run)
             except BudgetExceededError:
                 return False
-            await asyncio.sleep(0.05)  # widen the race window between check and insert
-            session.add(AgentRun(user_id=user.id, thread_id=uuid.uuid4(), input="x"))
+            await asyncio.sleep(0.05)  # widen the race window between insert and commit
             await session.commit()
             return True
 

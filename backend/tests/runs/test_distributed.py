@@ -7,11 +7,14 @@ its user message stays in the thread.
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from app.core.db import SessionMaker
+from app.models import EvaluationJob
 from tests.runs.conftest import LEASE_SECONDS, Cluster
 from tests.support.sse import iter_sse_ids
 from tests.utils import create_user_and_login
@@ -100,6 +103,36 @@ async def test_run_on_a_streamed_and_cancelled_on_b(client, cluster: Cluster) ->
 
 
 @pytest.mark.timeout(600)
+async def test_evaluation_job_runs_on_the_worker_and_any_replica_reports_it(
+    client, cluster: Cluster
+) -> None:
+    api_a, api_b = cluster.apis
+    headers, _ = await create_user_and_login(client, is_superuser=True)
+    async with httpx.AsyncClient(timeout=60) as http:
+        _, started = await _start(http, api_a, headers, "show my items")
+        await _wait_status(http, api_a, headers, started["run_id"], {"success"})
+        response = await http.post(
+            f"{api_a}/agent/evaluations",
+            json={"source": "db", "judge": "offline", "metrics": ["toxicity"]},
+            headers=headers,
+        )
+        assert response.status_code == 202, response.text
+        job_id = response.json()["id"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job = (await http.get(f"{api_b}/agent/evaluations/{job_id}", headers=headers)).json()
+            if job["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.1)
+    # Started on API A, executed by the worker process (neither API executes jobs), read on B.
+    assert job["status"] == "completed", job
+    assert job["judgments_done"] >= 1 and job["summary"]["judge"] == "offline"
+    async with SessionMaker() as session:
+        row = await session.get(EvaluationJob, uuid.UUID(job_id))
+    assert row is not None and row.worker is not None
+    assert row.worker.split(":")[1] == str(cluster.worker.pid)
+
+
 async def test_killed_worker_runs_are_interrupted_within_the_lease(
     client, cluster: Cluster
 ) -> None:

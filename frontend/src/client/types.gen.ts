@@ -35,7 +35,8 @@ export type AgentConfigPublic = {
 /**
  * AgentFeedbackCreate
  *
- * A thumbs up (1) or down (-1) on a run, with an optional comment.
+ * A thumbs up (1) or down (-1) on a run, with an optional comment and optional per-metric
+ * human labels (metric name -> pass/fail; only the evaluation's metric names are accepted).
  */
 export type AgentFeedbackCreate = {
     /**
@@ -46,6 +47,14 @@ export type AgentFeedbackCreate = {
      * Comment
      */
     comment?: string | null;
+    /**
+     * Labels
+     *
+     * Per-metric human labels, e.g. {"hallucination": "fail"}.
+     */
+    labels?: {
+        [key: string]: unknown | 'pass' | 'fail';
+    } | null;
 };
 
 /**
@@ -74,6 +83,12 @@ export type AgentFeedbackPublic = {
      * Comment
      */
     comment?: string | null;
+    /**
+     * Labels
+     */
+    labels?: {
+        [key: string]: string;
+    } | null;
     /**
      * Created At
      */
@@ -405,8 +420,22 @@ export type AgentRunsPublic = {
     data: Array<AgentRunPublic>;
     /**
      * Count
+     *
+     * How many items the list has (see count_is_estimate)
      */
     count: number;
+    /**
+     * Count Is Estimate
+     *
+     * True when the list has more than 1,000 items and `count` is the database's estimate
+     */
+    count_is_estimate?: boolean;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor?: string | null;
 };
 
 /**
@@ -1246,6 +1275,34 @@ export type EvaluationPublic = {
 };
 
 /**
+ * FeedbackMetricPublic
+ *
+ * A metric a person can label in feedback.
+ */
+export type FeedbackMetricPublic = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+};
+
+/**
+ * FeedbackMetricsPublic
+ *
+ * The metrics feedback labels may name.
+ */
+export type FeedbackMetricsPublic = {
+    /**
+     * Data
+     */
+    data: Array<FeedbackMetricPublic>;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -2018,8 +2075,22 @@ export type ThreadsPublic = {
     data: Array<ThreadPublic>;
     /**
      * Count
+     *
+     * How many items the list has (see count_is_estimate)
      */
     count: number;
+    /**
+     * Count Is Estimate
+     *
+     * True when the list has more than 1,000 items and `count` is the database's estimate
+     */
+    count_is_estimate?: boolean;
+    /**
+     * Next Cursor
+     *
+     * Pass as `cursor` for the next page; null on the last page
+     */
+    next_cursor?: string | null;
 };
 
 /**
@@ -4122,6 +4193,12 @@ export type AgentListRunsData = {
          * Status
          */
         status?: RunStatus | null;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page (fast at any depth; `skip` is kept for compatibility and slows down on deep pages)
+         */
+        cursor?: string | null;
     };
     url: '/api/v1/agent/runs';
 };
@@ -4242,6 +4319,12 @@ export type AgentListThreadsData = {
          * Limit
          */
         limit?: number;
+        /**
+         * Cursor
+         *
+         * `next_cursor` of the previous page (fast at any depth; `skip` is kept for compatibility and slows down on deep pages)
+         */
+        cursor?: string | null;
     };
     url: '/api/v1/agent/threads';
 };
@@ -4678,6 +4761,55 @@ export type AgentListApprovalsResponses = {
 };
 
 export type AgentListApprovalsResponse = AgentListApprovalsResponses[keyof AgentListApprovalsResponses];
+
+export type FeedbackListLabelMetricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/agent/feedback/metrics';
+};
+
+export type FeedbackListLabelMetricsErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type FeedbackListLabelMetricsError = FeedbackListLabelMetricsErrors[keyof FeedbackListLabelMetricsErrors];
+
+export type FeedbackListLabelMetricsResponses = {
+    /**
+     * Successful Response
+     */
+    200: FeedbackMetricsPublic;
+};
+
+export type FeedbackListLabelMetricsResponse = FeedbackListLabelMetricsResponses[keyof FeedbackListLabelMetricsResponses];
 
 export type FeedbackDeleteFeedbackData = {
     body?: never;

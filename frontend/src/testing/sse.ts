@@ -20,8 +20,13 @@ export function chunkedSseFetch(chunks: (string | Uint8Array)[], init: ResponseI
   return { fetch: fetchImpl as typeof fetch, calls };
 }
 
-/** One SSE message as the backend writes it (sse-starlette: `id:`, `event:` then `data:`, CRLF). */
-export function sseMessage(event: { type: string } & Record<string, unknown>, id?: string): string {
-  const idLine = id === undefined ? "" : `id: ${id}\r\n`;
-  return `${idLine}event: ${event.type}\r\ndata: ${JSON.stringify(event)}\r\n\r\n`;
+/** One SSE message as the backend writes it (`id:`, `event:` then `data:`, LF; `sep` "\r\n" for
+ * sse-starlette's default framing, which the backend used before). */
+export function sseMessage(
+  event: { type: string } & Record<string, unknown>,
+  id?: string,
+  sep: "\n" | "\r\n" = "\n",
+): string {
+  const idLine = id === undefined ? "" : `id: ${id}${sep}`;
+  return `${idLine}event: ${event.type}${sep}data: ${JSON.stringify(event)}${sep}${sep}`;
 }

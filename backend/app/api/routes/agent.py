@@ -8,7 +8,7 @@ from sse_starlette import EventSourceResponse
 
 from app.agents.catalog import tool_groups
 from app.agents.schemas import AgentRunRequest, AgentRunResult
-from app.api.deps import CurrentUser, RuntimeDep, SessionDep, SkipQuery
+from app.api.deps import CurrentUser, CursorQuery, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import (
     ErrorBody,
     authenticated_responses,
@@ -107,12 +107,13 @@ async def cancel_run(
 async def list_runs(
     session: SessionDep,
     current_user: CurrentUser,
+    cursor: CursorQuery,
     skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     thread_id: uuid.UUID | None = None,
     status: RunStatus | None = None,
 ) -> Any:
-    """Run history, newest first."""
+    """Run history, newest first (page with `cursor`; `skip` is slow for deep pages)."""
     return await agent_runs.list_runs(
         session,
         current_user,
@@ -120,6 +121,7 @@ async def list_runs(
         limit=limit,
         thread_id=thread_id,
         status=status.value if status else None,
+        after=cursor,
     )
 
 
@@ -136,11 +138,12 @@ async def read_run(run_id: uuid.UUID, session: SessionDep, current_user: Current
 async def list_threads(
     session: SessionDep,
     current_user: CurrentUser,
+    cursor: CursorQuery,
     skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
-    """The current user's conversations, most recent first."""
-    return await threads.list_threads(session, current_user, skip=skip, limit=limit)
+    """The current user's conversations, most recent first (page with `cursor`)."""
+    return await threads.list_threads(session, current_user, skip=skip, limit=limit, after=cursor)
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadDetail)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from app.api.deps import CurrentSuperuser, SessionDep, SkipQuery
+from app.api.deps import CurrentSuperuser, RuntimeDep, SessionDep, SkipQuery
 from app.api.errors import authenticated_responses, error_responses
 from app.api.rate_limit import evaluation_rate_limit
 from app.evaluation.schemas import EvaluationJobCreate
@@ -25,11 +25,15 @@ router = APIRouter(
     dependencies=[Depends(evaluation_rate_limit)],
 )
 async def start_evaluation(
-    session: SessionDep, current_user: CurrentSuperuser, job_in: EvaluationJobCreate
+    session: SessionDep,
+    current_user: CurrentSuperuser,
+    runtime: RuntimeDep,
+    job_in: EvaluationJobCreate,
 ) -> Any:
-    """Start an evaluation job with the CLI's options; poll it with GET /agent/evaluations/{id}."""
+    """Start an evaluation job with the CLI's options (queued for whichever process executes
+    runs); poll it with GET /agent/evaluations/{id} on any replica."""
     await evaluation_jobs.check_options(job_in)
-    return await evaluation_jobs.start_job(session, current_user, job_in)
+    return await evaluation_jobs.start_job(session, current_user, job_in, runtime)
 
 
 @router.get("", response_model=EvaluationJobsPublic)

@@ -1,5 +1,6 @@
 """Human feedback on agent runs: thumbs up/down, one per user and run, updatable."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -7,11 +8,18 @@ from fastapi import APIRouter, HTTPException
 
 from app.api.deps import CurrentUser, SessionDep
 from app.api.errors import authenticated_responses
-from app.models import AgentFeedbackCreate, AgentFeedbackPublic, Message
+from app.models import AgentFeedbackCreate, AgentFeedbackPublic, FeedbackMetricsPublic, Message
 from app.services import feedback as feedback_service
+from app.services import feedback_labels
 
 router = APIRouter(prefix="/agent", tags=["feedback"], responses=authenticated_responses())
 RUN_NOT_FOUND = "Run not found"
+
+
+@router.get("/feedback/metrics", response_model=FeedbackMetricsPublic)
+async def list_label_metrics(_current_user: CurrentUser) -> Any:
+    """The metric names a feedback's `labels` may use ("what was wrong?")."""
+    return FeedbackMetricsPublic(data=await asyncio.to_thread(feedback_labels.label_metrics))
 
 
 @router.post("/runs/{run_id}/feedback", response_model=AgentFeedbackPublic)
@@ -21,7 +29,8 @@ async def submit_feedback(
     run_id: uuid.UUID,
     feedback_in: AgentFeedbackCreate,
 ) -> Any:
-    """Give a run a thumbs up (1) or down (-1); sending again updates your feedback."""
+    """Give a run a thumbs up (1) or down (-1), optionally with per-metric pass/fail `labels`
+    (names from GET /agent/feedback/metrics); sending again updates only the fields sent."""
     run = await feedback_service.visible_run(session, current_user, run_id)
     if run is None:
         raise HTTPException(status_code=404, detail=RUN_NOT_FOUND)

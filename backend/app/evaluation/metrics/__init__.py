@@ -64,12 +64,27 @@ def load_metrics(directory: Path | None = None) -> dict[str, MetricDefinition]:
 
 
 def select_metrics(
-    available: dict[str, MetricDefinition], names: Iterable[str] = ()
+    available: dict[str, MetricDefinition],
+    names: Iterable[str] = (),
+    *,
+    reference: bool = False,
 ) -> list[MetricDefinition]:
-    """The requested metrics (all when none are named); unknown names raise `MetricError`."""
+    """The requested metrics (all when none are named); unknown names raise `MetricError`.
+
+    Reference-based metrics (graded against an expected output) only exist in experiments:
+    without `reference` they are left out of "all" and naming one is an error.
+    """
     wanted = list(dict.fromkeys(names))
     unknown = [name for name in wanted if name not in available]
     if unknown:
         known = ", ".join(sorted(available)) or "none"
         raise MetricError(f"unknown metric(s): {', '.join(unknown)} (available: {known})")
-    return [available[name] for name in wanted] if wanted else list(available.values())
+    if not reference:
+        needs = [name for name in wanted if available[name].reference]
+        if needs:
+            raise MetricError(
+                f"{', '.join(needs)} grades against a dataset's expected output: "
+                "use it with `agent-eval experiment run`"
+            )
+    chosen = [available[name] for name in wanted] if wanted else list(available.values())
+    return [m for m in chosen if reference or not m.reference]

@@ -16,6 +16,7 @@ from app.crud import refresh_token as crud_refresh
 from app.crud import user as crud_user
 from app.models import User, utcnow
 from app.services.auth.errors import RefreshRejectedError
+from app.services.auth.session_cache import changed
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def _stage_token(session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID
 async def start_session(session: AsyncSession, user_id: uuid.UUID) -> IssuedSession:
     """Start a new session (a new family) for a user who just proved who they are."""
     await crud_refresh.purge_expired(session=session, user_id=user_id)
+    changed(session, user_id)  # a purged family's access tokens stop working at once
     family_id = uuid.uuid4()
     refresh = _stage_token(session, user_id, family_id)
     await session.commit()
@@ -70,11 +72,13 @@ async def rotate(session: AsyncSession, refresh_token: str | None) -> IssuedSess
     # The conditional update settles a race between two requests with one token: one wins.
     if not usable or not await crud_refresh.mark_used(session=session, token_id=row.id):
         await crud_refresh.revoke_family(session=session, family_id=family_id)
+        changed(session, family_id)
         await session.commit()
         raise RefreshRejectedError()
     user = await crud_user.get_user(session=session, user_id=user_id)
     if user is None or not user.is_active:
         await crud_refresh.revoke_family(session=session, family_id=family_id)
+        changed(session, family_id)
         await session.commit()
         raise RefreshRejectedError()
     refresh = _stage_token(session, user_id, family_id)
@@ -85,12 +89,14 @@ async def rotate(session: AsyncSession, refresh_token: str | None) -> IssuedSess
 async def end_session(session: AsyncSession, session_id: uuid.UUID) -> None:
     """Log out one device: revoke its family."""
     await crud_refresh.revoke_family(session=session, family_id=session_id)
+    changed(session, session_id)
     await session.commit()
 
 
 async def end_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Log out everywhere: revoke every family of the user (the caller commits)."""
     await crud_refresh.revoke_user(session=session, user_id=user_id)
+    changed(session, user_id)
 
 
 async def user_for_session(

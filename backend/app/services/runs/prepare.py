@@ -14,7 +14,7 @@ from app.crud import agent_run as crud_run
 from app.crud import approval as crud_approval
 from app.crud import thread as crud_thread
 from app.models import RunStatus, ThreadStatus, User
-from app.services.budget import check_agent_budgets
+from app.services.budget import insert_within_budgets
 from app.services.runs.errors import (
     QueueUnavailableError,
     ThreadBusyError,
@@ -88,14 +88,10 @@ async def start_new_run(
                 thread.title = crud_thread.thread_title(new.message)
             if any(thread.thread_metadata.get(k) != v for k, v in new.thread_metadata.items()):
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
-        # 429 before anything starts; on PostgreSQL it locks the user's budget until the
-        # commit below, so concurrent starts can't both slip under the cap.
-        await check_agent_budgets(session, user.id)
         if new.thread_id is not None:
             await crud_approval.supersede_pending(session=session, thread_id=thread.id)
         thread_id = thread.id
-        crud_run.create_run(
-            session=session,
+        run = crud_run.new_run(
             run_id=run_id,
             user_id=user.id,
             thread_id=thread_id,
@@ -106,6 +102,8 @@ async def start_new_run(
         )
         if thread.status != ThreadStatus.busy:  # a new thread is staged busy: no second write
             thread.status = ThreadStatus.busy
+        # 429 before anything starts (the thread's changes roll back with it).
+        await insert_within_budgets(session, run)
         await session.commit()
     bind_log_context(run_id=run_id, thread_id=thread_id, trace_id=trace_id)
     await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens, options=new.options)

@@ -10,7 +10,9 @@ lacks, we need at the run level anyway (a lease on the run row, cancel over Redi
 they don't tip the balance.
 
 A job carries only the run id and how to execute it; the run row is the source of truth, so a
-job delivered twice finds its run no longer `pending` and does nothing.
+job delivered twice finds its run no longer `pending` and does nothing. Evaluation jobs started
+from the API go through the same queue (task `evaluation.run_job`, carrying the job id): the
+`evaluation_job` row is their source of truth in the same way.
 """
 
 import asyncio
@@ -32,8 +34,10 @@ from app.core.redis import RESILIENT
 logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
 MAINTENANCE_TASK_NAME = "agent.retention"
+EVALUATION_TASK_NAME = "evaluation.run_job"
 QUEUE_NAME = "agent:runs:queue"
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
+ExecuteJob = Callable[[str], Awaitable[None]]
 Maintain = Callable[[], Awaitable[Any]]
 
 
@@ -51,6 +55,7 @@ class RunQueue:
         *,
         consume: bool,
         maintain: Maintain | None = None,
+        execute_evaluation: ExecuteJob | None = None,
     ) -> None:
         self.distributed = config.redis_url is not None
         self.broker: AsyncBroker
@@ -92,6 +97,16 @@ class RunQueue:
         self.maintenance = self.broker.register_task(
             run_maintenance, task_name=MAINTENANCE_TASK_NAME
         )
+        self.evaluation_task = None
+        if execute_evaluation is not None:
+            run_evaluation = execute_evaluation
+
+            async def run_evaluation_job(job_id: str) -> None:
+                await run_evaluation(job_id)
+
+            self.evaluation_task = self.broker.register_task(
+                run_evaluation_job, task_name=EVALUATION_TASK_NAME
+            )
         self._consume = consume and self.distributed
         self._concurrency = config.AGENT_WORKER_CONCURRENCY
         self._finish = asyncio.Event()
@@ -130,16 +145,26 @@ class RunQueue:
         resume: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
-        """Hand the run to a worker (one retry: a pooled connection Redis closed while idle
-        fails the first attempt and is replaced for the second)."""
+        """Hand the run to a worker."""
+        await self._send(self.task, "run_id", str(run_id), stream_tokens, resume, options)
+
+    async def enqueue_evaluation(self, job_id: uuid.UUID) -> None:
+        """Hand an evaluation job to a worker."""
+        if self.evaluation_task is None:
+            raise QueueError("this queue was built without the evaluation task")
+        await self._send(self.evaluation_task, "job_id", str(job_id))
+
+    async def _send(self, task: Any, id_name: str, *args: Any) -> None:
+        """`kiq` with one retry: a pooled connection Redis closed while idle fails the first
+        attempt and is replaced for the second."""
         for attempt in (1, 2):
             try:
-                await self.task.kiq(str(run_id), stream_tokens, resume, options)
+                await task.kiq(*args)
                 return
             except (SendTaskError, RedisError, OSError) as exc:
                 logger.warning(
                     "runs.enqueue_failed",
-                    run_id=str(run_id),
+                    **{id_name: args[0]},
                     attempt=attempt,
                     error=repr(exc.__cause__ or exc),
                 )

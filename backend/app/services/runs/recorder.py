@@ -149,7 +149,6 @@ async def finish(
         recorded = await crud_run.finish_run(
             session=session,
             run_id=execution.run.id,
-            thread_id=execution.run.thread_id,
             thread_status=THREAD_STATUS_AFTER.get(RunStatus(status), ThreadStatus.error),
             status=status,
             error=error,

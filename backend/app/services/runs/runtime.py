@@ -21,7 +21,7 @@ from app.agents.mcp.manager import open_mcp
 from app.agents.service import AgentService
 from app.core.config import Settings
 from app.core.redis import get_redis
-from app.services import retention
+from app.services import evaluation_jobs, retention
 from app.services.runs import approvals
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog, MemoryEventLog, RedisEventLog
@@ -60,7 +60,11 @@ class RunRuntime:
             logger.warning("runs.inprocess_worker_forced", reason="no Redis: nothing else can")
         self.executes_runs = executes_runs or url is None
         self.queue = RunQueue(
-            config, self.executor.execute, consume=self.executes_runs, maintain=self.maintain
+            config,
+            self.executor.execute,
+            consume=self.executes_runs,
+            execute_evaluation=evaluation_jobs.execute_job,
+            maintain=self.maintain,
         )
         self._approval_sweeper: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
@@ -95,6 +99,7 @@ class RunRuntime:
                     await loop
         if self._background:
             await asyncio.wait(self._background, timeout=5)
+        await evaluation_jobs.shutdown_jobs()  # this process's jobs are recorded interrupted
         await self.cancels.cancel_all()
         await self.queue.stop()
         await self.leases.stop()

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.agents.service import AgentService, message_id
 from app.crud import agent_run as crud_run
 from app.crud import thread as crud_thread
+from app.crud.pages import Cursor
 from app.models import (
     AgentRun,
     AgentThread,
@@ -40,12 +41,14 @@ async def readable_thread(session: AsyncSession, user: User, thread_id: uuid.UUI
 
 
 async def list_threads(
-    session: AsyncSession, user: User, *, skip: int, limit: int
+    session: AsyncSession, user: User, *, skip: int, limit: int, after: Cursor | None = None
 ) -> ThreadsPublic:
-    """The user's threads, most recently active first."""
+    """The user's threads, most recently active first, and the cursor of the next page."""
     rows, count = await crud_thread.list_threads_for(
-        session=session, user_id=user.id, skip=skip, limit=limit
+        session=session, user_id=user.id, skip=skip, limit=limit + 1, after=after
     )
+    page = rows[:limit]
+    last = page[-1][0] if len(rows) > limit else None
     return ThreadsPublic(
         data=[
             ThreadPublic(
@@ -55,9 +58,11 @@ async def list_threads(
                 last_activity=thread.updated_at,
                 run_count=run_count,
             )
-            for thread, run_count in rows
+            for thread, run_count in page
         ],
-        count=count,
+        count=count.value,
+        count_is_estimate=count.estimated,
+        next_cursor=Cursor(last.updated_at, last.id).encode() if last else None,
     )
 
 

@@ -95,6 +95,8 @@ export function RunsTable({
         page={filters.page}
         pageSize={RUNS_PAGE_SIZE}
         count={runs.data.count}
+        countIsEstimate={runs.data.count_is_estimate}
+        hasNext={runs.data.next_cursor != null}
         onPageChange={onPageChange}
         label="Run pages"
       />

@@ -51,11 +51,11 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
           <Alert variant="destructive">
             <AlertDescription>{errorMessage(threads.error)}</AlertDescription>
           </Alert>
-        ) : threads.data.data.length === 0 ? (
+        ) : threads.threads.length === 0 ? (
           <p className="px-2 py-4 text-sm text-muted-foreground">No conversations yet.</p>
         ) : (
           <ul className="grid gap-1">
-            {threads.data.data.map((thread) => {
+            {threads.threads.map((thread) => {
               const active = thread.thread_id === activeThreadId;
               const hint = STATUS_HINTS[thread.status];
               return (
@@ -100,6 +100,17 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
             })}
           </ul>
         )}
+        {threads.hasNextPage ? (
+          <Button
+            variant="ghost"
+            size="sm"
+            className="mt-1 w-full"
+            disabled={threads.isFetchingNextPage}
+            onClick={() => void threads.fetchNextPage()}
+          >
+            {threads.isFetchingNextPage ? "Loading…" : "Show older conversations"}
+          </Button>
+        ) : null}
       </div>
       <ConfirmDeleteDialog
         open={deleting !== null}

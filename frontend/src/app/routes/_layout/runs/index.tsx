@@ -26,7 +26,7 @@ function RunsPage() {
   const { page, status, thread } = Route.useSearch();
   const navigate = Route.useNavigate();
   const threads = useThreads();
-  const threadOptions = (threads.data?.data ?? []).map((t) => ({
+  const threadOptions = threads.threads.map((t) => ({
     id: t.thread_id,
     title: t.title || "Untitled",
   }));

@@ -55,6 +55,18 @@ describe("streamAgentRun", () => {
     ]);
   });
 
+  it("parses LF and CRLF framing alike (the backend sends LF)", async () => {
+    const events = [
+      { type: "run_started", run_id: RUN_ID, thread_id: THREAD_ID },
+      { type: "token", text: "hi" },
+    ];
+    for (const sep of ["\n", "\r\n"] as const) {
+      const body = events.map((event, index) => sseMessage(event, String(index + 1), sep)).join("");
+      const { fetch } = chunkedSseFetch([body.slice(0, 11), body.slice(11)]);
+      expect(await collect(streamAgentRun({ body: { message: "x" }, fetch, baseUrl: "" }))).toEqual(events);
+    }
+  });
+
   it("joins multi-line data fields with newlines and ignores ping comments", async () => {
     const body =
       ": ping - 2026-11-22 00:00:00\r\n\r\n" +

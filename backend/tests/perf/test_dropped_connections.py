@@ -1,0 +1,67 @@
+"""A database connection the server dropped costs no request: the pool replaces it.
+
+There is no pre-ping (a round trip per checkout); a pooled connection whose socket shows the
+server closed it is discarded at checkout and another is opened instead.
+"""
+
+import time
+
+import psycopg
+import pytest
+from sqlalchemy import event
+
+from app.core.db import engine
+from tests.support.postgres import PostgresServer
+from tests.utils import API
+
+pytestmark = pytest.mark.skipif(engine.dialect.name != "postgresql", reason="PostgreSQL only")
+
+
+def terminate_app_connections(server: PostgresServer) -> int:
+    """pg_terminate_backend every other connection to the test database and wait until they
+    are gone (the signal is asynchronous); how many there were."""
+    with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = 'app_test' AND pid <> pg_backend_pid()"
+            )
+        ]
+        conn.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+            ).fetchone()
+            if alive is not None and alive[0] == 0:
+                break
+            time.sleep(0.02)
+    return len(pids)
+
+
+async def test_requests_after_the_server_dropped_every_connection(
+    client, normal_user_token_headers, postgres_server
+) -> None:
+    headers = normal_user_token_headers
+    for _ in range(3):  # fill the pool with connections that then sit idle
+        assert (await client.get(f"{API}/users/me", headers=headers)).status_code == 200
+    assert (await client.get(f"{API}/agent/runs", headers=headers)).status_code == 200
+    pings: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        pings.append(statement)
+
+    for _round in range(3):
+        assert terminate_app_connections(postgres_server) >= 1
+        response = await client.get(f"{API}/agent/runs", headers=headers)
+        assert response.status_code == 200, response.text
+        run = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        assert run.status_code == 200 and run.json()["status"] == "success", run.text
+    # And no statement is spent checking connections while they are healthy.
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert (await client.get(f"{API}/agent/runs", headers=headers)).status_code == 200
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert not any(s.strip().upper() == "SELECT 1" for s in pings), pings
