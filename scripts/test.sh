@@ -30,7 +30,7 @@ COVERAGE_FILE=.coverage.postgres run_pytest -q -p no:cacheprovider -n 2 --dist l
   --cov=app --cov-report=
 log "Backend tests on SQLite (migrations, auth, constraints, the agent and its Agent Protocol)"
 TEST_DATABASE=sqlite COVERAGE_FILE=.coverage.sqlite run_pytest -q -p no:cacheprovider --cov=app --cov-report= \
-  tests/test_migrations.py tests/api/routes/test_login.py tests/agents/test_sqlite_agent.py \
+  tests/test_migrations.py tests/api/routes/test_login.py tests/agents/test_sqlite_agent.py tests/agents/test_retention.py tests/api/routes/test_user_data.py \
   tests/api/test_constraints.py tests/protocol/test_sdk_contract.py
 uv run --frozen coverage combine -q .coverage.postgres .coverage.sqlite
 uv run --frozen coverage report --fail-under=90 --skip-covered --sort=cover | tail -25

@@ -6,7 +6,7 @@ bounded in count and time.
 
     cd backend && uv run python scripts/bench_agent.py [--sequential 200] [--concurrency 50]
         [--duration 20] [--streams 1000] [--stream-latency-ms 2000] [--rejoin 50]
-        [--phases embedded,split,streams]
+        [--phases embedded,split,streams,long-thread] [--long-runs 20] [--long-turns 200]
 
 Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
 
@@ -19,6 +19,13 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   reported for the API, the worker and redis-server separately.
 - protocol: `/api/v1/agent/run` against the Agent Protocol's `/runs/wait` on the embedded
   configuration, alternating in rounds: sequential overhead and closed-loop runs/s and CPU/run.
+- long-thread: server CPU per run continuing a 200-turn thread against continuing a 1-turn
+  thread (embedded configuration, zero-latency stub), in alternating rounds. The long thread is
+  one real run plus 199 turns (every fourth with a tool call and a ~1 kB result) written
+  through the checkpointer's public `aupdate_state` (200 API runs would measure the setup, not
+  the thread), runs alternate long/short; its first runs fold the old turns into the summary
+  (app/agents/context.py),
+  and those are measured too (`--long-warmup 0`) or not (default: 2 warm-up runs).
 - degraded: the primary model hangs (a stub that answers after an hour), the fallback (the
   zero-latency stub, `LLM_FALLBACK_MODELS`) is healthy, 2-s model timeout, no retries:
   closed-loop runs/s and p50/p99 with `--degraded-clients` clients, against the same with a
@@ -568,6 +575,102 @@ async def rejoin(
     }
 
 
+async def seed_thread(thread_id: str, turns: int) -> None:
+    """Append `turns` turns to a thread through the checkpointer's public API (run in a child
+    process whose environment points at the phase's database)."""
+    from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+
+    from app.agents.checkpointer import open_checkpointer
+    from app.agents.graph import build_graph
+    from app.core.config import settings
+
+    filler = "Some words the user and the assistant said about their project. "
+    messages: list[AnyMessage] = []
+    for turn in range(turns):
+        messages.append(HumanMessage(f"Turn {turn}: " + filler * 3, id=f"seed-{turn}-h"))
+        if turn % 4 == 0:
+            call = {"name": "lookup_user_items", "args": {}, "id": f"seed-call-{turn}"}
+            messages.append(AIMessage("", tool_calls=[call], id=f"seed-{turn}-c"))
+            items = [{"title": f"Item {n}", "description": filler} for n in range(12)]
+            result = json.dumps({"count": 12, "items": items})
+            messages.append(
+                ToolMessage(result, tool_call_id=call["id"], name=call["name"], id=f"seed-{turn}-t")
+            )
+        messages.append(AIMessage(f"Answer {turn}: " + filler * 5, id=f"seed-{turn}-a"))
+    async with open_checkpointer(settings) as saver:
+        graph = build_graph(saver)
+        config = {"configurable": {"thread_id": thread_id}}
+        await graph.aupdate_state(config, {"messages": messages}, as_node="executor")  # type: ignore[arg-type]
+
+
+async def long_thread(
+    base: str, env: dict[str, str], pid: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Server CPU per run: continuing a `--long-turns` thread vs continuing a 1-turn thread."""
+    admin = admin_token(env)
+    await probe(base, admin)
+
+    async def run(http: httpx.AsyncClient, thread_id: str | None) -> str:
+        body = {"message": "hello"} | ({"thread_id": thread_id} if thread_id else {})
+        response = await http.post("/api/v1/agent/run", json=body, headers=admin)
+        assert response.status_code == 200 and response.json()["status"] == "success", response.text
+        return str(response.json()["thread_id"])
+
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+        long_id = await run(http, None)
+        started = time.perf_counter()
+        await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                __file__,
+                "--seed-thread",
+                long_id,
+                "--seed-turns",
+                str(args.long_turns - 1),
+            ],
+            cwd=BACKEND,
+            env=env,
+            check=True,
+        )
+        seeded_s = time.perf_counter() - started
+        for _ in range(args.long_warmup):
+            await run(http, long_id)
+        result: dict[str, Any] = {"load_before": load(), "seed_seconds": round(seeded_s, 2)}
+        rounds: list[dict[str, float]] = []
+        for _ in range(args.long_rounds):
+            short_ids = [await run(http, None) for _ in range(args.long_runs)]
+            # Interleaved, one long run then one short run, so both see the same contention;
+            # each run's CPU is the server's /proc delta around it (10 ms ticks, summed).
+            cpu = {"long": 0.0, "short": 0.0}
+            wall = {"long": 0.0, "short": 0.0}
+            for short_id in short_ids:
+                for name, thread_id in (("long", long_id), ("short", short_id)):
+                    before, start = cpu_seconds(pid), time.perf_counter()
+                    await run(http, thread_id)
+                    cpu[name] += cpu_seconds(pid) - before
+                    wall[name] += time.perf_counter() - start
+            figures: dict[str, float] = {}
+            for name in ("long", "short"):
+                figures[f"{name}_cpu_ms_per_run"] = round(cpu[name] * 1000 / len(short_ids), 1)
+                figures[f"{name}_wall_ms_per_run"] = round(wall[name] * 1000 / len(short_ids), 1)
+            figures["ratio"] = round(
+                figures["long_cpu_ms_per_run"] / figures["short_cpu_ms_per_run"], 2
+            )
+            rounds.append(figures)
+        state = (await http.get(f"/agent-protocol/threads/{long_id}/state", headers=admin)).json()
+        messages = state["values"].get("messages", [])
+        summary = state["values"].get("context_summary") or {}
+    result |= {
+        "rounds": rounds,
+        "long_thread_messages_at_end": len(messages),
+        "long_thread_turns_at_end": sum(1 for m in messages if m.get("type") == "human"),
+        "summary_covers_messages": summary.get("folded"),
+        "load_after": load(),
+    }
+    return result
+
+
 def redis_calls(url: str, *, reset: bool = False) -> dict[str, int]:
     """Redis's command counts (INFO commandstats) since the last reset."""
     from redis import Redis
@@ -726,7 +829,16 @@ def main() -> None:
         "--degraded-clients", type=int, default=20, help="degraded phase: concurrent clients"
     )
     parser.add_argument("--rounds", type=int, default=2, help="protocol phase: A/B rounds")
+    parser.add_argument("--long-turns", type=int, default=200, help="long-thread: its turns")
+    parser.add_argument("--long-runs", type=int, default=20, help="long-thread: runs per side")
+    parser.add_argument("--long-rounds", type=int, default=2, help="long-thread: A/B rounds")
+    parser.add_argument("--long-warmup", type=int, default=2, help="long-thread: unmeasured")
+    parser.add_argument("--seed-thread", help=argparse.SUPPRESS)
+    parser.add_argument("--seed-turns", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed_thread:
+        asyncio.run(seed_thread(args.seed_thread, args.seed_turns))
+        return
     phases = set(args.phases.split(","))
     raise_nofile()  # the client holds one connection per stream
 
@@ -797,6 +909,12 @@ def main() -> None:
             report["protocol"] = asyncio.run(
                 compare_protocol(base, env, {"api": cluster.pid("api")}, stats_url, args)
             )
+            cluster.stop("api")
+
+        if "long-thread" in phases:
+            env = new_database(server, "bench_long", base_env) | {"OPENAI_BASE_URL": fast}
+            base = cluster.api(env, timeout=300)
+            report["long_thread"] = asyncio.run(long_thread(base, env, cluster.pid("api"), args))
             cluster.stop("api")
 
         if "split" in phases and redis is not None:

@@ -42,3 +42,20 @@ test("a wrong current password is refused", async ({ page, request }) => {
   await page.getByRole("button", { name: "Update password" }).click();
   await expect(page.getByText("Incorrect password")).toBeVisible();
 });
+
+test("a user downloads their data as a zip", async ({ page, request }) => {
+  const user = await createUser(request);
+  await logIn(page, user);
+  await page.goto("/settings");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download my data" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("my-data.zip");
+  const path = await file.path();
+  const { readFile } = await import("node:fs/promises");
+  const bytes = await readFile(path);
+  expect(bytes.subarray(0, 2).toString()).toBe("PK"); // a zip archive
+  // The central directory names the files (stored uncompressed in the zip's index).
+  expect(bytes.includes(Buffer.from("profile.json"))).toBe(true);
+  expect(bytes.includes(Buffer.from("manifest.json"))).toBe(true);
+});

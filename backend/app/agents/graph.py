@@ -22,6 +22,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_function
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
@@ -33,6 +34,14 @@ from pydantic import ValidationError
 from typing_extensions import TypedDict  # pydantic builds JSON Schemas only from this one on 3.11
 
 from app.agents import untrusted
+from app.agents.context import (
+    ContextBudget,
+    ContextFitter,
+    ContextSummary,
+    Fitted,
+    budget_for,
+    live_messages,
+)
 from app.agents.guardrails import GuardContext, GuardrailEngine, build_guardrails
 from app.agents.guardrails.stream import StreamRedactor
 from app.agents.llm import ChatModels
@@ -40,6 +49,7 @@ from app.agents.model_call import call_model
 from app.agents.model_chain import CallScope, ModelChain
 from app.agents.prompts import EXECUTOR_PROMPT, PLANNER_PROMPT
 from app.agents.schemas import Plan
+from app.agents.summary import summariser
 from app.core.config import settings
 from app.models import REFUSED_BY_USER
 
@@ -60,6 +70,8 @@ class AgentState(TypedDict, total=False):
     approvals: dict[str, dict[str, Any]]
     # Ids of tool results that came from outside the app; the thread is tainted once set.
     untrusted_ids: list[str]
+    # The oldest messages folded into one note (app.agents.context); reused by later calls.
+    context_summary: ContextSummary | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,7 @@ class AgentContext:
         default_factory=lambda: tuple(settings.AGENT_HTTP_ALLOWED_HOSTS)
     )
     stream_tokens: bool = False  # a client streams this run's answer
+    budget: ContextBudget = field(default_factory=lambda: budget_for(settings))
     # The run's deadline for model calls, and the log of which model answered.
     calls: CallScope = field(default_factory=CallScope)
 
@@ -84,13 +97,38 @@ def _untrusted_ids(state: AgentState) -> set[str]:
     return set(state.get("untrusted_ids") or [])
 
 
+# The planner's structured output is sent as a function: its schema counts against the window.
+PLAN_FUNCTION = convert_to_openai_function(Plan)
+
+
 def _model_history(state: AgentState) -> list[AnyMessage]:
-    """The conversation as the model may see it: repaired, untrusted results fenced."""
-    return untrusted.for_model(answered_tool_calls(state["messages"]), _untrusted_ids(state))
+    """The conversation the summary doesn't cover, as the model may see it: repaired,
+    untrusted results fenced."""
+    live = live_messages(state["messages"], state.get("context_summary"))
+    return untrusted.for_model(answered_tool_calls(live), _untrusted_ids(state))
+
+
+async def _fit(
+    state: AgentState, ctx: AgentContext, prompt: SystemMessage, tools: list[Any]
+) -> Fitted:
+    """The request for one model call, fitted into the model's context window."""
+    fitter = ContextFitter(ctx.budget, prompt, tools, summariser(ctx.models, ctx.calls))
+    return await fitter.fit(_model_history(state), state.get("context_summary"))
+
+
+def _with_summary(update: dict[str, Any], fitted: Fitted) -> dict[str, Any]:
+    """The node's update, plus the summary when this call folded more turns into it."""
+    return update if fitted.summary is None else {**update, "context_summary": fitted.summary}
 
 
 def _guard_context(state: AgentState) -> GuardContext:
-    seen = "\n".join(m.text for m in state["messages"] if isinstance(m, HumanMessage | ToolMessage))
+    # `content` when it is a string: `.text` builds a new object per message, and this runs over
+    # the whole thread in every node.
+    seen = "\n".join(
+        m.content if isinstance(m.content, str) else m.text
+        for m in state["messages"]
+        if isinstance(m, HumanMessage | ToolMessage)
+    )
     return GuardContext(user_id=state.get("user_id"), seen_text=seen)
 
 
@@ -130,10 +168,9 @@ async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
     ctx = runtime.context
     tool_list = "\n".join(f"- {tool.name}: {tool.description}" for tool in ctx.tools)
     prompt = SystemMessage(PLANNER_PROMPT.format(tool_list=tool_list))
+    fitted = await _fit(state, ctx, prompt, [PLAN_FUNCTION])
     try:
-        plan = await ctx.models.structured(Plan).ainvoke(
-            [prompt, *_model_history(state)], ctx.calls
-        )
+        plan = await ctx.models.structured(Plan).ainvoke(fitted.messages, ctx.calls)
     except (ValidationError, OutputParserException) as exc:
         # Every model of the chain answered with a plan that doesn't fit the schema: the plan
         # is advice, so the executor answers without one rather than failing the run.
@@ -147,12 +184,13 @@ async def planner(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str
         plan = None
     if not isinstance(plan, Plan):
         plan = Plan(steps=[])
-    return {
+    update = {
         "plan": plan.as_text() or "Answer directly.",
         "plan_steps": [step.model_dump() for step in plan.steps],
         "tool_calls_used": 0,
         "stop_reason": None,
     }
+    return _with_summary(update, fitted)
 
 
 async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -161,7 +199,8 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
     prompt = SystemMessage(EXECUTOR_PROMPT.format(plan=state.get("plan") or "Answer directly."))
     model = ctx.models.with_tools(ctx.tools)
     guard_context = _guard_context(state)
-    history = [prompt, *_model_history(state)]
+    fitted = await _fit(state, ctx, prompt, list(ctx.tools))
+    history = fitted.messages
     if ctx.stream_tokens:
         response = await _stream_model(model, history, guard_context, runtime)
     else:
@@ -171,7 +210,7 @@ async def executor(state: AgentState, runtime: Runtime[AgentContext]) -> dict[st
         redacted = await ctx.guardrails.redact("output", response.text, guard_context)
         if redacted != response.text:
             response = response.model_copy(update={"content": redacted})
-    return {"messages": [response]}
+    return _with_summary({"messages": [response]}, fitted)
 
 
 async def _stream_model(

@@ -19,6 +19,7 @@ from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
 from redis.asyncio import Redis
 
+from app.agents.context import budget_for
 from app.agents.graph import AgentContext, build_graph
 from app.agents.guardrails import GuardrailBlockedError, build_guardrails
 from app.agents.llm import ChatModels, create_chat_models
@@ -113,6 +114,7 @@ class AgentService:
     ) -> None:
         self.settings = config
         self.models: ChatModels = create_chat_models(config, redis)
+        self.budget = budget_for(config)  # a window too small for LLM_MAX_TOKENS fails here
         self.checkpointer = checkpointer
         self.mcp = mcp
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_graph(checkpointer)
@@ -153,6 +155,7 @@ class AgentService:
             guardrails=build_guardrails(self.settings),
             http_allowed_hosts=tuple(self.settings.AGENT_HTTP_ALLOWED_HOSTS),
             stream_tokens=run.stream_tokens,
+            budget=self.budget,
             calls=CallScope(run.deadline, outcome.models),
         )
         inputs = self._inputs(run)

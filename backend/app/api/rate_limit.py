@@ -370,6 +370,8 @@ evaluation_rate_limit = RateLimit("evaluation", _agent_limit, user_identifier)
 login_rate_limit = RateLimit("login", _auth_limit, ip_identifier)
 signup_rate_limit = RateLimit("signup", _auth_limit, ip_identifier)
 password_rate_limit = RateLimit("password", _auth_limit, ip_identifier)
+# Per user: data exports read everything the user owns, so they get the stricter limit.
+export_rate_limit = RateLimit("export", _auth_limit, user_identifier)
 
 ALL_RATE_LIMITS = (
     agent_rate_limit,
@@ -377,4 +379,5 @@ ALL_RATE_LIMITS = (
     login_rate_limit,
     signup_rate_limit,
     password_rate_limit,
+    export_rate_limit,
 )

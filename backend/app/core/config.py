@@ -22,6 +22,20 @@ BACKEND_DIR = Path(__file__).resolve().parents[2]
 PROJECT_DIR = BACKEND_DIR.parent
 AppEnv = Literal["local", "staging", "production", "test"]
 DEFAULT_SECRETS = {"changethis", "CHANGEME", ""}
+# Context windows (tokens) of the models of the providers we support, by model-name prefix.
+DEFAULT_CONTEXT_WINDOWS = {
+    "gpt-3.5-turbo": 16_385,
+    "gpt-4": 8_192,
+    "gpt-4-turbo": 128_000,
+    "gpt-4o": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-5": 400_000,
+    "o1": 200_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "claude-": 200_000,
+    "offline": 32_768,
+}
 
 
 def _env_files() -> tuple[Path, ...]:
@@ -170,6 +184,15 @@ class Settings(BaseSettings):
     AZURE_OPENAI_DEPLOYMENT: str | None = None
     ANTHROPIC_API_KEY: str | None = None
     ANTHROPIC_BASE_URL: str | None = None
+    # Context windows in tokens by model-name prefix (longest prefix wins), merged over the
+    # built-in table below; a model neither names gets LLM_CONTEXT_WINDOW_DEFAULT. Requests are
+    # fitted to the window minus LLM_MAX_TOKENS (app/agents/context.py).
+    LLM_CONTEXT_WINDOWS: dict[str, int] = Field(default_factory=dict)
+    # Conservative for unknown models (self-hosted servers often run with small windows).
+    LLM_CONTEXT_WINDOW_DEFAULT: int = Field(default=8192, ge=512)
+    # Tool outputs of earlier turns are shortened to about this many tokens when a thread
+    # no longer fits the window (before older turns are summarised).
+    AGENT_CONTEXT_TOOL_OUTPUT_TOKENS: int = Field(default=500, ge=50)
     OFFLINE_MODEL_LATENCY_MS: int = Field(default=0, ge=0)
     OFFLINE_MODEL_TOKENS_PER_SECOND: float = Field(default=0.0, ge=0.0)
 
@@ -201,6 +224,17 @@ class Settings(BaseSettings):
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
+    # Retention (app/services/retention.py). The newest N checkpoints of each thread are kept
+    # (0: all). Each run saves about one, and the Agent Protocol's thread history and branching
+    # (a run from an earlier checkpoint_id) reach back only as far as those kept.
+    AGENT_CHECKPOINT_RETENTION: int = Field(default=100, ge=0)
+    # Threads idle this long are deleted with their checkpoints; their runs stay in the
+    # history, flagged thread_deleted (0: never).
+    AGENT_THREAD_TTL_DAYS: float = Field(default=0.0, ge=0.0)
+    # How often the retention job is queued (0: never; `agent-retention` runs it on demand),
+    # and how many threads one batch handles.
+    AGENT_RETENTION_INTERVAL_SECONDS: float = Field(default=3600.0, ge=0.0)
+    AGENT_RETENTION_BATCH_SIZE: int = Field(default=100, ge=1, le=10_000)
 
     # --- agent: durable runs (queue, workers, leases, event log) ---
     AGENT_INPROCESS_WORKER: bool = True
@@ -312,6 +346,15 @@ class Settings(BaseSettings):
     LLM_PRICES_JSON: dict[str, dict[str, float]] = Field(
         default_factory=lambda: {"offline": {"input": 0.0, "output": 0.0}}
     )
+
+    @model_validator(mode="after")
+    def _context_window_defaults(self) -> Self:
+        # The built-in windows (provider documentation, 2026-11); explicit entries win.
+        self.LLM_CONTEXT_WINDOWS = {**DEFAULT_CONTEXT_WINDOWS, **self.LLM_CONTEXT_WINDOWS}
+        for prefix, window in self.LLM_CONTEXT_WINDOWS.items():
+            if window < 512:
+                raise ValueError(f"LLM_CONTEXT_WINDOWS[{prefix!r}] = {window}: at least 512")
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -286,6 +286,32 @@ def start_run_trace(
     )
 
 
+TRACE_DELETE_BATCH = 100
+
+
+async def delete_traces(trace_ids: list[str]) -> list[str]:
+    """Delete traces (with their observations and scores) through Langfuse's public API,
+    `DELETE /api/public/traces`, in batches; the ids it did not accept (logged), e.g. because
+    Langfuse was unreachable. Spans still buffered in this process are sent first, so they
+    can't recreate a trace after its deletion. Langfuse deletes asynchronously on its side."""
+    client = get_langfuse() if trace_ids else None
+    if client is None:
+        return list(trace_ids) if not tracing_enabled() else []
+    await asyncio.to_thread(client.flush)
+    failed: list[str] = []
+    for start in range(0, len(trace_ids), TRACE_DELETE_BATCH):
+        batch = trace_ids[start : start + TRACE_DELETE_BATCH]
+        try:
+            await client.async_api.trace.delete_multiple(
+                trace_ids=batch,
+                request_options={"timeout_in_seconds": settings.LANGFUSE_TIMEOUT_SECONDS},
+            )
+        except Exception as exc:
+            logger.warning("langfuse.delete_traces_failed", count=len(batch), error=repr(exc))
+            failed += batch
+    return failed
+
+
 def record_run_outcome(trace_id: str | None, outcome: dict[str, Any]) -> None:
     """Add a `run_outcome` event to the run's trace: status, mode (normal/degraded), the
     reason and the model that answered. Never raises: tracing problems are only logged."""

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import cast, delete, or_, update
@@ -114,6 +115,42 @@ async def delete_thread(*, session: AsyncSession, thread_id: uuid.UUID) -> None:
         update(AgentRun).where(col(AgentRun.thread_id) == thread_id).values(thread_deleted=True)
     )
     await session.commit()
+
+
+async def idle_thread_ids(
+    *, session: AsyncSession, idle_before: datetime, limit: int, after: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Up to `limit` ids (after `after`, in id order) of threads not active since
+    `idle_before` and not running now."""
+    query = select(AgentThread.id).where(
+        col(AgentThread.updated_at) < idle_before, col(AgentThread.status) != ThreadStatus.busy
+    )
+    if after is not None:
+        query = query.where(col(AgentThread.id) > after)
+    rows = await session.exec(query.order_by(col(AgentThread.id)).limit(limit))
+    return list(rows.all())
+
+
+async def delete_idle_thread(
+    *, session: AsyncSession, thread_id: uuid.UUID, idle_before: datetime
+) -> bool:
+    """Delete the thread if it is still idle (a run may have started meanwhile) and flag its
+    runs; commit. True when it was deleted."""
+    result = await session.exec(
+        delete(AgentThread).where(
+            col(AgentThread.id) == thread_id,
+            col(AgentThread.updated_at) < idle_before,
+            col(AgentThread.status) != ThreadStatus.busy,
+        )
+    )
+    if not result.rowcount:
+        await session.rollback()
+        return False
+    await session.exec(
+        update(AgentRun).where(col(AgentRun.thread_id) == thread_id).values(thread_deleted=True)
+    )
+    await session.commit()
+    return True
 
 
 def _metadata_matches(dialect: str, metadata: dict[str, Any]) -> list[Any]:

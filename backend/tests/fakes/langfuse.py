@@ -123,6 +123,11 @@ class LangfuseFake:
         """Stored scores (one per id), newest first."""
         return [s for s in self.store.scores() if trace_id is None or s.trace_id == trace_id]
 
+    @property
+    def deleted_trace_ids(self) -> list[str]:
+        """Every trace id a DELETE /api/public/traces(/{id}) named, in order."""
+        return list(self.store.deleted_trace_ids)
+
     def score_posts(self) -> list[RecordedRequest]:
         """Every POST /api/public/scores received (to assert "nothing new was uploaded")."""
         return [r for r in self.requests if r.method == "POST" and r.path == "/api/public/scores"]

@@ -144,6 +144,26 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
             return _error(404, f"Trace {trace_id} not found")
         return JSONResponse(found)
 
+    async def delete_trace(request: Request) -> Response:
+        # The spec: DELETE /api/public/traces/{traceId} -> 200 DeleteTraceResponse {message}.
+        trace_id = request.path_params["trace_id"]
+        if not store.delete_traces([trace_id]):
+            return _error(404, f"Trace {trace_id} not found")
+        return JSONResponse({"message": "Trace deleted successfully"})
+
+    async def delete_traces(request: Request) -> Response:
+        # The spec: DELETE /api/public/traces with {"traceIds": [...]} (required) -> 200
+        # DeleteTraceResponse. Like the server, ids of traces it doesn't hold are no error.
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _error(400, "body must be JSON")
+        ids = body.get("traceIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            return _error(400, "traceIds: a list of strings is required")
+        store.delete_traces(ids)
+        return JSONResponse({"message": "Traces deleted successfully"})
+
     datasets = store.datasets
 
     async def body_of(request: Request) -> object:
@@ -221,6 +241,8 @@ def build_app(store: LangfuseStore, config: LangfuseConfig) -> Starlette:
         Route("/api/public/v2/scores/{score_id}", guarded(score_v2), methods=["GET"]),
         Route("/api/public/v2/observations", guarded(observations_v2), methods=["GET"]),
         Route("/api/public/traces", guarded(traces), methods=["GET"]),
+        Route("/api/public/traces", guarded(delete_traces), methods=["DELETE"]),
         Route("/api/public/traces/{trace_id}", guarded(trace), methods=["GET"]),
+        Route("/api/public/traces/{trace_id}", guarded(delete_trace), methods=["DELETE"]),
     ]
     return Starlette(routes=routes)

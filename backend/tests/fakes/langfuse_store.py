@@ -28,6 +28,7 @@ class LangfuseStore:
         self._observations: dict[tuple[str, str], Observation] = {}
         self._scores: dict[str, Score] = {}
         self.score_bodies: list[dict[str, Any]] = []
+        self.deleted_trace_ids: list[str] = []
 
     def reset(self) -> None:
         """Forget everything."""
@@ -36,6 +37,7 @@ class LangfuseStore:
             self._observations.clear()
             self._scores.clear()
             self.score_bodies.clear()
+            self.deleted_trace_ids.clear()
         self.datasets.reset()
 
     def add_spans(self, spans: list[SpanRecord]) -> None:
@@ -55,6 +57,19 @@ class LangfuseStore:
             self._scores[score.id] = score
             self.score_bodies.append(body)
             return score
+
+    def delete_traces(self, trace_ids: list[str]) -> int:
+        """Forget the traces: their spans, observations and scores; how many existed."""
+        doomed = set(trace_ids)
+        with self._lock:
+            existed = {obs.trace_id for obs in self._observations.values()} & doomed
+            self.spans = [span for span in self.spans if span.trace_id not in doomed]
+            self._observations = {
+                key: obs for key, obs in self._observations.items() if obs.trace_id not in doomed
+            }
+            self._scores = {k: v for k, v in self._scores.items() if v.trace_id not in doomed}
+            self.deleted_trace_ids.extend(trace_ids)
+        return len(existed)
 
     def delete_score(self, score_id: str) -> bool:
         """Remove a score; False when there is none with that id."""

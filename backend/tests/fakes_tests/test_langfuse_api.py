@@ -197,3 +197,28 @@ def test_fault_injection(api: httpx.Client, langfuse_fake: LangfuseFake) -> None
     started = time.monotonic()
     assert get(api, "/api/public/health").status_code == 200
     assert time.monotonic() - started >= 0.3
+
+
+def test_trace_deletion(api: httpx.Client, langfuse_fake: LangfuseFake) -> None:
+    kept, gone, other = (uuid.uuid4().hex for _ in range(3))
+    spans = [otlp_span(t, f"span-{t[:4]}", T0) for t in (kept, gone, other)]
+    assert post_spans(api, spans).status_code == 200
+    score = {"traceId": gone, "name": "quality", "value": 1.0}
+    assert api.post("/api/public/scores", json=score).status_code == 200
+
+    many = api.request("DELETE", "/api/public/traces", json={"traceIds": [gone, "nope"]})
+    assert many.status_code == 200 and many.json() == {"message": "Traces deleted successfully"}
+    assert langfuse_fake.trace(gone) is None and langfuse_fake.scores(gone) == []
+    assert langfuse_fake.trace(kept) is not None
+    assert api.get(f"/api/public/traces/{gone}").status_code == 404
+
+    one = api.delete(f"/api/public/traces/{other}")
+    assert one.status_code == 200 and langfuse_fake.trace(other) is None
+    assert api.delete(f"/api/public/traces/{other}").status_code == 404
+    bad = api.request("DELETE", "/api/public/traces", json={"traceIds": "x"})
+    assert bad.status_code == 400
+    assert langfuse_fake.deleted_trace_ids == [gone, "nope", other, other]
+    unauthenticated = httpx.request(
+        "DELETE", f"{langfuse_fake.url}/api/public/traces", json={"traceIds": [kept]}
+    )
+    assert unauthenticated.status_code == 401 and langfuse_fake.trace(kept) is not None

@@ -223,3 +223,14 @@ async def test_the_limiter_keeps_one_bucket_per_key(redis_limits) -> None:
     redis = get_redis()
     assert redis is not None
     assert await redis.zcard("a") == 2 and await redis.zcard("b") == 1
+
+
+async def test_data_exports_are_limited_per_user(client, redis_limits) -> None:
+    alice, _ = await create_user_and_login(client)
+    bob, _ = await create_user_and_login(client)
+    for _ in range(3):
+        assert (await client.get(f"{API}/users/me/export", headers=alice)).status_code == 200
+    refused = await client.get(f"{API}/users/me/export", headers=alice)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json()["code"] == "rate_limited"
+    assert (await client.get(f"{API}/users/me/export", headers=bob)).status_code == 200

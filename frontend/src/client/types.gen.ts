@@ -3629,6 +3629,59 @@ export type UsersUpdatePasswordMeResponses = {
 
 export type UsersUpdatePasswordMeResponse = UsersUpdatePasswordMeResponses[keyof UsersUpdatePasswordMeResponses];
 
+export type UsersExportUserMeData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/users/me/export';
+};
+
+export type UsersExportUserMeErrors = {
+    /**
+     * Bad request
+     */
+    400: ErrorBody;
+    /**
+     * Not authenticated
+     */
+    401: ErrorBody;
+    /**
+     * Not allowed (invalid credentials or not enough privileges)
+     */
+    403: ErrorBody;
+    /**
+     * Not found (or not yours)
+     */
+    404: ErrorBody;
+    /**
+     * Request body too large
+     */
+    413: ErrorBody;
+    /**
+     * Rate limit or budget exceeded (see Retry-After)
+     */
+    429: ErrorBody;
+    /**
+     * Internal server error
+     */
+    500: ErrorBody;
+    /**
+     * Temporarily unavailable (see Retry-After)
+     */
+    503: ErrorBody;
+};
+
+export type UsersExportUserMeError = UsersExportUserMeErrors[keyof UsersExportUserMeErrors];
+
+export type UsersExportUserMeResponses = {
+    /**
+     * A zip of JSON files.
+     */
+    200: Blob | File;
+};
+
+export type UsersExportUserMeResponse = UsersExportUserMeResponses[keyof UsersExportUserMeResponses];
+
 export type UsersRegisterUserData = {
     body: UserRegister;
     path?: never;

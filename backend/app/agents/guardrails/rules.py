@@ -71,10 +71,10 @@ class RuleGuardrail:
             text, kinds = redact_secrets(text, lambda kind: f"[redacted:{kind}]")
             findings += [Finding(SECRET, stage, kind) for kind in kinds]
         if self.redact_unseen_emails and stage == "output":
-            seen = context.seen_emails
 
             def email(match: re.Match[str]) -> str:
-                if match.group().lower() in seen:
+                # Only an answer with an address scans the thread (long threads read a lot).
+                if match.group().lower() in context.seen_emails:
                     return match.group()
                 findings.append(Finding(UNSEEN_EMAIL, stage))
                 return "[redacted:email]"

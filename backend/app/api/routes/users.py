@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
     CurrentSuperuser,
@@ -14,7 +15,7 @@ from app.api.deps import (
     get_current_active_superuser,
 )
 from app.api.errors import authenticated_responses, error_responses
-from app.api.rate_limit import signup_rate_limit
+from app.api.rate_limit import export_rate_limit, signup_rate_limit
 from app.api.session_cookies import set_session_cookies
 from app.core.config import settings
 from app.core.email import generate_new_account_email, send_email
@@ -31,8 +32,9 @@ from app.models import (
     UserUpdate,
     UserUpdateMe,
 )
+from app.services.account_erase import erase_account
 from app.services.auth import sessions
-from app.services.runs.threads import erase_user_threads
+from app.services.data_export import build_export, stream_file
 
 router = APIRouter(prefix="/users", tags=["users"], responses=authenticated_responses())
 
@@ -94,18 +96,41 @@ async def read_user_me(current_user: CurrentUser) -> Any:
     return current_user
 
 
+@router.get(
+    "/me/export",
+    response_class=StreamingResponse,
+    dependencies=[Depends(export_rate_limit)],
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "A zip of JSON files."},
+        **error_responses(429),
+    },
+)
+async def export_user_me(
+    session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
+) -> StreamingResponse:
+    """Download everything the app holds about you, as JSON files in a zip."""
+    file = await build_export(session, runtime.agent, current_user)
+    stamp = current_user.id.hex[:8]
+    return StreamingResponse(
+        stream_file(file),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="my-data-{stamp}.zip"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.delete("/me")
 async def delete_user_me(
     session: SessionDep, current_user: CurrentUser, runtime: RuntimeDep
 ) -> Message:
-    """Delete own user, with their threads, checkpoints and runs."""
+    """Delete own user, with their threads, checkpoints, runs and traces."""
     if current_user.is_superuser:
         raise HTTPException(
             status_code=403, detail="Super users are not allowed to delete themselves"
         )
-    await erase_user_threads(session, runtime.agent, current_user.id)
-    await session.delete(current_user)
-    await session.commit()
+    await erase_account(session, runtime.agent, current_user)
     return Message(message="User deleted successfully")
 
 
@@ -153,7 +178,7 @@ async def update_user(
 async def delete_user(
     session: SessionDep, current_user: CurrentSuperuser, user_id: uuid.UUID, runtime: RuntimeDep
 ) -> Message:
-    """Delete a user, with their threads, checkpoints and runs."""
+    """Delete a user, with their threads, checkpoints, runs and traces."""
     user = await session.get(User, user_id)
     if not user:
         raise HTTPException(status_code=404, detail="User not found")
@@ -161,7 +186,5 @@ async def delete_user(
         raise HTTPException(
             status_code=403, detail="Super users are not allowed to delete themselves"
         )
-    await erase_user_threads(session, runtime.agent, user.id)
-    await session.delete(user)
-    await session.commit()
+    await erase_account(session, runtime.agent, user)
     return Message(message="User deleted successfully")

@@ -33,10 +33,12 @@ from app.core.redis import RESILIENT
 
 logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
+MAINTENANCE_TASK_NAME = "agent.retention"
 EVALUATION_TASK_NAME = "evaluation.run_job"
 QUEUE_NAME = "agent:runs:queue"
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
 ExecuteJob = Callable[[str], Awaitable[None]]
+Maintain = Callable[[], Awaitable[Any]]
 
 
 class QueueError(Exception):
@@ -52,6 +54,7 @@ class RunQueue:
         execute: Execute,
         *,
         consume: bool,
+        maintain: Maintain | None = None,
         execute_evaluation: ExecuteJob | None = None,
     ) -> None:
         self.distributed = config.redis_url is not None
@@ -85,6 +88,15 @@ class RunQueue:
             await execute(run_id, stream_tokens, resume, options)
 
         self.task = self.broker.register_task(execute_run, task_name=TASK_NAME)
+
+        async def run_maintenance() -> None:
+            if maintain is not None:
+                await maintain()
+
+        # Periodic upkeep (app.services.retention) goes through the same queue and workers.
+        self.maintenance = self.broker.register_task(
+            run_maintenance, task_name=MAINTENANCE_TASK_NAME
+        )
         self.evaluation_task = None
         if execute_evaluation is not None:
             run_evaluation = execute_evaluation
@@ -158,3 +170,10 @@ class RunQueue:
                 )
                 if attempt == 2:
                     raise QueueError(str(exc)) from exc
+
+    async def enqueue_maintenance(self) -> None:
+        """Queue the retention job for a worker."""
+        try:
+            await self.maintenance.kiq()
+        except (SendTaskError, RedisError, OSError) as exc:
+            raise QueueError(str(exc)) from exc

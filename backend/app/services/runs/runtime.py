@@ -21,7 +21,7 @@ from app.agents.mcp.manager import open_mcp
 from app.agents.service import AgentService
 from app.core.config import Settings
 from app.core.redis import get_redis
-from app.services import evaluation_jobs
+from app.services import evaluation_jobs, retention
 from app.services.runs import approvals
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog, MemoryEventLog, RedisEventLog
@@ -64,8 +64,10 @@ class RunRuntime:
             self.executor.execute,
             consume=self.executes_runs,
             execute_evaluation=evaluation_jobs.execute_job,
+            maintain=self.maintain,
         )
         self._approval_sweeper: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -81,13 +83,20 @@ class RunRuntime:
         await self.leases.start()
         await self.leases.sweep()  # runs cut off while nothing was running
         self._approval_sweeper = asyncio.create_task(approvals.expire_forever(self))
+        if self.settings.AGENT_RETENTION_INTERVAL_SECONDS > 0:
+            self._retention = asyncio.create_task(retention.queue_forever(self))
+
+    async def maintain(self) -> retention.RetentionReport:
+        """The queued retention job: prune checkpoints, expire idle threads."""
+        return await retention.apply_retention(self.settings, self.agent.checkpointer)
 
     async def stop(self) -> None:
         """Interrupt runs in flight (recorded as such), then close everything."""
-        if self._approval_sweeper is not None:
-            self._approval_sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._approval_sweeper
+        for loop in (self._approval_sweeper, self._retention):
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
         if self._background:
             await asyncio.wait(self._background, timeout=5)
         await evaluation_jobs.shutdown_jobs()  # this process's jobs are recorded interrupted

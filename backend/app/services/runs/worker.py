@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from langgraph.errors import GraphRecursionError
 
+from app.agents.context import ContextOverflowError
 from app.agents.graph import TOOL_BUDGET_EXCEEDED
 from app.agents.guardrails import GuardrailBlockedError
 from app.agents.model_chain import ModelsUnavailableError, is_timeout
@@ -166,6 +167,10 @@ class RunExecutor:
             logger.info("agent.guardrail_blocked", rule=blocked.rule, stage=blocked.stage)
             message = f"Blocked by the {blocked.rule} guardrail: {blocked.message}"
             await self._end(execution, RunStatus.blocked, outcome, message, "guardrail_blocked")
+            return
+        except ContextOverflowError as exc:
+            # The newest message alone exceeds the model's window: no retry can succeed.
+            await self._end(execution, RunStatus.error, outcome, str(exc), "budget_exceeded")
             return
         except ModelsUnavailableError as exc:
             logger.warning("agent.models_unavailable", reason=exc.reason)

@@ -6,6 +6,7 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { ApiKeysSection } from "@/features/api-keys/components/api-keys-section";
 import { LogoutEverywhere } from "@/features/auth/components/logout-everywhere";
 import { DeleteAccount } from "@/features/users/components/delete-account";
+import { ExportData } from "@/features/users/components/export-data";
 import { PasswordForm } from "@/features/users/components/password-form";
 import { ProfileForm } from "@/features/users/components/profile-form";
 import { useCurrentUser, useLogout } from "@/lib/auth";
@@ -25,7 +26,7 @@ function SettingsPage() {
     <div className="grid max-w-3xl gap-6">
       <PageHeader
         title="User settings"
-        description="Your profile, password, sessions, API keys and appearance."
+        description="Your profile, password, sessions, API keys, appearance and data."
       />
       <Card>
         <CardHeader>
@@ -86,6 +87,16 @@ function SettingsPage() {
         </CardHeader>
         <CardContent>
           <AppearanceForm />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <CardTitle>
+            <h2>Your data</h2>
+          </CardTitle>
+        </CardHeader>
+        <CardContent>
+          <ExportData />
         </CardContent>
       </Card>
       {!user.is_superuser ? (
