@@ -539,7 +539,7 @@ export const agentDecideApprovalStream = <ThrowOnError extends boolean = true>(o
 /**
  * List Approvals
  *
- * The current user's approvals (e.g. `?status=pending`), newest first.
+ * The current user's approvals (e.g. `?status=pending`, `?thread_id=`), newest first.
  */
 export const agentListApprovals = <ThrowOnError extends boolean = true>(options?: Options<AgentListApprovalsData, ThrowOnError>) => (options?.client ?? client).get<AgentListApprovalsResponses, AgentListApprovalsErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

@@ -47,11 +47,12 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
             <Skeleton className="h-10" />
             <Skeleton className="h-10" />
           </div>
-        ) : threads.isError ? (
+        ) : // A failed refetch (the server down for a moment) keeps the last list on screen.
+        threads.isError && !threads.data ? (
           <Alert variant="destructive">
             <AlertDescription>{errorMessage(threads.error)}</AlertDescription>
           </Alert>
-        ) : threads.data.data.length === 0 ? (
+        ) : !threads.data || threads.data.data.length === 0 ? (
           <p className="px-2 py-4 text-sm text-muted-foreground">No conversations yet.</p>
         ) : (
           <ul className="grid gap-1">
