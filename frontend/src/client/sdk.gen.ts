@@ -919,8 +919,8 @@ export const agentProtocolJoinRun = <ThrowOnError extends boolean = true>(option
 /**
  * Join Run Stream
  *
- * Rejoin the run's stream: every event after `Last-Event-ID` (else from the start of its
- * latest execution), then the live tail.
+ * Rejoin the run's stream: every event after `Last-Event-ID` (else, or with `-1` as the
+ * SDK's `joinStream` sends it, from the start of its latest execution), then the live tail.
  */
 export const agentProtocolJoinRunStream = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolJoinRunStreamData, ThrowOnError, unknown>) => (options.client ?? client).sse.get<AgentProtocolJoinRunStreamResponses, AgentProtocolJoinRunStreamErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
