@@ -124,12 +124,25 @@ test("regenerating while the conversation is answering elsewhere explains the 40
   // Another client starts a long run on the thread; this page doesn't know yet.
   const started = await request.post(`/agent-protocol/threads/${thread}/runs`, {
     headers: { Authorization: `Bearer ${user.token}` },
+    // Streamed token by token (at the tests' slow model speed), so it is still going when we click.
     data: {
       assistant_id: "agent",
       input: { messages: [{ type: "human", content: "tell me a long story" }] },
+      stream_mode: ["messages-tuple"],
     },
   });
   expect(started.status()).toBe(200);
+  const auth = { Authorization: `Bearer ${user.token}` };
+  await expect
+    .poll(
+      async () =>
+        (
+          (await (await request.get(`/agent-protocol/threads/${thread}`, { headers: auth })).json()) as {
+            status: string;
+          }
+        ).status,
+    )
+    .toBe("busy");
   const regenerate = page.getByRole("button", { name: "Regenerate answer" }).last();
   await regenerate.click();
   const notice = page.getByTestId("chat-failure");

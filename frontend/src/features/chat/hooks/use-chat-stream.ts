@@ -5,7 +5,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { AgentRunPublic, ApprovalDecision, PlanStep } from "@/client";
 import { useThreadApprovals } from "../api/get-thread-approvals";
 import { ASSISTANT_ID } from "../api/protocol-client";
-import { buildConversation, LIVE_STATUSES, type StateMessage, type Turn } from "../utils/conversation";
+import {
+  buildConversation,
+  LIVE_STATUSES,
+  LOCAL_PREFIX,
+  type StateMessage,
+  type Turn,
+} from "../utils/conversation";
 import { type ChatFailure, describeFailure } from "../utils/failure";
 
 /** The graph's state as the chat reads it (values of the thread). */
@@ -46,7 +52,7 @@ type UseChatStreamOptions = {
 };
 
 let localCounter = 0;
-const localId = () => `local-${Date.now().toString(36)}-${++localCounter}`;
+const localId = () => `${LOCAL_PREFIX}${Date.now().toString(36)}-${++localCounter}`;
 const human = (text: string) => ({ type: "human" as const, content: text, id: localId() });
 
 /**
@@ -62,6 +68,10 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
   /** A message whose run never started (e.g. the network dropped): back into the box. */
   const [draft, setDraft] = useState<{ id: string; text: string } | undefined>(undefined);
   const [deciding, setDeciding] = useState<{ approvalId: string; error?: string } | null>(null);
+
+  /** What the request being sent needs if it is refused before its run starts (the React hook
+   * reports errors only through the hook-level `onError`, not per submit). */
+  const pending = useRef<{ restore?: string; approvalId?: string } | null>(null);
 
   const refresh = useCallback(() => {
     for (const key of [
@@ -81,6 +91,7 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     // Branches come from the thread's checkpoints (one per turn).
     fetchStateHistory: { limit: 100 },
     onCreated: (run) => {
+      pending.current = null;
       setLiveRunId(run.run_id);
       // The new conversation (or its new status) shows in the sidebar as soon as the run starts.
       void queryClient.invalidateQueries({ queryKey: ["agent", "threads"] });
@@ -90,7 +101,19 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
       if ((data as PlanEvent)?.type === "plan") setLivePlan(data as PlanEvent);
     },
     onFinish: () => refresh(),
-    onError: () => refresh(),
+    onError: (error, meta) => {
+      const request = pending.current;
+      pending.current = null;
+      const failure = describeFailure(error);
+      const started = Boolean(meta?.run_id);
+      // Refused before the run resumed (e.g. 422 bad arguments): stay on the card with the reason.
+      if (request?.approvalId && !started)
+        setDeciding({ approvalId: request.approvalId, error: failure.message });
+      else setFailure(failure);
+      // The message never became a run (network down, 409, 422): back into the box.
+      if (!started && request?.restore !== undefined) setDraft({ id: localId(), text: request.restore });
+      refresh();
+    },
   });
 
   const approvals = useThreadApprovals(threadId);
@@ -149,16 +172,8 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     ) => {
       setFailure(null);
       setLivePlan(undefined);
-      let started = false;
-      await stream.submit(input, {
-        ...RUN_OPTIONS,
-        ...options,
-        onError: (error, meta) => {
-          started ||= Boolean(meta?.run_id);
-          setFailure(describeFailure(error));
-          if (!started && restore !== undefined) setDraft({ id: localId(), text: restore });
-        },
-      });
+      pending.current = { restore };
+      await stream.submit(input, { ...RUN_OPTIONS, ...options });
     },
     [stream],
   );
@@ -225,17 +240,11 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
         decision.decision === "edit"
           ? { type: "edit", edited_action: { name: tool, args: decision.args ?? {} }, message }
           : { type: decision.decision, message };
-      let refused: string | undefined;
-      await stream.submit(undefined, {
-        ...RUN_OPTIONS,
-        command: { resume: { decisions: [resume] } },
-        onError: (error, meta) => {
-          if (!meta?.run_id) refused = describeFailure(error).message;
-          else setFailure(describeFailure(error));
-        },
-      });
-      // Refused before the run resumed (e.g. 422 bad arguments): stay on the card with the reason.
-      setDeciding(refused ? { approvalId, error: refused } : null);
+      pending.current = { approvalId };
+      setFailure(null);
+      await stream.submit(undefined, { ...RUN_OPTIONS, command: { resume: { decisions: [resume] } } });
+      // Unless it was refused (the error stays on the card), the stored decision now shows.
+      setDeciding((current) => (current?.error ? current : null));
       refresh();
     },
     [stream, refresh],

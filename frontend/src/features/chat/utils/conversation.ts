@@ -76,6 +76,8 @@ export const BLOCKED_STATUS = "blocked";
 export const LIVE_STATUSES: readonly string[] = ["pending", "running"];
 
 const RUN_PREFIX = "run-";
+/** The id prefix of a message the chat shows before the server has it (`optimisticValues`). */
+export const LOCAL_PREFIX = "local-";
 
 /** The run a user message started: the backend ids it `run-<run id>` in the checkpoint. */
 export function runIdOf(message: StateMessage): string | undefined {
@@ -189,8 +191,13 @@ export function buildConversation({
 
   const turns: Turn[] = [];
   let answer: AssistantTurn | null = null;
+  let skipping = false;
   for (const [index, message] of messages.entries()) {
     if (message.type === "human") {
+      // Shown optimistically while sent; once nothing streams, a message the server never stored
+      // (the request failed) is not part of the conversation: it went back into the box.
+      skipping = !loading && Boolean(message.id?.startsWith(LOCAL_PREFIX));
+      if (skipping) continue;
       const runId = runIdOf(message) ?? (index === lastHuman ? liveRunId : undefined);
       const run = runId ? byId.get(runId) : undefined;
       const text = messageText(message.content);
@@ -233,7 +240,7 @@ export function buildConversation({
       turns.push(answer);
       continue;
     }
-    if (!answer) continue; // messages before any question (none in this agent)
+    if (!answer || skipping) continue; // before any question (none in this agent), or unsent
     if (message.type === "ai") {
       for (const call of message.tool_calls ?? []) {
         const id = call.id ?? `${answer.toolCalls.length}`;

@@ -30,7 +30,9 @@ function detailOf(text: unknown): string | null {
 export function isOutage(error: unknown): boolean {
   if (error instanceof TypeError) return true; // fetch: "Failed to fetch" / "NetworkError"
   const name = (error as { name?: string } | null)?.name;
-  if (name === "MaxReconnectAttemptsError" || name === "TimeoutError") return true;
+  // The SDK wraps a failed fetch in ConnectionError; MaxReconnectAttemptsError: its rejoin gave up.
+  if (name === "ConnectionError" || name === "MaxReconnectAttemptsError" || name === "TimeoutError")
+    return true;
   const status = (error as { status?: number } | null)?.status;
   return status === 502 || status === 503 || status === 504;
 }

@@ -172,6 +172,13 @@ describe("buildConversation", () => {
     expect(answers(after)[2]?.status).toBe("awaiting_approval");
   });
 
+  it("an unsent message (its request failed) is not shown once nothing streams", () => {
+    const messages = [human(R1, "hi"), ai("Hello"), { type: "human", id: "local-9", content: "again" }];
+    expect(users(buildConversation({ messages, runs: [run(R1, 1)] })).map((u) => u.text)).toEqual(["hi"]);
+    const sending = buildConversation({ messages, runs: [run(R1, 1)], loading: true });
+    expect(users(sending).map((u) => u.text)).toEqual(["hi", "again"]);
+  });
+
   it("a turn killed with the server shows at its place as interrupted, with its question", () => {
     const turns = buildConversation({
       messages: [human(R1, "hi"), ai("Hello"), human(R3, "bye"), ai("Bye")],
