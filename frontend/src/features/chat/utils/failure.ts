@@ -19,7 +19,14 @@ function detailOf(text: unknown): string | null {
     const body = JSON.parse(text) as { detail?: unknown };
     if (typeof body.detail === "string") return body.detail;
     if (Array.isArray(body.detail))
-      return body.detail.map((item: { msg?: string }) => item.msg ?? "").join("; ") || null;
+      return (
+        body.detail
+          .map((item: { loc?: unknown[]; msg?: string }) => {
+            const field = item.loc?.filter((part) => part !== "body").join(".");
+            return field ? `${field}: ${item.msg ?? ""}` : (item.msg ?? "");
+          })
+          .join("; ") || null
+      );
   } catch {
     return text;
   }
