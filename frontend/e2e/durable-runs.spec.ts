@@ -5,7 +5,8 @@ import { createUser, logInViaApi } from "./support/users";
 
 // The offline model's answer to anything it doesn't understand: long enough to reload in.
 const STORY = "tell me a long story";
-const JOIN_URL = /\/api\/v1\/agent\/runs\/[0-9a-f-]{36}\/stream/;
+// The chat rejoins over the Agent Protocol (useStream's joinStream).
+const JOIN_URL = /\/agent-protocol\/threads\/[0-9a-f-]{36}\/runs\/[0-9a-f-]{36}\/stream/;
 
 const normalise = (text: string | null) => (text ?? "").replace(/\s+/g, " ").trim();
 
@@ -29,7 +30,7 @@ async function startLongAnswer(page: Page, { shown = true } = {}) {
   await expect(lastAnswer(page)).toHaveAttribute("data-status", "streaming");
 }
 
-test("a reload during a streamed answer resumes it in place from the last event, exactly once", async ({
+test("a reload during a streamed answer rejoins it in place and streams on, exactly once", async ({
   page,
   request,
 }) => {
@@ -40,8 +41,9 @@ test("a reload during a streamed answer resumes it in place from the last event,
 
   const joined = page.waitForRequest(JOIN_URL);
   await page.reload();
-  // Rejoined with the id of the last event shown: only later events come.
-  expect(await (await joined).headerValue("last-event-id")).toMatch(/^\S+$/);
+  // Rejoined from the start of the run's stream (`-1`, as the SDK asks): its values events carry
+  // the whole state, so nothing shows twice.
+  expect(await (await joined).headerValue("last-event-id")).toBe("-1");
 
   const answer = lastAnswer(page);
   await expect(page.getByTestId("user-message")).toHaveText(STORY);
@@ -59,12 +61,13 @@ test("a tab that doesn't remember the run replays it from the start, exactly onc
 }) => {
   const user = await chatUser(page, request);
   await page.goto("/chat");
-  await startLongAnswer(page, { shown: false });
+  await sendMessage(page, STORY);
+  await expect(page).toHaveURL(/\/chat\?thread=[0-9a-f-]{36}$/);
   // Another tab (its own sessionStorage, same login): the thread detail says the turn is running.
   const other = await page.context().newPage();
   const joined = other.waitForRequest(JOIN_URL);
   await other.goto(page.url());
-  expect(await (await joined).headerValue("last-event-id")).toBeNull();
+  expect(await (await joined).headerValue("last-event-id")).toBe("-1");
 
   await waitForStatus(other, "success");
   await expect(other.getByTestId("user-message")).toHaveCount(1);
@@ -76,7 +79,7 @@ test("a tab that doesn't remember the run replays it from the start, exactly onc
   expect(normalise(await lastAnswer(page).getByTestId("answer").textContent())).toBe(expected);
 });
 
-test("a turn killed with the server shows as interrupted after a restart, and Retry answers it", async ({
+test("a backend killed mid-run: one outage notice, the list kept, then by itself the turn shows interrupted; Retry answers it once", async ({
   page,
   playwright,
 }, testInfo) => {
@@ -94,44 +97,44 @@ test("a turn killed with the server shows as interrupted after a restart, and Re
     await logInViaApi(page, user, backend.url);
     await page.goto(`${backend.url}/chat`);
     await startLongAnswer(page);
-    const threadUrl = page.url();
+    const conversations = page.getByRole("navigation", { name: "Conversations" }).first();
+    await expect(conversations).toContainText(STORY);
 
     await backend.kill();
-    await backend.start();
-    await page.goto(threadUrl);
+    // One friendly notice while it is down; the conversation list keeps its last state.
+    const notice = page.getByTestId("chat-failure");
+    await expect(notice).toHaveCount(1, { timeout: 45_000 });
+    await expect(notice).toContainText("Can't reach the server. Reconnecting…");
+    await expect(page.getByText(/Failed to fetch|network error/i)).toHaveCount(0);
+    await expect(conversations).toContainText(STORY);
+    await page.screenshot({ path: "test-results/screens/chat-outage.png", fullPage: true });
 
-    // Nothing lost: the message is there, its turn says what happened and offers a Retry.
+    await backend.start();
+    // No reload: the chat reconnects by itself and shows what happened, with a Retry.
+    await expect(notice).toHaveCount(0, { timeout: 45_000 });
     await expect(page.getByTestId("user-message")).toHaveText(STORY);
     await waitForStatus(page, "interrupted", 45_000);
     await expect(lastAnswer(page).getByTestId("turn-status")).toContainText(
       "Interrupted — the server stopped during this answer",
     );
-    // The part this tab saw stream in before the crash is still shown (it never reached the
-    // checkpoint, and the embedded event log died with the process).
-    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread's history agrees (not just this page's memory).
     await page.reload();
     await expect(page.getByTestId("user-message")).toHaveAttribute("data-run-status", "interrupted");
     await waitForStatus(page, "interrupted");
-    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread list flags it (thread status `error`: its last turn did not complete).
-    await expect(
-      page.getByRole("navigation", { name: "Conversations" }).first().getByTestId("thread-status"),
-    ).toHaveText("didn't finish");
+    await expect(conversations.getByTestId("thread-status")).toHaveText("didn't finish");
     await page.screenshot({ path: "test-results/interrupted-turn.png", fullPage: true });
 
     await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
     await waitForStatus(page, "success", 45_000);
-    await expect(page.getByTestId("user-message")).toHaveCount(2);
     await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
-    // The old turn keeps its status but no longer offers a second, live Retry.
+    // The retry stands for the interrupted turn: the question once, no Retry left.
+    await expect(page.getByTestId("user-message")).toHaveCount(1);
     await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
-    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
 
     await page.reload();
-    await expect(page.getByTestId("user-message")).toHaveCount(2);
+    await expect(page.getByTestId("user-message")).toHaveCount(1);
     await waitForStatus(page, "success");
-    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
     await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
   } finally {
     await api.dispose();

@@ -1,4 +1,5 @@
 import type { Client } from "@langchain/langgraph-sdk";
+import { useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, notFound } from "@tanstack/react-router";
 import { PanelLeftIcon } from "lucide-react";
 import { useMemo, useState } from "react";
@@ -37,6 +38,12 @@ function ChatPage() {
   // Bumped when the server is back after an outage: the conversation is read again and a run
   // that is still going is rejoined.
   const [session, setSession] = useState(0);
+  const queryClient = useQueryClient();
+  const reconnected = () => {
+    // Everything the page shows may have changed while the server was away.
+    void queryClient.invalidateQueries({ queryKey: ["agent"] });
+    setSession((n) => n + 1);
+  };
   const config = useAgentConfig();
   const protocolPath = config.data?.protocol_path;
   const client = useMemo(() => (protocolPath ? protocolClient(protocolPath) : null), [protocolPath]);
@@ -80,7 +87,7 @@ function ChatPage() {
             client={client}
             thread={thread}
             onThreadId={(id) => void navigate({ search: { thread: id }, replace: true })}
-            onReconnected={() => setSession((n) => n + 1)}
+            onReconnected={reconnected}
           />
         ) : (
           <ConfigPending error={config.error} onReconnected={() => void config.refetch()} />

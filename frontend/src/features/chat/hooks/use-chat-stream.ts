@@ -72,6 +72,8 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
   /** What the request being sent needs if it is refused before its run starts (the React hook
    * reports errors only through the hook-level `onError`, not per submit). */
   const pending = useRef<{ restore?: string; approvalId?: string } | null>(null);
+  /** Runs this page has streamed or joined (each is joined at most once). */
+  const joined = useRef(new Set<string>());
 
   const refresh = useCallback(() => {
     for (const key of [
@@ -92,6 +94,8 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     fetchStateHistory: { limit: 100 },
     onCreated: (run) => {
       pending.current = null;
+      // Streamed here already: it's not a run to join once it shows in the runs list.
+      joined.current.add(run.run_id);
       setLiveRunId(run.run_id);
       // The new conversation (or its new status) shows in the sidebar as soon as the run starts.
       void queryClient.invalidateQueries({ queryKey: ["agent", "threads"] });
@@ -121,7 +125,6 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
 
   // Rejoin a run of this thread that is still going (after a reload, from another tab, after an
   // outage): from the start of its stream, in the modes the chat reads.
-  const joined = useRef(new Set<string>());
   const active = runs?.find((run) => LIVE_STATUSES.includes(run.status));
   const joinStream = stream.joinStream;
   useEffect(() => {

@@ -15,7 +15,11 @@ export function useReconnect(down: boolean, onBack: () => void): boolean {
   back.current = onBack;
 
   useEffect(() => {
-    if (!down) return;
+    // Requests that answer again mean the server is back (whoever noticed first).
+    if (!down) {
+      setReconnecting(false);
+      return;
+    }
     setReconnecting(true);
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
