@@ -322,8 +322,7 @@ async def test_rejoin_with_last_event_id_and_cancel(slow_sdk_client) -> None:
     assert [p.event for p in whole] == [p.event for p in seen + rest]
     # `-1` (what the JS SDK's useStream sends to rejoin) replays the run from its start.
     replayed = [
-        p
-        async for p in client.runs.join_stream(tid, run_id, stream_mode=modes, last_event_id="-1")
+        p async for p in client.runs.join_stream(tid, run_id, stream_mode=modes, last_event_id="-1")
     ]
     assert [p.event for p in replayed] == [p.event for p in whole]
     # Cancel a slow run: it ends interrupted, with an error event on its stream.
@@ -421,5 +420,14 @@ async def test_stream_response_says_where_to_rejoin(sdk_client, protocol_url) ->
             f"{protocol_url}{location}", headers={**owner.headers, "Last-Event-ID": "-1"}
         )
     assert rejoined.status_code == 200
-    events = [line.removeprefix("event: ") for line in rejoined.text.splitlines() if line.startswith("event: ")]
-    assert events[0] == "metadata" and "values" in events and "custom" in events and events[-1] == "end"
+    events = [
+        line.removeprefix("event: ")
+        for line in rejoined.text.splitlines()
+        if line.startswith("event: ")
+    ]
+    assert (
+        events[0] == "metadata"
+        and "values" in events
+        and "custom" in events
+        and events[-1] == "end"
+    )
