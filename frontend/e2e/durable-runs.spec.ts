@@ -117,10 +117,14 @@ test("a backend killed mid-run: one outage notice, the list kept, then by itself
     await expect(lastAnswer(page).getByTestId("turn-status")).toContainText(
       "Interrupted — the server stopped during this answer",
     );
+    // The part this tab saw stream in before the crash is still shown (it never reached the
+    // checkpoint, and the embedded event log died with the process).
+    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread's history agrees (not just this page's memory).
     await page.reload();
     await expect(page.getByTestId("user-message")).toHaveAttribute("data-run-status", "interrupted");
     await waitForStatus(page, "interrupted");
+    await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread list flags it (thread status `error`: its last turn did not complete).
     await expect(conversations.getByTestId("thread-status")).toHaveText("didn't finish");
     await page.screenshot({ path: "test-results/interrupted-turn.png", fullPage: true });

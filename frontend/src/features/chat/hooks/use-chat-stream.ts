@@ -9,6 +9,7 @@ import {
   buildConversation,
   LIVE_STATUSES,
   LOCAL_PREFIX,
+  type SeenAnswer,
   type StateMessage,
   type Turn,
 } from "../utils/conversation";
@@ -50,6 +51,26 @@ type UseChatStreamOptions = {
   /** The thread's runs (GET /agent/runs?thread_id=), for status, stats and unfinished turns. */
   runs?: AgentRunPublic[];
 };
+
+const SEEN_PREFIX = "chat-seen:";
+
+/** What this tab saw of a run's answer (sessionStorage: it survives a reload, not the tab). */
+function recallSeen(runId: string): SeenAnswer | undefined {
+  try {
+    const raw = globalThis.sessionStorage?.getItem(SEEN_PREFIX + runId);
+    return raw ? (JSON.parse(raw) as SeenAnswer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function rememberSeen(runId: string, answer: SeenAnswer): void {
+  try {
+    globalThis.sessionStorage?.setItem(SEEN_PREFIX + runId, JSON.stringify(answer));
+  } catch {
+    // storage full or disabled: a reload then shows the run's stored response only
+  }
+}
 
 let localCounter = 0;
 const localId = () => `${LOCAL_PREFIX}${Date.now().toString(36)}-${++localCounter}`;
@@ -141,6 +162,16 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     return undefined;
   }, [loading, livePlan, values?.plan, values?.plan_steps]);
 
+  // A run that ended before its checkpoint (stopped, killed, failed) still shows what streamed.
+  const seen = useMemo(() => {
+    const found: Record<string, SeenAnswer> = {};
+    for (const run of runs ?? []) {
+      const answer = recallSeen(run.id);
+      if (answer) found[run.id] = answer;
+    }
+    return found;
+  }, [runs]);
+
   const turns: Turn[] = useMemo(
     () =>
       buildConversation({
@@ -151,6 +182,7 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
         liveRunId: loading ? liveRunId : undefined,
         interrupted: Boolean(stream.interrupt),
         latestPlan,
+        seen,
       }).map((turn) =>
         turn.kind === "assistant" && deciding
           ? {
@@ -163,8 +195,25 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
             }
           : turn,
       ),
-    [stream.messages, runs, approvals.data, loading, liveRunId, stream.interrupt, latestPlan, deciding],
+    [stream.messages, runs, approvals.data, loading, liveRunId, stream.interrupt, latestPlan, deciding, seen],
   );
+
+  // Remember what streams in, by run, for the turns that never reach the checkpoint.
+  const streamingAnswer = loading ? turns.findLast((turn) => turn.kind === "assistant") : undefined;
+  useEffect(() => {
+    if (!liveRunId || streamingAnswer?.kind !== "assistant" || !streamingAnswer.text) return;
+    rememberSeen(liveRunId, { text: streamingAnswer.text, toolCalls: streamingAnswer.toolCalls });
+  }, [liveRunId, streamingAnswer]);
+
+  // The runs list can still say "running" for a run that just ended here: look again shortly.
+  useEffect(() => {
+    if (!active || loading || !joined.current.has(active.id)) return;
+    const timer = setTimeout(() => {
+      void queryClient.invalidateQueries({ queryKey: ["agent", "runs"] });
+      void queryClient.invalidateQueries({ queryKey: ["agent", "threads"] });
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [active, loading, queryClient]);
 
   /** Start a run; a failure before it started puts `restore` back in the message box. */
   const run = useCallback(

@@ -142,10 +142,15 @@ export type ConversationInput = {
   interrupted?: boolean;
   /** The plan of the state's latest turn (values.plan / plan_steps, or the live `custom` event). */
   latestPlan?: { text: string; steps: PlanStep[] };
+  /** What this tab saw stream in, by run: shown for a run that ended before its checkpoint. */
+  seen?: Record<string, SeenAnswer>;
 };
 
+/** The part of an answer that streamed in (kept for a turn stopped or killed before its checkpoint). */
+export type SeenAnswer = { text: string; toolCalls: ToolCallView[] };
+
 /** A turn whose run never reached the thread's state (killed, failed, stopped or blocked). */
-function unsettledTurns(run: AgentRunPublic): Turn[] {
+function unsettledTurns(run: AgentRunPublic, seen?: SeenAnswer): Turn[] {
   const status = run.status;
   const user: UserTurn = {
     kind: "user",
@@ -159,9 +164,9 @@ function unsettledTurns(run: AgentRunPublic): Turn[] {
     id: `a-${run.id}`,
     prompt: run.input,
     status,
-    text: run.response ?? "",
+    text: run.response || seen?.text || "",
     runId: run.id,
-    toolCalls: [],
+    toolCalls: seen?.toolCalls ?? [],
     approvals: [],
     run,
     error: status === BLOCKED_STATUS ? (run.error ?? undefined) : failedTurnMessage(status, run.error),
@@ -183,6 +188,7 @@ export function buildConversation({
   liveRunId,
   interrupted = false,
   latestPlan,
+  seen = {},
 }: ConversationInput): Turn[] {
   const byId = new Map(runs.map((run) => [run.id, run]));
   const chronological = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -279,10 +285,11 @@ export function buildConversation({
     const newest = turn.messageIndex === lastHuman ? "\uffff" : undefined;
     const created = (turn.runId ? byId.get(turn.runId)?.created_at : undefined) ?? newest;
     while (created && next < unsettled.length && (unsettled[next]?.created_at ?? "") < created) {
-      merged.push(...unsettledTurns(unsettled[next++] as AgentRunPublic));
+      const run = unsettled[next++] as AgentRunPublic;
+      merged.push(...unsettledTurns(run, seen[run.id]));
     }
     merged.push(turn);
   }
-  for (const run of unsettled.slice(next)) merged.push(...unsettledTurns(run));
+  for (const run of unsettled.slice(next)) merged.push(...unsettledTurns(run, seen[run.id]));
   return merged;
 }

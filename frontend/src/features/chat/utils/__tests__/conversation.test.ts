@@ -197,6 +197,19 @@ describe("buildConversation", () => {
     expect(users(turns)[1]?.messageIndex).toBeUndefined();
   });
 
+  it("a stopped or killed turn shows what this tab saw stream in (it never reached the checkpoint)", () => {
+    const seen = {
+      [R2]: { text: "Once upon", toolCalls: [{ id: "c1", name: "lookup_user_items", args: {} }] },
+    };
+    const turns = buildConversation({
+      messages: [human(R1, "hi"), ai("Hello")],
+      runs: [run(R1, 1), run(R2, 2, { status: "cancelled", input: "a story" })],
+      seen,
+    });
+    expect(answers(turns)[1]).toMatchObject({ status: "cancelled", text: "Once upon", error: "Stopped." });
+    expect(answers(turns)[1]?.toolCalls).toHaveLength(1);
+  });
+
   it("a retried failure is shown once: the retry stands for it", () => {
     const turns = buildConversation({
       messages: [human(R2, "tell me a story"), ai("Once upon a time")],
