@@ -103,6 +103,7 @@ def create_app() -> FastAPI:
                 "X-RateLimit-Limit",
                 "X-RateLimit-Remaining",
                 "Content-Location",  # Agent Protocol clients read the run id from it
+                "Location",  # ...and rejoin a dropped stream there
             ],
         )
     if settings.SECURITY_HEADERS_ENABLED:

@@ -36,7 +36,9 @@ test("http_post waits for approval; approving runs it, and the badge counts what
 
   await card.getByRole("button", { name: "Approve" }).click();
   await waitForStatus(page, "success");
-  await expect(card).toHaveAttribute("data-state", "approve");
+  await expect(card).toHaveAttribute("data-state", "approved");
+  await expect(card.getByRole("heading")).toHaveText("Approved");
+  await expect(card.getByTestId("approval-decision")).toContainText("By you");
   await expect(lastAnswer(page).getByTestId("answer")).toContainText("answered 200");
   await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
   await expect(page.getByTestId("approvals-badge")).toHaveCount(0);
@@ -51,9 +53,19 @@ test("rejecting a post answers without running it", async ({ page, request }) =>
   await card.getByLabel("Comment (optional)").fill("not today");
   await card.getByRole("button", { name: "Reject" }).click();
   await waitForStatus(page, "success");
-  await expect(card).toHaveAttribute("data-state", "reject");
+  await expect(card).toHaveAttribute("data-state", "rejected");
   await expect(lastAnswer(page).getByTestId("answer")).not.toBeEmpty();
+  // The rejected call never ran: it shows failed, not done.
+  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("failed");
   expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
+  // After a reload the card still says what was decided, by whom, with the comment; no buttons.
+  await page.reload();
+  const reloaded = lastAnswer(page).getByTestId("approval-card");
+  await expect(reloaded).toHaveAttribute("data-state", "rejected");
+  await expect(reloaded.getByTestId("approval-decision")).toContainText("Comment: not today");
+  await expect(reloaded.getByRole("button")).toHaveCount(0);
+  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("failed");
+  await page.screenshot({ path: "test-results/screens/approval-rejected.png", fullPage: true });
 });
 
 test("editing the arguments validates them, then runs the edited call", async ({ page, request }) => {
@@ -79,7 +91,7 @@ test("editing the arguments validates them, then runs the edited call", async ({
   await args.fill(JSON.stringify({ url: `${echo()}/edited`, body: { message: marker } }));
   await card.getByRole("button", { name: "Run with these arguments" }).click();
   await waitForStatus(page, "success");
-  await expect(card).toHaveAttribute("data-state", "edit");
+  await expect(card).toHaveAttribute("data-state", "edited");
   await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
   expect((await received(request)).some((body) => body.includes("original"))).toBe(false);
 });
@@ -99,4 +111,30 @@ test("a pending approval survives a reload and can still be approved", async ({ 
   await card.getByRole("button", { name: "Approve" }).click();
   await waitForStatus(page, "success");
   await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
+});
+
+test("a new message supersedes a pending approval: its card says so and has no live buttons", async ({
+  page,
+  request,
+}) => {
+  await chatUser(page, request);
+  const marker = `supersede-${Date.now()}`;
+  await page.goto("/chat");
+  await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
+  const card = page.getByTestId("approval-card");
+  await expect(card).toHaveAttribute("data-state", "pending");
+  await expect(card.getByRole("button", { name: "Approve" })).toBeEnabled();
+
+  await sendMessage(page, "hello");
+  await waitForStatus(page, "success");
+  await expect(card).toHaveCount(1);
+  await expect(card).toHaveAttribute("data-state", "superseded");
+  await expect(card.getByRole("heading")).toContainText("Superseded");
+  await expect(card.getByRole("button")).toHaveCount(0);
+  await page.screenshot({ path: "test-results/screens/approval-superseded.png", fullPage: true });
+  // The same after a reload, and the call never ran.
+  await page.reload();
+  await expect(page.getByTestId("approval-card")).toHaveAttribute("data-state", "superseded");
+  await expect(page.getByTestId("approval-card").getByRole("button")).toHaveCount(0);
+  expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
 });

@@ -5,16 +5,38 @@ import { createUser, logInViaApi } from "./support/users";
 
 // The offline model's answer to anything it doesn't understand: long enough to reload in.
 const STORY = "tell me a long story";
-const JOIN_URL = /\/api\/v1\/agent\/runs\/[0-9a-f-]{36}\/stream/;
+// The chat rejoins over the Agent Protocol (useStream's joinStream).
+const JOIN_URL = /\/agent-protocol\/threads\/[0-9a-f-]{36}\/runs\/[0-9a-f-]{36}\/stream/;
 
 const normalise = (text: string | null) => (text ?? "").replace(/\s+/g, " ").trim();
 
-/** The newest run's final response, from the API. */
-async function latestResponse(request: APIRequestContext, token: string): Promise<string> {
+// A long answer (a list of this many items) at the tests' model speed: it is still streaming
+// when a page reloads or another tab opens, even on a busy machine.
+const ITEMS = 30;
+const LIST = "show my items";
+
+/** The items an answer lists, by number: a rejoin must neither lose nor repeat one. */
+function listed(text: string): number[] {
+  return [...text.matchAll(/Notebook (\d+) /g)].map((match) => Number(match[1]));
+}
+
+/** Listed once each, and the same items as the run's final response in the API. */
+async function expectSameItemsOnce(request: APIRequestContext, token: string, text: string) {
   const response = await request.get("/api/v1/agent/runs", { headers: { Authorization: `Bearer ${token}` } });
   const { data } = (await response.json()) as { data: { status: string; response: string | null }[] };
   expect(data[0]?.status).toBe("success");
-  return data[0]?.response ?? "";
+  const shown = listed(text);
+  expect(new Set(shown).size).toBe(shown.length);
+  expect(shown.length).toBeGreaterThan(5);
+  expect([...shown].sort()).toEqual(listed((data[0]?.response ?? "").replace(/\*\*/g, "")).sort());
+}
+
+/** Send the list request and wait until its first items have streamed in. */
+async function startLongList(page: Page) {
+  await sendMessage(page, LIST);
+  await expect(lastAnswer(page).getByTestId("answer")).toContainText("Notebook");
+  await expect(page).toHaveURL(/\/chat\?thread=[0-9a-f-]{36}$/);
+  await expect(lastAnswer(page)).toHaveAttribute("data-status", "streaming");
 }
 
 /**
@@ -29,54 +51,54 @@ async function startLongAnswer(page: Page, { shown = true } = {}) {
   await expect(lastAnswer(page)).toHaveAttribute("data-status", "streaming");
 }
 
-test("a reload during a streamed answer resumes it in place from the last event, exactly once", async ({
+test("a reload during a streamed answer rejoins it in place and streams on, exactly once", async ({
   page,
   request,
 }) => {
-  const user = await chatUser(page, request);
+  const user = await chatUser(page, request, ITEMS);
   await page.goto("/chat");
-  await startLongAnswer(page);
-  const shown = normalise(await lastAnswer(page).getByTestId("answer").textContent());
+  await startLongList(page);
 
   const joined = page.waitForRequest(JOIN_URL);
   await page.reload();
-  // Rejoined with the id of the last event shown: only later events come.
-  expect(await (await joined).headerValue("last-event-id")).toMatch(/^\S+$/);
+  // Rejoined from the start of the run's stream (`-1`, as the SDK asks): its values events carry
+  // the whole state, so nothing shows twice.
+  expect(await (await joined).headerValue("last-event-id")).toBe("-1");
 
   const answer = lastAnswer(page);
-  await expect(page.getByTestId("user-message")).toHaveText(STORY);
-  await expect(answer.getByTestId("answer")).toContainText(shown.slice(0, 60));
+  await expect(page.getByTestId("user-message")).toHaveText(LIST);
+  await expect(answer).toHaveAttribute("data-status", "streaming");
   await waitForStatus(page, "success");
   await expect(page.getByTestId("user-message")).toHaveCount(1);
   await expect(page.getByTestId("assistant-message")).toHaveCount(1);
-  const final = normalise(await answer.getByTestId("answer").textContent());
-  expect(final).toBe(normalise(await latestResponse(request, user.token)));
+  await expectSameItemsOnce(request, user.token, normalise(await answer.getByTestId("answer").textContent()));
 });
 
 test("a tab that doesn't remember the run replays it from the start, exactly once", async ({
   page,
   request,
 }) => {
-  const user = await chatUser(page, request);
+  const user = await chatUser(page, request, ITEMS);
   await page.goto("/chat");
-  await startLongAnswer(page, { shown: false });
-  // Another tab (its own sessionStorage, same login): the thread detail says the turn is running.
+  await sendMessage(page, LIST);
+  await expect(page).toHaveURL(/\/chat\?thread=[0-9a-f-]{36}$/);
+  // Another tab (its own sessionStorage, same login): the runs list says the turn is running.
   const other = await page.context().newPage();
   const joined = other.waitForRequest(JOIN_URL);
   await other.goto(page.url());
-  expect(await (await joined).headerValue("last-event-id")).toBeNull();
+  expect(await (await joined).headerValue("last-event-id")).toBe("-1");
 
   await waitForStatus(other, "success");
   await expect(other.getByTestId("user-message")).toHaveCount(1);
   await expect(other.getByTestId("assistant-message")).toHaveCount(1);
-  const expected = normalise(await latestResponse(request, user.token));
-  expect(normalise(await lastAnswer(other).getByTestId("answer").textContent())).toBe(expected);
+  const shown = normalise(await lastAnswer(other).getByTestId("answer").textContent());
+  await expectSameItemsOnce(request, user.token, shown);
   // The first tab followed the same run to the same end.
   await waitForStatus(page, "success");
-  expect(normalise(await lastAnswer(page).getByTestId("answer").textContent())).toBe(expected);
+  expect(normalise(await lastAnswer(page).getByTestId("answer").textContent())).toBe(shown);
 });
 
-test("a turn killed with the server shows as interrupted after a restart, and Retry answers it", async ({
+test("a backend killed mid-run: one outage notice, the list kept, then by itself the turn shows interrupted; Retry answers it once", async ({
   page,
   playwright,
 }, testInfo) => {
@@ -94,13 +116,21 @@ test("a turn killed with the server shows as interrupted after a restart, and Re
     await logInViaApi(page, user, backend.url);
     await page.goto(`${backend.url}/chat`);
     await startLongAnswer(page);
-    const threadUrl = page.url();
+    const conversations = page.getByRole("navigation", { name: "Conversations" }).first();
+    await expect(conversations).toContainText(STORY);
 
     await backend.kill();
-    await backend.start();
-    await page.goto(threadUrl);
+    // One friendly notice while it is down; the conversation list keeps its last state.
+    const notice = page.getByTestId("chat-failure");
+    await expect(notice).toHaveCount(1, { timeout: 45_000 });
+    await expect(notice).toContainText("Can't reach the server. Reconnecting…");
+    await expect(page.getByText(/Failed to fetch|network error/i)).toHaveCount(0);
+    await expect(conversations).toContainText(STORY);
+    await page.screenshot({ path: "test-results/screens/chat-outage.png", fullPage: true });
 
-    // Nothing lost: the message is there, its turn says what happened and offers a Retry.
+    await backend.start();
+    // No reload: the chat reconnects by itself and shows what happened, with a Retry.
+    await expect(notice).toHaveCount(0, { timeout: 45_000 });
     await expect(page.getByTestId("user-message")).toHaveText(STORY);
     await waitForStatus(page, "interrupted", 45_000);
     await expect(lastAnswer(page).getByTestId("turn-status")).toContainText(
@@ -115,23 +145,19 @@ test("a turn killed with the server shows as interrupted after a restart, and Re
     await waitForStatus(page, "interrupted");
     await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
     // The thread list flags it (thread status `error`: its last turn did not complete).
-    await expect(
-      page.getByRole("navigation", { name: "Conversations" }).first().getByTestId("thread-status"),
-    ).toHaveText("didn't finish");
+    await expect(conversations.getByTestId("thread-status")).toHaveText("didn't finish");
     await page.screenshot({ path: "test-results/interrupted-turn.png", fullPage: true });
 
     await lastAnswer(page).getByRole("button", { name: "Retry" }).click();
     await waitForStatus(page, "success", 45_000);
-    await expect(page.getByTestId("user-message")).toHaveCount(2);
     await expect(lastAnswer(page).getByTestId("answer")).toContainText("offline demo model");
-    // The old turn keeps its status but no longer offers a second, live Retry.
+    // The retry stands for the interrupted turn: the question once, no Retry left.
+    await expect(page.getByTestId("user-message")).toHaveCount(1);
     await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
-    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
 
     await page.reload();
-    await expect(page.getByTestId("user-message")).toHaveCount(2);
+    await expect(page.getByTestId("user-message")).toHaveCount(1);
     await waitForStatus(page, "success");
-    await expect(page.getByTestId("assistant-message").first()).toHaveAttribute("data-status", "interrupted");
     await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
   } finally {
     await api.dispose();

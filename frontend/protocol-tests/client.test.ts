@@ -1,4 +1,4 @@
-import type { Client } from "@langchain/langgraph-sdk";
+import { Client } from "@langchain/langgraph-sdk";
 import { describe, expect, test } from "vitest";
 import {
   bearerClient,
@@ -8,6 +8,7 @@ import {
   newApiKey,
   newUser,
   postRequest,
+  protocolUrl,
   revokeApiKey,
   STREAM_MODES,
 } from "./support";
@@ -239,6 +240,65 @@ describe("runs", () => {
     expect(tail.filter((p) => p.event === "messages").length).toBeGreaterThan(0);
     expect(last(tail.filter((p) => p.event === "values").at(-1)?.data).type).toBe("ai");
     expect((await client.runs.get(tid, runId)).status).toBe("success");
+  });
+
+  test("a stream cut mid-answer is resumed by the SDK itself (Location + Last-Event-ID): none twice, none missing", async () => {
+    const user = await newUser();
+    const rejoins: (string | null)[] = [];
+    let cut = false;
+    // A network that drops the first streamed response after ~2 kB, as a flaky connection would.
+    const flaky = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      const response = await fetch(input, init);
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes("/stream") && init?.method !== "POST")
+        rejoins.push(new Headers(init?.headers).get("last-event-id"));
+      if (cut || init?.method !== "POST" || !url.endsWith("/runs/stream") || !response.body) return response;
+      cut = true;
+      const reader = response.body.getReader();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent > 2000) {
+            await reader.cancel();
+            controller.error(new TypeError("network connection lost"));
+            return;
+          }
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          sent += value.length;
+          controller.enqueue(value);
+        },
+      });
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    const client = new Client({
+      apiUrl: protocolUrl,
+      apiKey: null,
+      defaultHeaders: { Authorization: `Bearer ${user.token}` },
+      callerOptions: { fetch: flaky },
+    });
+    const tid = (await client.threads.create()).thread_id;
+    const parts = await collect(
+      client.runs.stream(tid, "agent", {
+        input: human("tell me a story"),
+        streamMode: STREAM_MODES,
+        streamResumable: true,
+        onDisconnect: "continue",
+      }),
+    );
+    expect(cut).toBe(true);
+    // Rejoined once, after the last event it had read.
+    expect(rejoins).toHaveLength(1);
+    expect(rejoins[0]).toMatch(/^\S+$/);
+    const whole = await collect(
+      bearerClient(user).runs.joinStream(tid, runIdOf(parts), {
+        streamMode: STREAM_MODES,
+        lastEventId: "-1",
+      }),
+    );
+    const key = (p: Part) => `${p.id} ${p.event} ${JSON.stringify(p.data)}`;
+    expect(parts.map(key)).toEqual(whole.map(key));
+    expect(parts.at(-1)?.event).toBe("end");
   });
 
   test("cancel a run mid-answer: its stream ends, it ends interrupted, the thread takes the next turn", async () => {

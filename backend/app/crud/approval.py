@@ -59,10 +59,18 @@ async def claim_decision(
 
 
 async def list_approvals_for(
-    *, session: AsyncSession, user_id: uuid.UUID, status: str | None, skip: int, limit: int
+    *,
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    status: str | None,
+    skip: int,
+    limit: int,
+    thread_id: uuid.UUID | None = None,
 ) -> tuple[list[AgentApproval], int]:
-    """The user's approvals, newest first."""
+    """The user's approvals (optionally of one thread), newest first."""
     conditions = [col(AgentApproval.user_id) == user_id]
+    if thread_id is not None:
+        conditions.append(col(AgentApproval.thread_id) == thread_id)
     if status:
         conditions.append(col(AgentApproval.status) == status)
     count = (

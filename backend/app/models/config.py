@@ -32,6 +32,9 @@ class AgentConfigPublic(BaseModel):
     model_provider: str
     model_name: str
     tracing_enabled: bool
+    protocol_path: str = Field(
+        default="/agent-protocol", description="Where the Agent Protocol API is mounted."
+    )
     tool_groups: list[AgentToolGroup] = Field(default_factory=list)
 
 

@@ -201,6 +201,7 @@ async def test_runs_filters_and_pagination(client) -> None:
 async def test_agent_config(client, normal_user_token_headers) -> None:
     config = (await client.get(f"{API}/agent/config", headers=normal_user_token_headers)).json()
     assert config["max_input_chars"] == settings.AGENT_MAX_INPUT_CHARS
+    assert config["protocol_path"] == settings.AGENT_PROTOCOL_PATH
     assert config["model_provider"] == "offline"
     # No MCP servers configured: the built-in tools only, with their approval needs.
     [group] = config["tool_groups"]

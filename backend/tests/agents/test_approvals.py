@@ -114,6 +114,22 @@ async def test_edit_runs_with_validated_arguments(client, hook) -> None:
     assert audit["args"]["body"] == {"message": "hello"}
 
 
+async def test_approvals_of_one_thread(client, hook) -> None:
+    headers, _ = await create_user_and_login(client)
+    first = await _ask_to_post(client, headers, hook, "one")
+    second = await _ask_to_post(client, headers, hook, "two")
+    assert first["thread_id"] != second["thread_id"]
+    listed = await client.get(
+        f"{API}/agent/approvals", params={"thread_id": first["thread_id"]}, headers=headers
+    )
+    assert listed.status_code == 200
+    assert [a["id"] for a in listed.json()["data"]] == [first["pending_approval"]["approval_id"]]
+    everything = (await client.get(f"{API}/agent/approvals", headers=headers)).json()
+    assert everything["count"] == 2
+    bad = await client.get(f"{API}/agent/approvals", params={"thread_id": "x"}, headers=headers)
+    assert bad.status_code == 422
+
+
 async def test_other_users_cannot_see_or_decide(client, hook) -> None:
     owner, _ = await create_user_and_login(client)
     other, _ = await create_user_and_login(client)
@@ -121,6 +137,9 @@ async def test_other_users_cannot_see_or_decide(client, hook) -> None:
     response = await client.post(_decide_url(run), json={"decision": "approve"}, headers=other)
     assert response.status_code == 404
     assert (await client.get(f"{API}/agent/approvals", headers=other)).json()["count"] == 0
+    by_thread = {"thread_id": run["thread_id"]}
+    listed = await client.get(f"{API}/agent/approvals", params=by_thread, headers=other)
+    assert listed.json()["count"] == 0
     assert hook["received"] == []
     bogus = f"{API}/agent/threads/{run['thread_id']}/approvals/{run['thread_id']}"
     assert (

@@ -320,6 +320,11 @@ async def test_rejoin_with_last_event_id_and_cancel(slow_sdk_client) -> None:
     assert ids == sorted(ids, key=lambda i: tuple(int(x) for x in i.split("-")))
     whole = [p async for p in client.runs.join_stream(tid, run_id, stream_mode=modes)]
     assert [p.event for p in whole] == [p.event for p in seen + rest]
+    # `-1` (what the JS SDK's useStream sends to rejoin) replays the run from its start.
+    replayed = [
+        p async for p in client.runs.join_stream(tid, run_id, stream_mode=modes, last_event_id="-1")
+    ]
+    assert [p.event for p in replayed] == [p.event for p in whole]
     # Cancel a slow run: it ends interrupted, with an error event on its stream.
     slow = await client.runs.create(
         tid, "agent", input={"messages": [{"type": "human", "content": "a very long story"}]}
@@ -386,3 +391,43 @@ async def test_budgets_apply(slow_sdk_client, agent_settings) -> None:
     assert int(limited.value.response.headers["Retry-After"]) >= 1
     assert await client.runs.list(second) == []
     await client.runs.join(first, running["run_id"])
+
+
+async def test_stream_response_says_where_to_rejoin(sdk_client, protocol_url) -> None:
+    """`Location` (relative to the protocol's root, as LangGraph's server sends it) is where the
+    SDKs reconnect a dropped stream, with the same stream modes."""
+    client, owner = await sdk_client(auth="bearer")
+    tid = (await client.threads.create())["thread_id"]
+    body = {
+        "assistant_id": "agent",
+        "input": {"messages": [{"type": "human", "content": "hello"}]},
+        "stream_mode": ["values", "custom"],
+    }
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream(
+            "POST", f"{protocol_url}/threads/{tid}/runs/stream", json=body, headers=owner.headers
+        ) as response,
+    ):
+        assert response.status_code == 200
+        run_path = response.headers["content-location"].removeprefix(settings.AGENT_PROTOCOL_PATH)
+        location = response.headers["location"]
+        async for _ in response.aiter_lines():
+            pass
+    assert location == f"{run_path}/stream?stream_mode=values&stream_mode=custom"
+    async with httpx.AsyncClient(timeout=30) as http:
+        rejoined = await http.get(
+            f"{protocol_url}{location}", headers={**owner.headers, "Last-Event-ID": "-1"}
+        )
+    assert rejoined.status_code == 200
+    events = [
+        line.removeprefix("event: ")
+        for line in rejoined.text.splitlines()
+        if line.startswith("event: ")
+    ]
+    assert (
+        events[0] == "metadata"
+        and "values" in events
+        and "custom" in events
+        and events[-1] == "end"
+    )

@@ -28,7 +28,8 @@ export function AppProvider({
     <QueryClientProvider client={queryClient}>
       <ThemeProvider>
         <ImagePolicy>{children}</ImagePolicy>
-        <Toaster position="top-right" />
+        {/* Below the header (3.5rem): over it, toasts covered its buttons. */}
+        <Toaster position="top-right" offset={{ top: "4.25rem" }} mobileOffset={{ top: "4.25rem" }} />
       </ThemeProvider>
     </QueryClientProvider>
   );

@@ -567,7 +567,7 @@ export const agentDecideApprovalStream = <ThrowOnError extends boolean = true>(o
 /**
  * List Approvals
  *
- * The current user's approvals (e.g. `?status=pending`), newest first.
+ * The current user's approvals (e.g. `?status=pending`, `?thread_id=`), newest first.
  */
 export const agentListApprovals = <ThrowOnError extends boolean = true>(options?: Options<AgentListApprovalsData, ThrowOnError>) => (options?.client ?? client).get<AgentListApprovalsResponses, AgentListApprovalsErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -961,8 +961,8 @@ export const agentProtocolJoinRun = <ThrowOnError extends boolean = true>(option
 /**
  * Join Run Stream
  *
- * Rejoin the run's stream: every event after `Last-Event-ID` (else from the start of its
- * latest execution), then the live tail.
+ * Rejoin the run's stream: every event after `Last-Event-ID` (else, or with `-1` as the
+ * SDK's `joinStream` sends it, from the start of its latest execution), then the live tail.
  */
 export const agentProtocolJoinRunStream = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolJoinRunStreamData, ThrowOnError, unknown>) => (options.client ?? client).sse.get<AgentProtocolJoinRunStreamResponses, AgentProtocolJoinRunStreamErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

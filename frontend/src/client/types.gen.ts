@@ -27,6 +27,12 @@ export type AgentConfigPublic = {
      */
     tracing_enabled: boolean;
     /**
+     * Protocol Path
+     *
+     * Where the Agent Protocol API is mounted.
+     */
+    protocol_path?: string;
+    /**
      * Tool Groups
      */
     tool_groups?: Array<AgentToolGroup>;
@@ -5311,6 +5317,10 @@ export type AgentListApprovalsData = {
          * Status
          */
         status?: ApprovalStatus | null;
+        /**
+         * Thread Id
+         */
+        thread_id?: string | null;
         /**
          * Skip
          */

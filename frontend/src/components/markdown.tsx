@@ -1,8 +1,10 @@
 import { ImageOffIcon } from "lucide-react";
+import { type ComponentProps, useRef } from "react";
 import ReactMarkdown, { type Components } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { cn } from "@/lib/utils";
+import { CopyButton } from "./copy-button";
 import { imageUrl, isImageAllowed, useImageOrigins } from "./image-policy";
 
 /** An image from an allowed origin, or a link naming the host (nothing loads without a click). */
@@ -35,6 +37,32 @@ function MarkdownImage({ src, alt }: { src?: string; alt?: string }) {
   );
 }
 
+/** A code block with a button that copies its text. */
+function CodeBlock({ className, ...props }: ComponentProps<"pre">) {
+  const ref = useRef<HTMLPreElement>(null);
+  return (
+    <div className="group/code relative min-w-0" data-testid="code-block">
+      <pre
+        ref={ref}
+        // A long line scrolls inside the block (focusable, so keyboards can scroll it too); the
+        // chat's grid column is minmax(0, 1fr), so the block never widens the answer or the page.
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable
+        tabIndex={0}
+        className={cn(
+          "max-w-full overflow-x-auto rounded-md border bg-muted/60 p-3 pr-10 text-[13px]",
+          className,
+        )}
+        {...props}
+      />
+      <CopyButton
+        text={() => ref.current?.textContent ?? ""}
+        label="Copy code"
+        className="absolute top-1.5 right-1.5 bg-background/80"
+      />
+    </div>
+  );
+}
+
 // Model output is untrusted: react-markdown renders no raw HTML, links open in a new tab without
 // handing the opener over, and images load only from allowed origins (others become a link that
 // shows the host). Highlighting grammars ship inside highlight.js (no fetches).
@@ -43,16 +71,7 @@ const components: Components = {
   img: ({ node: _node, src, alt }) => (
     <MarkdownImage src={typeof src === "string" ? src : undefined} alt={alt} />
   ),
-  pre: ({ node: _node, className, ...props }) => (
-    <pre
-      // A long line scrolls inside the block (focusable, so keyboards can scroll it too); the
-      // grid column above is minmax(0, 1fr), so the block never widens the answer or the page.
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable
-      tabIndex={0}
-      className={cn("max-w-full overflow-x-auto rounded-md border bg-muted/60 p-3 text-[13px]", className)}
-      {...props}
-    />
-  ),
+  pre: ({ node: _node, ...props }) => <CodeBlock {...props} />,
   code: ({ node: _node, className, ...props }) => (
     <code className={cn("rounded bg-muted/60 px-1 py-0.5 font-mono text-[0.9em]", className)} {...props} />
   ),

@@ -194,5 +194,6 @@ async def agent_config(current_user: CurrentUser, runtime: RuntimeDep) -> Any:
         model_provider=settings.llm_provider,
         model_name=agent.models.name,
         tracing_enabled=tracing_enabled(),
+        protocol_path=settings.AGENT_PROTOCOL_PATH,
         tool_groups=tool_groups(tools, settings, agent.mcp.status() if agent.mcp else {}),
     )

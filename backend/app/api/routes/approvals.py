@@ -81,14 +81,16 @@ async def list_approvals(
     session: SessionDep,
     current_user: CurrentUser,
     status: ApprovalStatus | None = None,
+    thread_id: uuid.UUID | None = None,
     skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Any:
-    """The current user's approvals (e.g. `?status=pending`), newest first."""
+    """The current user's approvals (e.g. `?status=pending`, `?thread_id=`), newest first."""
     rows, count = await crud_approval.list_approvals_for(
         session=session,
         user_id=current_user.id,
         status=status.value if status else None,
+        thread_id=thread_id,
         skip=skip,
         limit=limit,
     )

@@ -22,7 +22,9 @@ export function PlanView({
         <ListChecksIcon className="size-4 text-muted-foreground" aria-hidden />
         Plan
         {steps.length ? (
-          <span className="text-xs font-normal text-muted-foreground">({steps.length} steps)</span>
+          <span className="text-xs font-normal text-muted-foreground">
+            ({steps.length} {steps.length === 1 ? "step" : "steps"})
+          </span>
         ) : null}
       </CollapsibleTrigger>
       <CollapsibleContent className="border-t px-3 py-2 text-sm">

@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
@@ -35,6 +36,13 @@ def content_location(thread_id: uuid.UUID, run_id: uuid.UUID) -> str:
     return f"{settings.AGENT_PROTOCOL_PATH}/threads/{thread_id}/runs/{run_id}"
 
 
+def stream_location(thread_id: uuid.UUID, run_id: uuid.UUID, modes: list[str]) -> str:
+    """Where to rejoin the stream, relative to the protocol's root as LangGraph's own server
+    sends it: the SDK reconnects there (with `Last-Event-ID`) when the connection drops."""
+    query = urlencode([("stream_mode", mode) for mode in modes])
+    return f"/threads/{thread_id}/runs/{run_id}/stream" + (f"?{query}" if query else "")
+
+
 def protocol_stream(
     runtime: RunRuntime,
     queued: QueuedRun,
@@ -52,7 +60,10 @@ def protocol_stream(
         cancel_on_disconnect=cancel_on_disconnect,
         joining=joining,
         protocol=translator,
-        headers={"Content-Location": content_location(queued.thread_id, queued.run_id)},
+        headers={
+            "Content-Location": content_location(queued.thread_id, queued.run_id),
+            "Location": stream_location(queued.thread_id, queued.run_id, modes),
+        },
     )
 
 

@@ -24,6 +24,7 @@ router = APIRouter(prefix="/threads/{thread_id}/runs", responses=authenticated_r
 NOT_FOUND = error_responses(404)
 START_ERRORS = error_responses(404, 409, 429)
 RATE_LIMITED = [Depends(agent_protocol_rate_limit)]
+REPLAY_FROM_START = "-1"  # the SDK's `Last-Event-ID` for "everything the run has streamed"
 
 
 @router.post("", response_model=ProtocolRun, dependencies=RATE_LIMITED, responses=START_ERRORS)
@@ -118,9 +119,11 @@ async def join_run_stream(
     cancel_on_disconnect: bool = False,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> EventSourceResponse:
-    """Rejoin the run's stream: every event after `Last-Event-ID` (else from the start of its
-    latest execution), then the live tail."""
+    """Rejoin the run's stream: every event after `Last-Event-ID` (else, or with `-1` as the
+    SDK's `joinStream` sends it, from the start of its latest execution), then the live tail."""
     await runs.owned_run(user, thread_id, run_id)
+    if last_event_id == REPLAY_FROM_START:
+        last_event_id = None
     cursor = await streams.join_cursor(runtime, run_id, last_event_id)
     queued = QueuedRun(run_id, thread_id, cursor)
     modes = runs.query_modes(stream_mode)

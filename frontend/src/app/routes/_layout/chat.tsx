@@ -1,17 +1,21 @@
+import type { Client } from "@langchain/langgraph-sdk";
 import { useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, notFound } from "@tanstack/react-router";
 import { PanelLeftIcon } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useMemo, useState } from "react";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Sheet, SheetContent, SheetDescription, SheetTitle } from "@/components/ui/sheet";
+import { Skeleton } from "@/components/ui/skeleton";
 import { env } from "@/config/env";
-import { usePendingApprovals } from "@/features/chat/api/get-pending-approvals";
+import { useAgentConfig } from "@/features/chat/api/get-agent-config";
+import { protocolClient } from "@/features/chat/api/protocol-client";
 import { ChatView } from "@/features/chat/components/chat-view";
-import { useAgentChat } from "@/features/chat/hooks/use-agent-chat";
-import { forgetRun, recallRun } from "@/features/chat/utils/active-run";
-import { threadView } from "@/features/chat/utils/rejoin";
+import { useChatStream } from "@/features/chat/hooks/use-chat-stream";
+import { useReconnect } from "@/features/chat/hooks/use-reconnect";
+import { isOutage } from "@/features/chat/utils/failure";
 import { useThreadRuns } from "@/features/runs/api/get-runs";
+import { RunFeedback } from "@/features/runs/components/run-feedback";
 import { useThread } from "@/features/threads/api/get-thread";
 import { ThreadsList } from "@/features/threads/components/threads-list";
 import { ApiError, errorMessage } from "@/lib/api-error";
@@ -24,51 +28,25 @@ export const Route = createFileRoute("/_layout/chat")({
   component: ChatPage,
 });
 
+/** A request that got no answer from the server (as the generated client reports it). */
+const unreachable = (error: unknown) => (error instanceof ApiError && error.status === 0) || isOutage(error);
+
 function ChatPage() {
   const { thread } = Route.useSearch();
   const navigate = Route.useNavigate();
-  const queryClient = useQueryClient();
   const [drawerOpen, setDrawerOpen] = useState(false);
-  const chat = useAgentChat({
-    // The URL holds the conversation, so reload and back/forward return to it.
-    onThreadStarted: (id) => void navigate({ search: { thread: id }, replace: true }),
-    onRunFinished: () => {
-      void queryClient.invalidateQueries({ queryKey: ["agent", "threads"] });
-      void queryClient.invalidateQueries({ queryKey: ["agent", "runs"] });
-      void queryClient.invalidateQueries({ queryKey: ["agent", "approvals"] });
-    },
-  });
-
-  // Load the history only when the URL points at a conversation the view isn't already showing.
-  const needsHistory = thread !== undefined && thread !== chat.threadRef.current;
-  const history = useThread(needsHistory ? thread : undefined);
-  const runs = useThreadRuns(needsHistory ? thread : undefined);
-  const approvals = usePendingApprovals(needsHistory);
-  const { load } = chat;
-  // Wait for fresh answers: a cached copy may predate the latest messages.
-  const settled = (q: { isSuccess: boolean; isError: boolean; isFetching: boolean }) =>
-    (q.isSuccess || q.isError) && !q.isFetching;
-  const historyReady = history.isSuccess && !history.isFetching && settled(runs) && settled(approvals);
-
-  useEffect(() => {
-    if (thread === chat.threadRef.current) return;
-    if (!thread) {
-      load(undefined, []);
-    } else if (historyReady && history.data?.thread_id === thread) {
-      const pending = (approvals.data?.data ?? []).filter((a) => a.thread_id === thread);
-      // A turn still running (e.g. after a reload) is rejoined and streams on in place.
-      const view = threadView(thread, history.data.messages, runs.data?.data, pending, recallRun(thread));
-      if (view.forget) forgetRun(thread);
-      load(thread, view.turns, view.rejoin);
-    }
-  }, [thread, historyReady, history.data, runs.data, approvals.data, load, chat.threadRef]);
-
-  const loadError =
-    needsHistory && history.isError
-      ? history.error instanceof ApiError && history.error.status === 404
-        ? "Conversation not found."
-        : errorMessage(history.error)
-      : null;
+  // Bumped when the server is back after an outage: the conversation is read again and a run
+  // that is still going is rejoined.
+  const [session, setSession] = useState(0);
+  const queryClient = useQueryClient();
+  const reconnected = () => {
+    // Everything the page shows may have changed while the server was away.
+    void queryClient.invalidateQueries({ queryKey: ["agent"] });
+    setSession((n) => n + 1);
+  };
+  const config = useAgentConfig();
+  const protocolPath = config.data?.protocol_path;
+  const client = useMemo(() => (protocolPath ? protocolClient(protocolPath) : null), [protocolPath]);
 
   const select = (id: string | undefined) => {
     setDrawerOpen(false);
@@ -103,8 +81,74 @@ function ChatPage() {
           </Button>
           <h1 className="text-lg font-semibold">Agent chat</h1>
         </div>
-        <ChatView chat={chat} loading={needsHistory && !loadError && !historyReady} loadError={loadError} />
+        {client ? (
+          <ChatSession
+            key={session}
+            client={client}
+            thread={thread}
+            onThreadId={(id) => void navigate({ search: { thread: id }, replace: true })}
+            onReconnected={reconnected}
+          />
+        ) : (
+          <ConfigPending error={config.error} onReconnected={() => void config.refetch()} />
+        )}
       </section>
     </div>
+  );
+}
+
+/** Before the agent's config has loaded (or while it can't be). */
+function ConfigPending({ error, onReconnected }: { error: unknown; onReconnected: () => void }) {
+  const outage = useReconnect(Boolean(error) && unreachable(error), onReconnected);
+  if (!error) return <Skeleton className="mt-4 h-24 w-3/4" />;
+  return (
+    <p role="status" className="mt-4 text-sm text-muted-foreground">
+      {outage ? "Can't reach the server. Reconnecting…" : errorMessage(error)}
+    </p>
+  );
+}
+
+type ChatSessionProps = {
+  client: Client;
+  thread: string | undefined;
+  onThreadId: (id: string) => void;
+  onReconnected: () => void;
+};
+
+/** One conversation, streamed with the LangGraph SDK; remounted after an outage. */
+function ChatSession({ client, thread, onThreadId, onReconnected }: ChatSessionProps) {
+  const detail = useThread(thread);
+  const runs = useThreadRuns(thread);
+  const chat = useChatStream({ client, threadId: thread, onThreadId, runs: runs.data?.data });
+  const down =
+    chat.failure?.kind === "outage" ||
+    (detail.isError && unreachable(detail.error)) ||
+    (runs.isError && unreachable(runs.error));
+  const outage = useReconnect(down, onReconnected);
+
+  const loadError =
+    detail.isError && !unreachable(detail.error)
+      ? detail.error instanceof ApiError && detail.error.status === 404
+        ? "Conversation not found."
+        : errorMessage(detail.error)
+      : null;
+  // A new conversation has nothing to load; an opened one waits for its checkpoints.
+  const loading =
+    Boolean(thread) &&
+    !outage &&
+    !loadError &&
+    chat.threadLoading &&
+    !chat.loading &&
+    chat.turns.length === 0;
+
+  return (
+    <ChatView
+      chat={chat}
+      loading={loading}
+      loadError={loadError}
+      outage={outage}
+      feedback={(runId) => <RunFeedback runId={runId} />}
+      draftKey={`chat-draft:${thread ?? "new"}`}
+    />
   );
 }

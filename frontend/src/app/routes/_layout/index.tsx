@@ -10,13 +10,22 @@ export const Route = createFileRoute("/_layout/")({
   component: Dashboard,
 });
 
+/** An account this young is new here: it gets a welcome, not a welcome back. */
+const NEW_ACCOUNT_MS = 24 * 60 * 60 * 1000;
+
 function Dashboard() {
   const { data: user } = useCurrentUser();
+  const created = user?.created_at ? Date.parse(user.created_at) : Number.NaN;
+  const returning = Number.isFinite(created) && Date.now() - created > NEW_ACCOUNT_MS;
   return (
     <div className="grid gap-6">
       <PageHeader
         title={`Hi, ${user?.full_name || user?.email} 👋`}
-        description="Welcome back, nice to see you again!"
+        description={
+          returning
+            ? "Welcome back, nice to see you again!"
+            : "Welcome! Add some items, or ask the agent about them."
+        }
       />
       <div className="grid gap-4 sm:grid-cols-2">
         <Link

@@ -1,18 +1,24 @@
 import { CheckIcon, PencilIcon, ShieldAlertIcon, XIcon } from "lucide-react";
 import { useId, useState } from "react";
 import type { ApprovalDecision, DataFlow } from "@/client";
+import { formatRelative } from "@/components/agent/format";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Textarea } from "@/components/ui/textarea";
-import type { ApprovalView } from "../utils/turns";
+import type { ApprovalView } from "../utils/conversation";
 
-const DECIDED_LABEL: Record<string, string> = {
-  approve: "Approved",
-  reject: "Rejected",
-  edit: "Edited and approved",
+/** What became of an approval, as its title says it. */
+const STATUS_TITLE: Record<string, string> = {
+  pending: "Approval needed",
+  deciding: "Sending your decision…",
+  approved: "Approved",
+  edited: "Edited and approved",
+  rejected: "Rejected",
+  superseded: "Superseded — a new message was sent before a decision",
+  expired: "Expired without a decision",
 };
 
 function parseArgs(text: string): Record<string, unknown> | string {
@@ -80,17 +86,44 @@ type ApprovalCardProps = {
   approval: ApprovalView;
   /** Undefined while another answer streams: the buttons are disabled. */
   onDecide?: (decision: ApprovalDecision) => void;
+  /** The signed-in user (a decision of theirs reads "by you"). */
+  currentUserId?: string;
 };
 
-/** A paused side-effecting tool call: what it would do and why; Approve, Reject or Edit. */
-export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
+/** Who decided and when, and their comment (the audit record). */
+function Decision({ approval, currentUserId }: { approval: ApprovalView; currentUserId?: string }) {
+  if (!approval.decidedAt && !approval.comment) return null;
+  const who = approval.decidedBy ? (approval.decidedBy === currentUserId ? "you" : "an administrator") : null;
+  return (
+    <div className="grid gap-0.5 text-xs text-muted-foreground" data-testid="approval-decision">
+      {who || approval.decidedAt ? (
+        <p>
+          {who ? `By ${who}` : "Decided"}
+          {approval.decidedAt ? ` · ${formatRelative(approval.decidedAt)}` : ""}
+        </p>
+      ) : null}
+      {approval.comment ? (
+        <p>
+          Comment: <span className="text-foreground">{approval.comment}</span>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A paused side-effecting tool call: what it would do and why; Approve, Reject or Edit while it
+ * is pending and the run waits on it, then what was decided, by whom, with what comment. */
+export function ApprovalCard({ approval, onDecide, currentUserId }: ApprovalCardProps) {
   const [editing, setEditing] = useState(false);
   const [argsText, setArgsText] = useState(() => JSON.stringify(approval.args, null, 2));
   const [argsError, setArgsError] = useState<string | null>(null);
   const [comment, setComment] = useState("");
   const ids = { args: useId(), comment: useId() };
-  const pending = approval.state === "pending";
+  // Only the approval the run is paused on right now takes a decision.
+  const pending = approval.status === "pending" && approval.live;
   const disabled = !pending || !onDecide;
+  const title = STATUS_TITLE[approval.status] ?? approval.status;
+  const args = approval.editedArgs ?? approval.args;
   const withComment = (decision: ApprovalDecision): ApprovalDecision =>
     comment.trim() ? { ...decision, comment: comment.trim() } : decision;
 
@@ -107,21 +140,16 @@ export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
   return (
     <section
       className="grid gap-3 rounded-lg border border-amber-500/50 bg-amber-500/5 p-3"
-      aria-label={`Approval needed: ${approval.tool}`}
+      aria-label={`${title}: ${approval.tool}`}
       data-testid="approval-card"
-      data-state={approval.state}
+      data-state={approval.status}
     >
       <div className="flex flex-wrap items-center gap-2">
         <ShieldAlertIcon className="size-4 text-amber-600 dark:text-amber-400" aria-hidden />
-        <h3 className="text-sm font-semibold">Approval needed</h3>
+        <h3 className="text-sm font-semibold">{title}</h3>
         <Badge variant="outline" className="font-mono">
           {approval.tool}
         </Badge>
-        {!pending ? (
-          <Badge variant="secondary">
-            {approval.state === "deciding" ? "Sending…" : DECIDED_LABEL[approval.state]}
-          </Badge>
-        ) : null}
       </div>
       <p className="text-sm">{approval.reason}</p>
       {approval.dataFlow ? <DataFlowView flow={approval.dataFlow} /> : null}
@@ -144,9 +172,11 @@ export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
         </div>
       ) : (
         <div className="grid gap-1">
-          <p className="text-xs font-medium text-muted-foreground">Arguments</p>
+          <p className="text-xs font-medium text-muted-foreground">
+            {approval.editedArgs ? "Arguments (as edited)" : "Arguments"}
+          </p>
           <pre className="overflow-x-auto rounded bg-muted/60 p-2 font-mono text-xs">
-            {JSON.stringify(approval.args, null, 2)}
+            {JSON.stringify(args, null, 2)}
           </pre>
         </div>
       )}
@@ -161,6 +191,7 @@ export function ApprovalCard({ approval, onDecide }: ApprovalCardProps) {
           />
         </div>
       ) : null}
+      {!pending ? <Decision approval={approval} currentUserId={currentUserId} /> : null}
       {approval.error ? (
         <Alert variant="destructive">
           <AlertDescription>{approval.error}</AlertDescription>

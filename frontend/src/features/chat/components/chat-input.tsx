@@ -12,14 +12,47 @@ type ChatInputProps = {
   disabled?: boolean;
   /** Text to put back in the box (e.g. a message a guardrail refused); applied once per `id`. */
   draft?: { id: string; text: string };
+  /** Keep what is typed in sessionStorage under this key (it survives a reload or reconnect). */
+  storageKey?: string;
 };
 
+function stored(key: string | undefined): string {
+  try {
+    return (key && globalThis.sessionStorage?.getItem(key)) || "";
+  } catch {
+    return ""; // storage disabled
+  }
+}
+
+function store(key: string | undefined, value: string): void {
+  if (!key) return;
+  try {
+    if (value) globalThis.sessionStorage?.setItem(key, value);
+    else globalThis.sessionStorage?.removeItem(key);
+  } catch {
+    // storage full or disabled: the draft only lives in the page
+  }
+}
+
 /** The message box: Enter sends, Shift+Enter adds a line; shows the length against the limit. */
-export function ChatInput({ onSend, onStop, streaming, maxChars, disabled, draft }: ChatInputProps) {
-  const [value, setValue] = useState("");
+export function ChatInput({
+  onSend,
+  onStop,
+  streaming,
+  maxChars,
+  disabled,
+  draft,
+  storageKey,
+}: ChatInputProps) {
+  const [value, setStateValue] = useState(() => stored(storageKey));
+  const setValue = (next: string) => {
+    setStateValue(next);
+    store(storageKey, next);
+  };
   const id = useId();
   const draftId = draft?.id;
   const draftText = draft?.text;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: applied once per draft id
   useEffect(() => {
     if (draftId !== undefined && draftText !== undefined) setValue(draftText);
   }, [draftId, draftText]);
@@ -57,6 +90,8 @@ export function ChatInput({ onSend, onStop, streaming, maxChars, disabled, draft
           }}
           placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)"
           rows={1}
+          // The chat is for typing: the box has the focus when the page opens.
+          autoFocus
           aria-describedby={`${id}-count`}
           aria-invalid={tooLong}
           className="max-h-48 min-h-10 resize-none border-0 bg-transparent shadow-none focus-visible:ring-0 dark:bg-transparent"
@@ -73,12 +108,15 @@ export function ChatInput({ onSend, onStop, streaming, maxChars, disabled, draft
       </div>
       <p
         id={`${id}-count`}
+        role={tooLong ? "alert" : undefined}
         className={cn("text-right text-xs tabular-nums text-muted-foreground", tooLong && "text-destructive")}
       >
         {maxChars !== undefined
           ? `${length.toLocaleString()} / ${maxChars.toLocaleString()} characters`
           : `${length} characters`}
-        {tooLong ? " — too long" : ""}
+        {tooLong && maxChars !== undefined
+          ? ` — too long: shorten it by ${(length - maxChars).toLocaleString()} to send`
+          : ""}
       </p>
     </form>
   );

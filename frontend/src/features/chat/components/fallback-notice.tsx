@@ -1,13 +1,21 @@
-import { useAgentConfig } from "../api/get-agent-config";
+import type { AgentRunPublic } from "@/client";
 
-/** "Answered by the fallback model": shown under an answer when the model that answered
- * (the run's `model`) is not the configured primary (`GET /agent/config`'s `model_name`). */
-export function FallbackNotice({ model }: { model?: string | null }) {
-  const primary = useAgentConfig().data?.model_name;
-  if (!model || !primary || model === primary) return null;
+type Run = Pick<AgentRunPublic, "mode" | "degraded_reason" | "model">;
+
+const REASONS: Record<NonNullable<Run["degraded_reason"]>, string> = {
+  fallback: "the primary model failed",
+  breaker_open: "the primary model is unavailable right now",
+  timeout: "the primary model was too slow",
+};
+
+/** "Answered by the fallback model": shown under an answer whose run the backend recorded as
+ * degraded (`mode`), naming the model that answered and why. */
+export function FallbackNotice({ run }: { run?: Run | null }) {
+  if (run?.mode !== "degraded") return null;
+  const reason = run.degraded_reason ? REASONS[run.degraded_reason] : "the primary model failed";
   return (
     <p className="px-2 text-muted-foreground text-xs" data-testid="fallback-notice" role="note">
-      Answered by the fallback model ({model}): the primary model is unavailable right now.
+      Answered by the fallback model{run.model ? ` (${run.model})` : ""}: {reason}.
     </p>
   );
 }

@@ -130,7 +130,8 @@ export function ThreadsList({ activeThreadId, onSelect, onNewChat, onDeleted }: 
             <Skeleton className="h-10" />
             <Skeleton className="h-10" />
           </div>
-        ) : threads.isError ? (
+        ) : // A failed refetch (the server down for a moment) keeps the last list on screen.
+        threads.isError && !threads.data ? (
           <Alert variant="destructive">
             <AlertDescription>{errorMessage(threads.error)}</AlertDescription>
           </Alert>

@@ -1,7 +1,7 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import type { ApprovalView } from "../../utils/turns";
+import type { ApprovalView } from "../../utils/conversation";
 import { ApprovalCard } from "../approval-card";
 
 const approval: ApprovalView = {
@@ -10,7 +10,8 @@ const approval: ApprovalView = {
   tool: "http_post",
   args: { url: "http://127.0.0.1:8766/hook", body: { message: "hi" } },
   reason: "http_post acts outside this app, so it needs your approval.",
-  state: "pending",
+  status: "pending",
+  live: true,
 };
 
 describe("ApprovalCard", () => {
@@ -50,9 +51,34 @@ describe("ApprovalCard", () => {
     expect(onDecide).toHaveBeenCalledWith({ decision: "edit", args: { url: "http://127.0.0.1:8766/other" } });
   });
 
-  it("shows the decision and no buttons once decided", () => {
-    render(<ApprovalCard approval={{ ...approval, state: "reject" }} onDecide={vi.fn()} />);
-    expect(screen.getByText("Rejected")).toBeInTheDocument();
+  it("shows the decision, who made it and their comment, and no buttons once decided", () => {
+    render(
+      <ApprovalCard
+        approval={{
+          ...approval,
+          status: "rejected",
+          live: false,
+          comment: "not today",
+          decidedBy: "someone-else",
+          decidedAt: new Date().toISOString(),
+        }}
+        onDecide={vi.fn()}
+      />,
+    );
+    expect(screen.getByRole("region", { name: "Rejected: http_post" })).toBeInTheDocument();
+    expect(screen.getByTestId("approval-decision")).toHaveTextContent("By an administrator");
+    expect(screen.getByTestId("approval-decision")).toHaveTextContent("Comment: not today");
+    expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
+  });
+
+  it("a superseded approval says so and has no live buttons", () => {
+    render(<ApprovalCard approval={{ ...approval, status: "superseded", live: false }} onDecide={vi.fn()} />);
+    expect(screen.getByRole("heading")).toHaveTextContent("Superseded");
+    expect(screen.queryByRole("button")).toBeNull();
+  });
+
+  it("a pending approval the run no longer waits on has no buttons either", () => {
+    render(<ApprovalCard approval={{ ...approval, live: false }} onDecide={vi.fn()} />);
     expect(screen.queryByRole("button", { name: "Approve" })).toBeNull();
   });
 

@@ -1,29 +1,28 @@
-import { screen } from "@testing-library/react";
-import { describe, expect, it, vi } from "vitest";
-import { renderWithRouter } from "@/testing/render-with-router";
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { FallbackNotice } from "../fallback-notice";
 
-vi.mock("../../api/get-agent-config", () => ({
-  useAgentConfig: () => ({ data: { model_name: "gpt-4o-mini" } }),
-}));
-
 describe("FallbackNotice", () => {
-  it("says when a fallback model answered", async () => {
-    await renderWithRouter(<FallbackNotice model="claude-3-5-haiku-latest" />);
-    expect(await screen.findByTestId("fallback-notice")).toHaveTextContent(
-      "Answered by the fallback model (claude-3-5-haiku-latest)",
+  it("says when a fallback model answered, and why", () => {
+    render(
+      <FallbackNotice
+        run={{ mode: "degraded", degraded_reason: "breaker_open", model: "claude-3-5-haiku-latest" }}
+      />,
+    );
+    expect(screen.getByTestId("fallback-notice")).toHaveTextContent(
+      "Answered by the fallback model (claude-3-5-haiku-latest): the primary model is unavailable right now.",
     );
   });
 
-  it("stays silent when the primary answered or nothing did", async () => {
-    await renderWithRouter(
+  it("stays silent on a normal run or when there is no run yet", () => {
+    render(
       <>
-        <FallbackNotice model="gpt-4o-mini" />
-        <FallbackNotice model={null} />
+        <FallbackNotice run={{ mode: "normal", degraded_reason: null, model: "gpt-4o-mini" }} />
+        <FallbackNotice run={undefined} />
         <span>rendered</span>
       </>,
     );
-    expect(await screen.findByText("rendered")).toBeInTheDocument();
+    expect(screen.getByText("rendered")).toBeInTheDocument();
     expect(screen.queryByTestId("fallback-notice")).toBeNull();
   });
 });
