@@ -122,6 +122,12 @@ class ChatModels:
             self._cache[key] = self._chain([link.model.bind_tools(tools) for link in self.links])
         return self._cache[key]
 
+    def plain(self) -> ModelChain:
+        """The chain with no tools and no schema (short side calls such as titles)."""
+        if "plain" not in self._cache:
+            self._cache["plain"] = self._chain([link.model for link in self.links])
+        return self._cache["plain"]
+
     def structured(self, schema: type[BaseModel]) -> ModelChain:
         """The chain producing `schema` via function calling (the safest for local servers)."""
         key = ("structured", schema)

@@ -3,6 +3,7 @@
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from app.agents.llm import ChatModels
+from app.agents.model_chain import CallScope
 from app.agents.prompts import TITLE_PROMPT
 
 TITLE_MAX_CHARS = 60
@@ -20,15 +21,19 @@ def trimmed_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
-async def model_title(models: ChatModels, question: str, answer: str) -> str:
-    """The model's title for the first exchange ("" when it gave nothing usable)."""
-    reply = await models.primary.ainvoke(
+async def model_title(
+    models: ChatModels, question: str, answer: str, scope: CallScope | None = None
+) -> str:
+    """The model's title for the first exchange ("" when it gave nothing usable), through the
+    model chain (its breakers and fallbacks, within `scope`'s deadline)."""
+    reply = await models.plain().ainvoke(
         [
             SystemMessage(TITLE_PROMPT),
             HumanMessage(
                 f"User: {question[:EXCHANGE_MAX_CHARS]}\n\nAssistant: {answer[:EXCHANGE_MAX_CHARS]}"
             ),
-        ]
+        ],
+        scope,
     )
     first_line = next((line for line in reply.text.splitlines() if line.strip()), "")
     return trimmed_title(first_line.strip().rstrip(".!"))

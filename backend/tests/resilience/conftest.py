@@ -52,6 +52,8 @@ def stub_chain(stub: Any, **extra: Any) -> dict[str, Any]:
         "LLM_TIMEOUT_SECONDS": 1.0,
         "LLM_BREAKER_FAILURE_THRESHOLD": 1,
         "LLM_BREAKER_COOLDOWN_SECONDS": 60.0,
+        # These tests count every model call of a run; a title call after it would race them.
+        "AGENT_MODEL_TITLES": False,
         **extra,
     }
 

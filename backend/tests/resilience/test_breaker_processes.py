@@ -49,6 +49,7 @@ def workers(
         "LLM_TIMEOUT_SECONDS": "5",
         "LLM_BREAKER_FAILURE_THRESHOLD": "3",
         "LLM_BREAKER_COOLDOWN_SECONDS": "120",
+        "AGENT_MODEL_TITLES": "false",  # the test counts every model call of the runs
     }
     env = child_env(**common, AGENT_WORKER_CONCURRENCY="1", LANGFUSE_ENABLED="false")
     started = []

@@ -6,9 +6,11 @@ short model call). With the offline model the title stays the trimmed first mess
 """
 
 import asyncio
+import time
 
 import structlog
 
+from app.agents.model_chain import CallScope
 from app.agents.service import AgentService
 from app.agents.titles import model_title, trimmed_title
 from app.core.db import SessionMaker
@@ -22,7 +24,10 @@ TITLE_TIMEOUT_S = 15.0
 
 async def title_first_exchange(agent: AgentService, run: AgentRun, answer: str | None) -> None:
     """Give the thread the model's title when this was its first run and nobody renamed it."""
-    if agent.settings.llm_provider == "offline" or not (answer or "").strip():
+    settings = agent.settings
+    if settings.llm_provider == "offline" or not settings.AGENT_MODEL_TITLES:
+        return
+    if not (answer or "").strip():
         return
     provisional = trimmed_title(run.input)
     async with SessionMaker() as session:
@@ -33,7 +38,8 @@ async def title_first_exchange(agent: AgentService, run: AgentRun, answer: str |
             return
     try:
         async with asyncio.timeout(TITLE_TIMEOUT_S):
-            title = await model_title(agent.models, run.input, answer or "")
+            scope = CallScope(deadline=time.monotonic() + TITLE_TIMEOUT_S)
+            title = await model_title(agent.models, run.input, answer or "", scope)
     except Exception as exc:  # a title is a nicety: the run has ended and stays recorded
         logger.info("threads.title_failed", error_type=type(exc).__name__)
         return
