@@ -55,8 +55,8 @@ test("rejecting a post answers without running it", async ({ page, request }) =>
   await waitForStatus(page, "success");
   await expect(card).toHaveAttribute("data-state", "rejected");
   await expect(lastAnswer(page).getByTestId("answer")).not.toBeEmpty();
-  // The rejected call never ran: it shows failed, not done.
-  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("failed");
+  // The rejected call never ran: it shows rejected (not done), as run detail shows it.
+  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("rejected");
   expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
   // After a reload the card still says what was decided, by whom, with the comment; no buttons.
   await page.reload();
@@ -64,7 +64,7 @@ test("rejecting a post answers without running it", async ({ page, request }) =>
   await expect(reloaded).toHaveAttribute("data-state", "rejected");
   await expect(reloaded.getByTestId("approval-decision")).toContainText("Comment: not today");
   await expect(reloaded.getByRole("button")).toHaveCount(0);
-  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("failed");
+  await expect(lastAnswer(page).getByTestId("tool-call")).toContainText("rejected");
   await page.screenshot({ path: "test-results/screens/approval-rejected.png", fullPage: true });
 });
 

@@ -77,7 +77,7 @@ export function UserMessage({ turn, branch, onEdit, maxChars }: UserMessageProps
   }
 
   return (
-    <div className="group grid justify-items-end gap-1">
+    <div className="group grid grid-cols-[minmax(0,1fr)] justify-items-end gap-1">
       <div
         className="flex w-full justify-end gap-2"
         data-testid="user-message"
@@ -160,7 +160,7 @@ export function AssistantMessage({
   return (
     <div className="flex gap-2" data-testid="assistant-message" data-status={turn.status}>
       <BotIcon className="mt-2 size-4 shrink-0 text-muted-foreground" aria-label="Agent" />
-      <div className="grid min-w-0 max-w-[85%] flex-1 gap-2">
+      <div className="grid min-w-0 max-w-[85%] flex-1 grid-cols-[minmax(0,1fr)] gap-2">
         {planWorthShowing(turn.plan) && turn.plan ? (
           <PlanView text={turn.plan.text} steps={turn.plan.steps} defaultOpen={live} />
         ) : null}
