@@ -194,15 +194,7 @@ class ModelChain:
     async def ainvoke(self, messages: Sequence[Any], scope: CallScope | None = None) -> Any:
         """The first answer down the chain; raises the last failure when none answered."""
         attempt = self._start(scope)
-        for index, runnable in enumerate(self.runnables):
-            permit = await self._permit(index)
-            if not permit.allowed:
-                attempt.skipped_open = True
-                continue
-            budget = attempt.budget(index)
-            if budget <= 0:
-                await self._release(index, permit)
-                break
+        async for index, runnable, permit, budget in self._links(attempt):
             try:
                 async with asyncio.timeout(budget):
                     answer = await runnable.ainvoke(list(messages), self._config(index))
@@ -223,15 +215,7 @@ class ModelChain:
     ) -> AsyncIterator[Any]:
         """The first model's stream that starts; falls back only before its first chunk."""
         attempt = self._start(scope)
-        for index, runnable in enumerate(self.runnables):
-            permit = await self._permit(index)
-            if not permit.allowed:
-                attempt.skipped_open = True
-                continue
-            budget = attempt.budget(index)
-            if budget <= 0:
-                await self._release(index, permit)
-                break
+        async for index, runnable, permit, budget in self._links(attempt):
             started = False
             stream = runnable.astream(list(messages), self._config(index))
             try:
@@ -262,6 +246,22 @@ class ModelChain:
             await self._record(index, True, permit.probe)
             return
         raise attempt.give_up()
+
+    async def _links(
+        self, attempt: _Attempt
+    ) -> AsyncIterator[tuple[int, Runnable[LanguageModelInput, Any], Permit, float]]:
+        """The models to try in order, each with its breaker's permit and its time budget:
+        open breakers are skipped, and the walk ends when the call's time is used up."""
+        for index, runnable in enumerate(self.runnables):
+            permit = await self._permit(index)
+            if not permit.allowed:
+                attempt.skipped_open = True
+                continue
+            budget = attempt.budget(index)
+            if budget <= 0:
+                await self._release(index, permit)
+                return
+            yield index, runnable, permit, budget
 
     async def _release(self, index: int, permit: Permit) -> None:
         """A probe permit that won't be used: put the breaker back to open."""
