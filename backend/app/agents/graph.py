@@ -375,13 +375,15 @@ async def _screen(result: ToolMessage, state: AgentState, ctx: AgentContext) -> 
     return result if redacted == text else result.model_copy(update={"content": redacted})
 
 
-def needs_tools(state: AgentState) -> str:
+# The two routers are async only so LangGraph calls them on the loop: it runs a sync router in
+# a thread pool, a thread hop per step for a dictionary lookup.
+async def needs_tools(state: AgentState) -> str:
     """Did the executor ask for tools? (They pass the approval gate first.)"""
     last = state["messages"][-1]
     return "approval" if isinstance(last, AIMessage) and last.tool_calls else END
 
 
-def needs_more_execution(state: AgentState) -> str:
+async def needs_more_execution(state: AgentState) -> str:
     """Go back to the executor with the results, unless the budget stopped the run."""
     return END if state.get("stop_reason") else "executor"
 

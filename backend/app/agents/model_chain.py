@@ -182,22 +182,29 @@ class ModelChain:
         state = await self.breakers.record(spec.key, ok, probe)
         metrics.breaker_state(spec.provider, spec.model, state)
 
-    def _config(self, index: int) -> RunnableConfig:
-        """The caller's run config (callbacks, trace metadata) plus where the call went."""
-        config = ensure_config()
+    def _config(self, index: int, own: RunnableConfig | None = None) -> RunnableConfig:
+        """The caller's run config (callbacks, trace metadata; `own` merged over the one the
+        call runs in) plus where the call went."""
+        config = ensure_config(own)
         spec = self.links[index].spec
         metadata = {**(config.get("metadata") or {}), "llm_chain_model": spec.key}
         if index > 0:
             metadata["llm_fallback_from"] = self.links[0].spec.key
         return {**config, "metadata": metadata}
 
-    async def ainvoke(self, messages: Sequence[Any], scope: CallScope | None = None) -> Any:
-        """The first answer down the chain; raises the last failure when none answered."""
+    async def ainvoke(
+        self,
+        messages: Sequence[Any],
+        scope: CallScope | None = None,
+        config: RunnableConfig | None = None,
+    ) -> Any:
+        """The first answer down the chain; raises the last failure when none answered.
+        `config` is for calls made outside a graph run (their own callbacks and run name)."""
         attempt = self._start(scope)
         async for index, runnable, permit, budget in self._links(attempt):
             try:
                 async with asyncio.timeout(budget):
-                    answer = await runnable.ainvoke(list(messages), self._config(index))
+                    answer = await runnable.ainvoke(list(messages), self._config(index, config))
             except ModelRefusalError:
                 await self._record(index, True, permit.probe)
                 raise

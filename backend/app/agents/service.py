@@ -82,12 +82,7 @@ class GraphOutcome:
 
     def token_totals(self) -> dict[str, int]:
         """Input, output and total tokens over every model call of this execution."""
-        totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-        for model_usage in self.usage.usage_metadata.values():
-            totals["input_tokens"] += model_usage.get("input_tokens", 0)
-            totals["output_tokens"] += model_usage.get("output_tokens", 0)
-            totals["total_tokens"] += model_usage.get("total_tokens", 0)
-        return totals
+        return self.usage.totals()
 
 
 class UsageHandler(UsageMetadataCallbackHandler):
@@ -95,6 +90,15 @@ class UsageHandler(UsageMetadataCallbackHandler):
     that isn't `run_inline` to a thread pool, and those hops cost more CPU than the run."""
 
     run_inline = True
+
+    def totals(self) -> dict[str, int]:
+        """Input, output and total tokens over every model call it saw."""
+        totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        for model_usage in self.usage_metadata.values():
+            totals["input_tokens"] += model_usage.get("input_tokens", 0)
+            totals["output_tokens"] += model_usage.get("output_tokens", 0)
+            totals["total_tokens"] += model_usage.get("total_tokens", 0)
+        return totals
 
 
 def message_id(run_id: uuid.UUID) -> str:

@@ -1,5 +1,8 @@
 """Conversation titles: the first message trimmed, or the model's name for the first exchange."""
 
+from collections.abc import Sequence
+
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from app.agents.llm import ChatModels
@@ -22,10 +25,15 @@ def trimmed_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
 
 
 async def model_title(
-    models: ChatModels, question: str, answer: str, scope: CallScope | None = None
+    models: ChatModels,
+    question: str,
+    answer: str,
+    scope: CallScope | None = None,
+    callbacks: Sequence[BaseCallbackHandler] = (),
 ) -> str:
     """The model's title for the first exchange ("" when it gave nothing usable), through the
-    model chain (its breakers and fallbacks, within `scope`'s deadline)."""
+    model chain (its breakers and fallbacks, within `scope`'s deadline); `callbacks` see the
+    call (usage, metrics, the trace)."""
     reply = await models.plain().ainvoke(
         [
             SystemMessage(TITLE_PROMPT),
@@ -34,6 +42,7 @@ async def model_title(
             ),
         ],
         scope,
+        {"callbacks": list(callbacks), "run_name": "conversation_title"},
     )
     first_line = next((line for line in reply.text.splitlines() if line.strip()), "")
     return trimmed_title(first_line.strip().rstrip(".!"))

@@ -224,8 +224,9 @@ class Settings(BaseSettings):
     APPROVAL_TIMEOUT_MINUTES: float = Field(default=60.0, gt=0)
     APPROVAL_SWEEP_INTERVAL_SECONDS: float = Field(default=30.0, gt=0)
     CHECKPOINT_POOL_MAX_SIZE: int = Field(default=10, ge=1)
-    # With a real model, a new conversation is named by the model from its first exchange
-    # (one short call through the model chain after the answer); off: the trimmed first message.
+    # With a real model, a new conversation is named by the model from its first exchange (one
+    # short call through the model chain, its own queue task after the answer, its tokens added
+    # to the run; app/services/runs/titles.py); off: the trimmed first message.
     AGENT_MODEL_TITLES: bool = True
     # Retention (app/services/retention.py). The newest N checkpoints of each thread are kept
     # (0: all). Each run saves about one, and the Agent Protocol's thread history and branching

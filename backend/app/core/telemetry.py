@@ -239,6 +239,17 @@ def run_trace_id(run_id: uuid.UUID) -> str | None:
     return trace_id
 
 
+def _langfuse_handler(trace_id: str) -> CallbackHandler:
+    handler_class = MaskingCallbackHandler if settings.mask_pii else CallbackHandler
+    handler = handler_class(
+        public_key=settings.LANGFUSE_PUBLIC_KEY, trace_context={"trace_id": trace_id}
+    )
+    # Its callbacks only start and end OpenTelemetry spans (export runs in the SDK's own
+    # thread), so run them inline instead of one thread-pool hop per LangChain event.
+    handler.run_inline = True
+    return handler
+
+
 def start_run_trace(
     *,
     run_id: uuid.UUID,
@@ -268,13 +279,7 @@ def start_run_trace(
         trace_id = trace_id_for_run(run_id)
         if client is None or not is_sampled(trace_id, settings.LANGFUSE_SAMPLE_RATE):
             return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)
-        handler_class = MaskingCallbackHandler if settings.mask_pii else CallbackHandler
-        handler = handler_class(
-            public_key=settings.LANGFUSE_PUBLIC_KEY, trace_context={"trace_id": trace_id}
-        )
-        # Its callbacks only start and end OpenTelemetry spans (export runs in the SDK's own
-        # thread), so run them inline instead of one thread-pool hop per LangChain event.
-        handler.run_inline = True
+        handler = _langfuse_handler(trace_id)
     except Exception:
         logger.warning("langfuse.trace_setup_failed", run_id=str(run_id), exc_info=True)
         return RunTrace(trace_id=None, trace_url=None, metadata=run_metadata)
@@ -284,6 +289,20 @@ def start_run_trace(
         callbacks=[handler],
         metadata=run_metadata,
     )
+
+
+def side_call_callbacks(trace_id: str | None) -> list[BaseCallbackHandler]:
+    """The Langfuse callback that puts a model call made after a run (its thread's title)
+    into that run's trace; none when the run wasn't traced. Never raises."""
+    if trace_id is None:
+        return []
+    try:
+        if get_langfuse() is None:
+            return []
+        return [_langfuse_handler(trace_id)]
+    except Exception:
+        logger.warning("langfuse.trace_setup_failed", trace_id=trace_id, exc_info=True)
+        return []
 
 
 TRACE_DELETE_BATCH = 100

@@ -119,6 +119,22 @@ async def finish_run(
     return bool(recorded)
 
 
+async def add_usage(
+    *, session: AsyncSession, run_id: uuid.UUID, prompt: int, completion: int, total: int
+) -> None:
+    """Add tokens spent for a run after it ended (its thread's title) to the run; commit."""
+    await session.exec(
+        update(AgentRun)
+        .where(col(AgentRun.id) == run_id)
+        .values(
+            prompt_tokens=AgentRun.prompt_tokens + prompt,
+            completion_tokens=AgentRun.completion_tokens + completion,
+            total_tokens=AgentRun.total_tokens + total,
+        )
+    )
+    await session.commit()
+
+
 def _thread_status(thread_id: Any, status: str, now: datetime) -> Any:
     return (
         update(AgentThread)

@@ -110,12 +110,12 @@ async def test_unknown_request_gets_the_help_text() -> None:
     assert state["plan_steps"] == [{"description": "Answer directly", "tool": None}]
 
 
-def test_routing_predicates() -> None:
+async def test_routing_predicates() -> None:
     call = {"name": "x", "args": {}, "id": "1"}
-    assert needs_tools({"messages": [AIMessage("", tool_calls=[call])]}) == "approval"
-    assert needs_tools({"messages": [AIMessage("done")]}) == "__end__"
-    assert needs_more_execution({"stop_reason": None}) == "executor"
-    assert needs_more_execution({"stop_reason": TOOL_BUDGET_EXCEEDED}) == "__end__"
+    assert await needs_tools({"messages": [AIMessage("", tool_calls=[call])]}) == "approval"
+    assert await needs_tools({"messages": [AIMessage("done")]}) == "__end__"
+    assert await needs_more_execution({"stop_reason": None}) == "executor"
+    assert await needs_more_execution({"stop_reason": TOOL_BUDGET_EXCEEDED}) == "__end__"
 
 
 def test_dangling_tool_calls_are_answered() -> None:

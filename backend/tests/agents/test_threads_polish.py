@@ -7,8 +7,10 @@ import uuid
 import pytest
 
 from app.agents.titles import trimmed_title
+from app.core import telemetry
 from tests.agents.conftest import openai_stub_settings
-from tests.fakes.llm_script import error, structured, text
+from tests.fakes.langfuse import LangfuseFake
+from tests.fakes.llm_script import Usage, error, structured, text
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
 
@@ -180,6 +182,100 @@ async def test_a_failing_title_call_keeps_the_trimmed_title(
         assert run["status"] == "success"
         await asyncio.sleep(0.5)
         assert await _title_of(client, headers, run["thread_id"]) == "hello world"
+
+
+async def _run_detail(client, headers, run_id: str) -> dict:
+    return (await client.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+
+
+async def test_the_title_call_is_the_users_tokens_and_skipped_once_the_budget_is_spent(
+    use_openai, agent_settings, fresh_client_factory
+) -> None:
+    """The title is its own queued task: its tokens are added to the run that started the
+    thread (so they count against the daily budget), and a spent budget means no title call."""
+    use_openai.enqueue(
+        structured({"steps": []}, usage=Usage(100, 10)),
+        text("Paris.", usage=Usage(200, 20)),
+        text("French capital", usage=Usage(40, 4)),
+    )
+    agent_settings(AGENT_DAILY_TOKEN_BUDGET=10_000)
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        run = await _run(client, headers, "what is the capital of france")
+        assert run["total_tokens"] == 330  # planner + executor: the title is not in the answer
+        thread_id = run["thread_id"]
+        assert await _wait_for_title(client, headers, thread_id, "French capital") == (
+            "French capital"
+        )
+        for _ in range(50):  # the token update lands with the title, in one transaction
+            detail = await _run_detail(client, headers, run["run_id"])
+            if detail["total_tokens"] != 330:
+                break
+            await asyncio.sleep(0.1)
+        assert detail["prompt_tokens"] == 340 and detail["completion_tokens"] == 34
+        assert detail["total_tokens"] == 374
+
+    # A budget the first exchange uses up: the run is allowed (0 used before it), the title not.
+    use_openai.reset()
+    use_openai.enqueue(
+        structured({"steps": []}, usage=Usage(100, 10)),
+        text("Madrid.", usage=Usage(200, 20)),
+        text("Spanish capital", usage=Usage(40, 4)),
+    )
+    agent_settings(AGENT_DAILY_TOKEN_BUDGET=330)
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        run = await _run(client, headers, "and of spain")
+        assert run["status"] == "success" and run["total_tokens"] == 330
+        await asyncio.sleep(1.0)
+        assert len(use_openai.requests) == 2  # planner and executor; no title call
+        assert await _title_of(client, headers, run["thread_id"]) == "and of spain"
+        assert (await _run_detail(client, headers, run["run_id"]))["total_tokens"] == 330
+
+
+async def test_the_title_call_is_in_the_runs_trace(
+    use_openai, agent_settings, fresh_client_factory, langfuse_fake: LangfuseFake
+) -> None:
+    use_openai.enqueue(
+        structured({"steps": []}), text("Paris."), text("French capital", usage=Usage(40, 4))
+    )
+    agent_settings(
+        LANGFUSE_ENABLED=True,
+        LANGFUSE_PUBLIC_KEY=langfuse_fake.public_key,
+        LANGFUSE_SECRET_KEY=langfuse_fake.secret_key,
+        LANGFUSE_BASE_URL=langfuse_fake.url,
+        LANGFUSE_PROJECT_ID=None,
+        LANGFUSE_PUBLIC_URL=None,
+        LANGFUSE_SAMPLE_RATE=1.0,
+    )
+    try:
+        async with fresh_client_factory() as client:
+            headers, _ = await create_user_and_login(client)
+            run = await _run(client, headers, "what is the capital of france")
+            await _wait_for_title(client, headers, run["thread_id"], "French capital")
+
+            def titled() -> object | None:
+                trace = langfuse_fake.trace(run["trace_id"])
+                names = {obs.name for obs in trace.observations} if trace else set()
+                return trace if "conversation_title" in names else None
+
+            for _ in range(50):
+                await asyncio.to_thread(telemetry.flush_telemetry)
+                if titled() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            trace = langfuse_fake.trace(run["trace_id"])
+            assert trace is not None
+            generations = [obs for obs in trace.observations if obs.type == "GENERATION"]
+            assert len(generations) == 3  # planner, executor, and the title in the same trace
+            [title] = [obs for obs in trace.observations if obs.name == "conversation_title"]
+            assert "French capital" in json.dumps(
+                [obs.output for obs in generations if obs.parent_observation_id == title.id]
+                or title.output
+            )
+    finally:
+        agent_settings(LANGFUSE_SHUTDOWN_TIMEOUT_SECONDS=2.0)
+        await telemetry.shutdown_telemetry()
 
 
 async def test_tool_status_is_the_same_live_after_reload_and_in_run_detail(client) -> None:

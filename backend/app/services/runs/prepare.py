@@ -23,6 +23,7 @@ from app.services.runs.errors import (
 )
 from app.services.runs.events import EventLogUnavailableError
 from app.services.runs.queue import QueueError
+from app.services.runs.titles import NAME_THREAD
 
 if TYPE_CHECKING:
     from app.services.runs.runtime import RunRuntime
@@ -68,6 +69,7 @@ async def start_new_run(
     trace_id = run_trace_id(run_id)
     async with SessionMaker() as session:
         thread = None
+        names_thread = False  # this run gives the thread its first title
         if new.thread_id is not None:
             thread = await crud_thread.get_thread(session=session, thread_id=new.thread_id)
             if thread is not None and thread.user_id != user.id:
@@ -82,11 +84,13 @@ async def start_new_run(
                 metadata={**new.metadata, **new.thread_metadata},
                 thread_id=new.thread_id,
             )
+            names_thread = bool(thread.title)
         else:
             if new.reject_if_busy and thread.status == ThreadStatus.busy:
                 raise ThreadBusyError()
             if not thread.title and new.message:
                 thread.title = trimmed_title(new.message)
+                names_thread = bool(thread.title)
             if any(thread.thread_metadata.get(k) != v for k, v in new.thread_metadata.items()):
                 thread.thread_metadata = {**thread.thread_metadata, **new.thread_metadata}
         if new.thread_id is not None:
@@ -107,7 +111,8 @@ async def start_new_run(
         await insert_within_budgets(session, run)
         await session.commit()
     bind_log_context(run_id=run_id, thread_id=thread_id, trace_id=trace_id)
-    await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens, options=new.options)
+    options = {**(new.options or {}), NAME_THREAD: True} if names_thread else new.options
+    await queue_run(runtime, run_id, thread_id, stream_tokens=stream_tokens, options=options)
     return QueuedRun(run_id, thread_id, None)
 
 

@@ -35,6 +35,7 @@ logger = structlog.get_logger(__name__)
 TASK_NAME = "agent.execute_run"
 MAINTENANCE_TASK_NAME = "agent.retention"
 EVALUATION_TASK_NAME = "evaluation.run_job"
+TITLE_TASK_NAME = "threads.title"
 QUEUE_NAME = "agent:runs:queue"
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
 ExecuteJob = Callable[[str], Awaitable[None]]
@@ -56,6 +57,7 @@ class RunQueue:
         consume: bool,
         maintain: Maintain | None = None,
         execute_evaluation: ExecuteJob | None = None,
+        title_thread: ExecuteJob | None = None,
     ) -> None:
         self.distributed = config.redis_url is not None
         self.broker: AsyncBroker
@@ -107,6 +109,14 @@ class RunQueue:
             self.evaluation_task = self.broker.register_task(
                 run_evaluation_job, task_name=EVALUATION_TASK_NAME
             )
+        self.title_task = None
+        if title_thread is not None:
+            name_thread = title_thread
+
+            async def run_title(run_id: str) -> None:
+                await name_thread(run_id)
+
+            self.title_task = self.broker.register_task(run_title, task_name=TITLE_TASK_NAME)
         self._consume = consume and self.distributed
         self._concurrency = config.AGENT_WORKER_CONCURRENCY
         self._finish = asyncio.Event()
@@ -153,6 +163,11 @@ class RunQueue:
         if self.evaluation_task is None:
             raise QueueError("this queue was built without the evaluation task")
         await self._send(self.evaluation_task, "job_id", str(job_id))
+
+    async def enqueue_title(self, run_id: uuid.UUID) -> None:
+        """Ask a worker to title the run's new thread (app.services.runs.titles)."""
+        if self.title_task is not None:
+            await self._send(self.title_task, "run_id", str(run_id))
 
     async def _send(self, task: Any, id_name: str, *args: Any) -> None:
         """`kiq` with one retry: a pooled connection Redis closed while idle fails the first

@@ -22,7 +22,7 @@ from app.agents.service import AgentService
 from app.core.config import Settings
 from app.core.redis import get_redis
 from app.services import evaluation_jobs, retention
-from app.services.runs import approvals
+from app.services.runs import approvals, titles
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog, MemoryEventLog, RedisEventLog
 from app.services.runs.leases import Leases
@@ -65,10 +65,16 @@ class RunRuntime:
             consume=self.executes_runs,
             execute_evaluation=evaluation_jobs.execute_job,
             maintain=self.maintain,
+            title_thread=self._title_thread,
         )
+        # The executor asks for titles through the queue it is fed by (built just above).
+        self.executor.request_title = self.queue.enqueue_title
         self._approval_sweeper: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+
+    async def _title_thread(self, run_id: str) -> None:
+        await titles.title_thread(self.agent, uuid.UUID(run_id))
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` without a caller waiting (e.g. cancelling after a client left)."""

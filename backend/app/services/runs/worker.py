@@ -3,6 +3,7 @@
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from app.services.runs import recorder, titles
 from app.services.runs.cancel import CancelBus
 from app.services.runs.events import EventLog
 from app.services.runs.leases import Leases
+from app.services.runs.queue import QueueError
 from app.services.runs.recorder import Execution
 
 logger = structlog.get_logger(__name__)
@@ -86,8 +88,10 @@ class RunExecutor:
         cancels: CancelBus,
         leases: Leases,
         worker_id: str,
+        request_title: Callable[[uuid.UUID], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = config
+        self.request_title = request_title
         self.agent = agent
         self.events = events
         self.cancels = cancels
@@ -214,7 +218,18 @@ class RunExecutor:
             await self._end(execution, RunStatus.error, outcome, failure, "tool_failed")
         else:
             await self._end(execution, RunStatus.success, outcome)
-            await titles.title_first_exchange(self.agent, execution.run, outcome.response)
+            await self._title(execution, outcome)
+
+    async def _title(self, execution: Execution, outcome: GraphOutcome) -> None:
+        """Queue the title of the thread this run started (its own task, after the run)."""
+        if self.request_title is None or not execution.options.get(titles.NAME_THREAD):
+            return
+        if not titles.wanted(self.settings, outcome.response):
+            return
+        try:
+            await self.request_title(execution.run.id)
+        except QueueError as exc:  # the trimmed first message stays the title
+            logger.info("threads.title_not_queued", error=repr(exc))
 
     async def _wait_for(self, run_ids: list[str]) -> None:
         """An enqueued Agent Protocol run starts once the thread's earlier runs have ended
