@@ -50,8 +50,18 @@ def _drop_dead_connections(dbapi_connection: Any, _record: Any, _proxy: Any) -> 
     Raising DisconnectionError makes SQLAlchemy's pool discard it and check out a new one.
     """
     connection = dbapi_connection.driver_connection
-    if connection.closed or select.select([connection.fileno()], [], [], 0)[0]:
+    if connection.closed or _readable(connection.fileno()):
         raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _readable(fd: int) -> bool:
+    """Is there something to read on `fd`, without waiting? poll(), not select(): select()
+    refuses descriptors from 1024 up, which a process with many open streams reaches."""
+    if not hasattr(select, "poll"):  # Windows: its select() has no such limit
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 engine = new_engine()

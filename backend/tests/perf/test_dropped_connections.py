@@ -4,6 +4,8 @@ There is no pre-ping (a round trip per checkout); a pooled connection whose sock
 server closed it is discarded at checkout and another is opened instead.
 """
 
+import os
+import resource
 import time
 
 import psycopg
@@ -65,3 +67,33 @@ async def test_requests_after_the_server_dropped_every_connection(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert not any(s.strip().upper() == "SELECT 1" for s in pings), pings
+
+
+async def test_connections_with_descriptors_past_1024_are_checked_too(
+    client, normal_user_token_headers, postgres_server
+) -> None:
+    """A process holding many streams opens database connections on descriptors ≥ 1024, which
+    select() refuses ("filedescriptor out of range"): the checkout check must still work."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200 + 64
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"this machine allows only {hard} open files per process")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    await engine.dispose()  # its connections' low descriptors go to the filler below
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        headers = normal_user_token_headers
+        assert (await client.get(f"{API}/agent/runs", headers=headers)).status_code == 200
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            assert raw.driver_connection is not None
+            assert raw.driver_connection.fileno() >= 1024
+        for _round in range(2):
+            assert terminate_app_connections(postgres_server) >= 1
+            response = await client.get(f"{API}/agent/runs", headers=headers)
+            assert response.status_code == 200, response.text
+    finally:
+        await engine.dispose()
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
