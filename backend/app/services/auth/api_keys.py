@@ -14,6 +14,7 @@ from app.core.config import settings
 from app.crud import api_key as crud_api_key
 from app.models import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, User, utcnow
 from app.services.auth.errors import ApiKeyLimitError, ApiKeyRejectedError
+from app.services.auth.session_cache import session_cache
 
 # last_used_at is a hint for people, not an audit log: one write a minute per key, not per request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -64,9 +65,12 @@ async def user_for_key(session: AsyncSession, key: str) -> User:
     """The owner of a live key (ApiKeyRejectedError when unknown, revoked or expired)."""
     if not key.startswith(security.API_KEY_PREFIX) or len(key) > MAX_KEY_CHARS:
         raise ApiKeyRejectedError()
-    found = await crud_api_key.get_with_user_by_hash(
-        session=session, key_hash=security.hash_api_key(key)
-    )
+    key_hash = security.hash_api_key(key)
+    cached = session_cache.get_key(key_hash)
+    if cached is not None:  # attached to this request's session as it was loaded: no query
+        return await session.merge(cached, load=False)
+    generation = session_cache.generation
+    found = await crud_api_key.get_with_user_by_hash(session=session, key_hash=key_hash)
     if found is None:
         raise ApiKeyRejectedError()
     row, user = found
@@ -74,7 +78,10 @@ async def user_for_key(session: AsyncSession, key: str) -> User:
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise ApiKeyRejectedError()
     if row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY:
-        # Conditional: of several requests racing in the same minute, one writes.
+        # Conditional: of several requests racing in the same minute, one writes. (While the
+        # key is cached nothing is read or written, so `last_used_at` may lag by the cache's
+        # lifetime on top of the minute.)
         await crud_api_key.touch(session=session, key_id=row.id, used_before=now - TOUCH_EVERY)
         await session.commit()
+    session_cache.put_key(key_hash, row, user, generation)
     return user

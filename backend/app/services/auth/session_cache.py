@@ -1,8 +1,8 @@
-"""Live sessions verified in the last few seconds, so a request needs no user query.
+"""Live sessions and API keys verified in the last few seconds, so a request needs no query.
 
-Each entry is keyed by the access token's user and session (`sub`, `sid`) and holds a detached
-copy of the user. Any committed change that could end a session or change the user — logout,
-logout everywhere, refresh-token reuse, a user updated, deactivated or deleted — forgets the
+Each session entry is keyed by the access token's user and session (`sub`, `sid`), each API-key
+entry by the key's hash; both hold a detached copy of the user. Any committed change that could end a session or change the user — logout,
+logout everywhere, refresh-token reuse, a key revoked, a user updated, deactivated or deleted — forgets the
 affected entries in this process when its transaction commits, and in every other process
 through Redis pub/sub when Redis is configured. `AUTH_CACHE_SECONDS` bounds how long an entry
 lives even if a message is lost (a subscriber that reconnects forgets everything); 0 turns the
@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.core.config import settings
 from app.core.redis import RESILIENT
-from app.models import RefreshToken, User
+from app.models import ApiKey, RefreshToken, User, utcnow
 
 logger = structlog.get_logger(__name__)
 CHANNEL = "auth:sessions:forget"
@@ -36,11 +37,13 @@ MAX_ENTRIES = 10_000
 
 
 class SessionCache:
-    """(user id, session id) → the user, for `AUTH_CACHE_SECONDS`."""
+    """(user id, session id) → the user, and API-key hash → the key's owner, for
+    `AUTH_CACHE_SECONDS`."""
 
     def __init__(self) -> None:
         self.generation = 0
         self._entries: dict[tuple[uuid.UUID, uuid.UUID], tuple[float, User]] = {}
+        self._keys: dict[str, tuple[float, uuid.UUID, datetime | None, User]] = {}
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._publishing: set[asyncio.Task[None]] = set()
@@ -59,18 +62,38 @@ class SessionCache:
             return
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))  # the oldest entry
-        copy = User(**user.model_dump())
-        make_transient_to_detached(copy)  # so a request can merge it without a query
-        self._entries[(user.id, session_id)] = (time.monotonic() + ttl, copy)
+        self._entries[(user.id, session_id)] = (time.monotonic() + ttl, _detached(user))
+
+    def get_key(self, key_hash: str) -> User | None:
+        """The cached owner of a live API key, or None (unknown, expired, or the key expired)."""
+        entry = self._keys.get(key_hash)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        expires_at = entry[2]
+        if expires_at is not None and expires_at <= utcnow():
+            return None
+        return entry[3]
+
+    def put_key(self, key_hash: str, key: ApiKey, user: User, generation: int) -> None:
+        """Remember a live key's owner read under `generation` (stale reads are ignored)."""
+        ttl = settings.AUTH_CACHE_SECONDS
+        if ttl <= 0 or generation != self.generation:
+            return
+        if len(self._keys) >= MAX_ENTRIES:
+            self._keys.pop(next(iter(self._keys)))
+        self._keys[key_hash] = (time.monotonic() + ttl, key.id, key.expires_at, _detached(user))
 
     def forget(self, ids: set[uuid.UUID] | None) -> None:
-        """Forget every entry of these users or sessions (None: everything)."""
+        """Forget every entry of these users, sessions or keys (None: everything)."""
         self.generation += 1
         if ids is None:
             self._entries.clear()
+            self._keys.clear()
             return
         for key in [k for k in self._entries if k[0] in ids or k[1] in ids]:
             del self._entries[key]
+        for key_hash in [h for h, e in self._keys.items() if e[1] in ids or e[3].id in ids]:
+            del self._keys[key_hash]
 
     def committed(self, ids: set[uuid.UUID]) -> None:
         """A transaction that changed these users or sessions committed: forget them here and
@@ -128,6 +151,12 @@ class SessionCache:
                 await asyncio.sleep(1.0)
 
 
+def _detached(user: User) -> User:
+    copy = User(**user.model_dump())
+    make_transient_to_detached(copy)  # so a request can merge it without a query
+    return copy
+
+
 def changed(session: Any, *ids: uuid.UUID) -> None:
     """Mark users or sessions changed by `session`'s transaction (forgotten when it commits)."""
     session.info.setdefault(_CHANGED, set()).update(ids)
@@ -141,6 +170,8 @@ def _users_flushed(session: Session, _context: Any) -> None:
             changed(session, obj.id)
         elif isinstance(obj, RefreshToken) and obj not in session.new:
             changed(session, obj.user_id, obj.family_id)
+        elif isinstance(obj, ApiKey) and obj not in session.new:  # revoked (or deleted)
+            changed(session, obj.id)
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,5 +1,6 @@
 """Personal API keys: create/list/revoke through the API, and `CurrentUserOrApiKey` using them."""
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -8,12 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import col, select
 
 from app.core.config import settings
-from app.core.db import SessionMaker
+from app.core.db import SessionMaker, engine
 from app.models import ApiKey, User
+from app.services.auth.session_cache import session_cache
 from tests.support.key_app import WHOAMI, key_client
 from tests.utils import API, create_user_and_login
 
@@ -146,11 +148,49 @@ async def test_a_revoked_key_is_refused(client, keys, normal_user_token_headers)
 
 async def test_an_expired_key_is_refused(client, keys, normal_user_token_headers) -> None:
     created = await create_key(client, normal_user_token_headers, expires_in_days=1)
+    expires = datetime.now(UTC) + timedelta(seconds=1.5)
+    await set_key_column(created["id"], expires_at=expires)  # (a day is too long to wait)
+    # Used (and so remembered by the auth cache) before it expires, refused once it has.
     assert (await keys.get(WHOAMI, headers=with_key(created["key"]))).status_code == 200
-    await set_key_column(created["id"], expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert (await keys.get(WHOAMI, headers=with_key(created["key"]))).status_code == 200
+    await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.1)
     refused = await keys.get(WHOAMI, headers=with_key(created["key"]))
     assert refused.status_code == 401
     assert refused.json()["code"] == "invalid_api_key"
+
+
+async def test_a_key_in_use_costs_no_query_and_changes_apply_at_once(
+    client, keys, superuser_token_headers
+) -> None:
+    """Like a bearer token's session, a verified key is remembered for AUTH_CACHE_SECONDS;
+    revoking it, or deactivating or deleting its owner, takes effect on the next request."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM api_key" in statement or 'FROM "user"' in statement:
+            seen.append(statement)
+
+    headers, user = await create_user_and_login(client)
+    first, second = await create_key(client, headers), await create_key(client, headers)
+    for created in (first, second):
+        assert (await keys.get(WHOAMI, headers=with_key(created["key"]))).status_code == 200
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for created in (first, second):
+            answer = await keys.get(WHOAMI, headers=with_key(created["key"]))
+            assert answer.status_code == 200 and answer.json()["id"] == str(user.id)
+        assert seen == []
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert (await client.delete(f"{KEYS}/{first['id']}", headers=headers)).status_code == 200
+    assert (await keys.get(WHOAMI, headers=with_key(first["key"]))).status_code == 401
+    assert (await keys.get(WHOAMI, headers=with_key(second["key"]))).status_code == 200
+    deactivated = await client.patch(
+        f"{API}/users/{user.id}", headers=superuser_token_headers, json={"is_active": False}
+    )
+    assert deactivated.status_code == 200
+    assert (await keys.get(WHOAMI, headers=with_key(second["key"]))).status_code == 400
 
 
 async def test_an_explicit_expiry_is_kept(client, normal_user_token_headers) -> None:
@@ -162,6 +202,7 @@ async def test_an_explicit_expiry_is_kept(client, normal_user_token_headers) -> 
 async def test_deleting_the_account_removes_its_keys(client, keys) -> None:
     headers, _ = await create_user_and_login(client)
     created = await create_key(client, headers)
+    assert (await keys.get(WHOAMI, headers=with_key(created["key"]))).status_code == 200
     deleted = await client.delete(f"{API}/users/me", headers=headers)
     assert deleted.status_code == 200, deleted.text
     assert await stored(created["id"]) is None
@@ -229,6 +270,7 @@ async def test_last_used_at_is_written_at_most_once_a_minute(
 
     earlier = first - timedelta(minutes=2)
     await set_key_column(created["id"], last_used_at=earlier)
+    session_cache.forget(None)  # as once the auth cache's entry has lapsed (AUTH_CACHE_SECONDS)
     assert (await keys.get(WHOAMI, headers=with_key(created["key"]))).status_code == 200
     row = await stored(created["id"])
     assert row is not None and row.last_used_at is not None and row.last_used_at > first
