@@ -30,6 +30,9 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   zero-latency stub, `LLM_FALLBACK_MODELS`) is healthy, 2-s model timeout, no retries:
   closed-loop runs/s and p50/p99 with `--degraded-clients` clients, against the same with a
   healthy primary; a 5-s warm-up first (the breaker opens during it), then `--duration`.
+- streaming: one client, "hello", server CPU per run streamed (`/agent/run/stream`) against not
+  streamed (`/agent/run`) in alternating blocks of `--sequential` runs (`--rounds`), with the
+  time to the first token and the events and bytes per streamed run (embedded configuration).
 - scaling: the closed loop ("hello") on one uvicorn worker, then on two (embedded mode),
   and the ratio of their runs/s (CPU per run summed over uvicorn's worker processes).
 - streams: N concurrent SSE streams on the split configuration with simulated model latency:
@@ -376,6 +379,71 @@ async def sequential(
         "overhead_p50_ms": round(percentile(overheads, 50), 1),
         "overhead_p99_ms": round(percentile(overheads, 99), 1),
     }
+
+
+async def streamed_run(
+    http: httpx.AsyncClient, headers: dict[str, str], message: str
+) -> tuple[bool, float | None, int, int]:
+    """One streamed run on a new thread: ok, ms to the first token, events and bytes."""
+    started = time.perf_counter()
+    first_token: float | None = None
+    events = size = 0
+    ok = False
+    async with http.stream(
+        "POST", "/api/v1/agent/run/stream", json={"message": message}, headers=headers
+    ) as response:
+        if response.status_code != 200:
+            return False, None, 0, 0
+        async for line in response.aiter_lines():
+            size += len(line.encode()) + 1
+            if not line.startswith("data:"):
+                continue
+            events += 1
+            data = json.loads(line[5:])
+            if data.get("type") == "token" and first_token is None:
+                first_token = (time.perf_counter() - started) * 1000
+            if data.get("type") == "run_completed":
+                ok = data.get("status") == "success"
+    return ok, first_token, events, size
+
+
+async def streaming(
+    base: str, headers: dict[str, str], pid: int, runs: int, rounds: int
+) -> dict[str, Any]:
+    """C=1 server CPU per run, streamed (`/agent/run/stream`) against not streamed
+    (`/agent/run`), in alternating blocks of `runs`; time to first token, events and bytes."""
+    result: dict[str, Any] = {"load_before": load(), "rounds": []}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for _ in range(10):  # warm-up, both paths
+            await one_run(http, headers, "hello")
+            await streamed_run(http, headers, "hello")
+        for _ in range(max(1, rounds)):
+            entry: dict[str, Any] = {}
+            before = cpu_seconds(pid)
+            plain_ok = sum([await one_run(http, headers, "hello") for _ in range(runs)])
+            entry["plain_cpu_ms_per_run"] = round((cpu_seconds(pid) - before) * 1000 / runs, 2)
+            firsts: list[float] = []
+            events = size = streamed_ok = 0
+            before = cpu_seconds(pid)
+            for _ in range(runs):
+                ok, first, n, b = await streamed_run(http, headers, "hello")
+                streamed_ok += ok
+                events += n
+                size += b
+                if first is not None:
+                    firsts.append(first)
+            entry["streamed_cpu_ms_per_run"] = round((cpu_seconds(pid) - before) * 1000 / runs, 2)
+            entry["streamed_minus_plain_ms"] = round(
+                entry["streamed_cpu_ms_per_run"] - entry["plain_cpu_ms_per_run"], 2
+            )
+            entry["first_token_p50_ms"] = round(percentile(firsts, 50), 1) if firsts else None
+            entry["first_token_p99_ms"] = round(percentile(firsts, 99), 1) if firsts else None
+            entry["events_per_run"] = round(events / runs, 1)
+            entry["bytes_per_run"] = round(size / runs)
+            entry["errors"] = 2 * runs - plain_ok - streamed_ok
+            result["rounds"].append(entry)
+    result["load_after"] = load()
+    return result
 
 
 async def closed_loop(
@@ -902,6 +970,16 @@ def main() -> None:
             scaling["two_over_one"] = round(two / one, 2) if one else None
             scaling["load_after"] = load()
             report["scaling"] = scaling
+
+        if "streaming" in phases:
+            env = new_database(server, "bench_streaming", base_env) | {"OPENAI_BASE_URL": fast}
+            base = cluster.api(env)
+            admin = admin_token(env)
+            asyncio.run(probe(base, admin))
+            report["streaming"] = asyncio.run(
+                streaming(base, admin, cluster.pid("api"), args.sequential, args.rounds)
+            )
+            cluster.stop("api")
 
         if "protocol" in phases:
             env = new_database(server, "bench_protocol", base_env) | {"OPENAI_BASE_URL": fast}
