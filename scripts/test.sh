@@ -31,7 +31,8 @@ COVERAGE_FILE=.coverage.postgres run_pytest -q -p no:cacheprovider -n 2 --dist l
 log "Backend tests on SQLite (migrations, auth, constraints, the agent and its Agent Protocol)"
 TEST_DATABASE=sqlite COVERAGE_FILE=.coverage.sqlite run_pytest -q -p no:cacheprovider --cov=app --cov-report= \
   tests/test_migrations.py tests/api/routes/test_login.py tests/agents/test_sqlite_agent.py tests/agents/test_retention.py tests/api/routes/test_user_data.py \
-  tests/api/test_constraints.py tests/protocol/test_sdk_contract.py
+  tests/api/test_constraints.py tests/protocol/test_sdk_contract.py \
+  "tests/agents/test_threads_polish.py::test_search_matches_titles_and_messages_of_own_threads_only"
 uv run --frozen coverage combine -q .coverage.postgres .coverage.sqlite
 uv run --frozen coverage report --fail-under=90 --skip-covered --sort=cover | tail -25
 

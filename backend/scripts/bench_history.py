@@ -49,7 +49,8 @@ def generate(url: str, user_id: str, runs: int, threads: int) -> dict[str, float
             "INSERT INTO agent_run (id, user_id, thread_id, input, response, status, model,"
             " prompt_tokens, completion_tokens, total_tokens, tool_call_count, latency_ms,"
             " thread_deleted, created_at, finished_at, tool_calls, metadata)"
-            " SELECT gen_random_uuid(), %(u)s, t.id, 'question ' || k, 'answer',"
+            " SELECT gen_random_uuid(), %(u)s, t.id,"
+            " 'question ' || k || ' about ' || left(md5(t.id::text || k), 8), 'answer',"
             " CASE WHEN random() < 0.05 THEN 'error' ELSE 'success' END, 'stub-model',"
             " 10, 20, 30, 0, 25, false, t.created_at + k * interval '1 second',"
             " t.created_at + k * interval '1 second', '[]', '{}'"
@@ -113,11 +114,16 @@ def cases(url: str, user_id: str, runs: int, threads: int) -> list[dict[str, Any
             " ORDER BY updated_at DESC, id DESC OFFSET %s LIMIT 1",
             (user_id, threads // 2),
         ).fetchone()
+        rare = conn.execute(
+            "SELECT split_part(input, ' about ', 2) FROM agent_run WHERE user_id = %s"
+            " OFFSET %s LIMIT 1",
+            (user_id, runs // 3),
+        ).fetchone()
         some_thread = conn.execute(
             "SELECT thread_id FROM agent_run WHERE user_id = %s OFFSET %s LIMIT 1",
             (user_id, runs // 8),
         ).fetchone()
-    assert deep_run and deep_thread and some_thread
+    assert deep_run and deep_thread and some_thread and rare
     run_cursor = Cursor(deep_run[0], deep_run[1])
     thread_cursor = Cursor(deep_thread[0], deep_thread[1])
     runs_sql = f"SELECT * FROM agent_run WHERE user_id = %(u)s {{where}} {ORDER_RUNS} LIMIT 21"
@@ -127,6 +133,11 @@ def cases(url: str, user_id: str, runs: int, threads: int) -> list[dict[str, Any
         " ORDER BY t.updated_at DESC, t.id DESC LIMIT 51"
     )
     count_sql = "SELECT count(*) FROM (SELECT id FROM agent_run WHERE user_id = %(u)s LIMIT 1001) c"
+    search = (
+        "AND t.id IN (SELECT id FROM agent_thread WHERE user_id = %(u)s AND title ILIKE %(p)s"
+        " UNION SELECT thread_id FROM agent_run WHERE user_id = %(u)s"
+        " AND (input ILIKE %(p)s OR response ILIKE %(p)s))"
+    )
     after_run = "AND (created_at, id) < (%(at)s, %(id)s)"
     after_thread = "AND (t.updated_at, t.id) < (%(at)s, %(id)s)"
     return [
@@ -178,6 +189,20 @@ def cases(url: str, user_id: str, runs: int, threads: int) -> list[dict[str, Any
             "sql": threads_sql.format(where=""),
             "sql_params": {"u": user_id},
         },
+        *(
+            {
+                "name": f"threads: search ?q= {label}",
+                "path": "/api/v1/agent/threads",
+                "params": {"q": term},
+                "sql": threads_sql.format(where=search),
+                "sql_params": {"u": user_id, "p": f"%{term}%"},
+            }
+            for label, term in (
+                ("a word of one run", rare[0]),
+                ("in every tenth run ('question 3')", "question 3"),
+                ("without a match", "no-such-words"),
+            )
+        ),
         {
             "name": f"threads: page after a cursor {threads // 2:,} threads deep",
             "path": "/api/v1/agent/threads",

@@ -18,8 +18,12 @@ target_metadata = SQLModel.metadata
 def include_object(
     _obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any
 ) -> bool:
-    """Leave LangGraph's checkpoint tables alone: the checkpointer's setup() owns them."""
-    return not (type_ == "table" and name is not None and name.startswith("checkpoint"))
+    """Leave LangGraph's checkpoint tables alone: the checkpointer's setup() owns them. The
+    trigram indexes (`*_trgm`, app/models/agent.py) exist on PostgreSQL only."""
+    if type_ == "table" and name is not None and name.startswith("checkpoint"):
+        return False
+    postgresql = context.get_context().dialect.name == "postgresql"
+    return postgresql or not (type_ == "index" and name is not None and name.endswith("_trgm"))
 
 
 def get_url() -> str:

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import cast, delete, or_, update
+from sqlalchemy import cast, delete, or_, union, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
@@ -50,22 +50,30 @@ async def set_status(*, session: AsyncSession, thread_id: uuid.UUID, status: str
     )
 
 
-def _matching(query: str) -> Any:
+def _matching(query: str, user_id: uuid.UUID, dialect: str) -> Any:
     """Condition: the thread's title, or a message or answer of one of its runs, contains
     `query` (case-insensitive, `%` and `_` taken literally)."""
+    title = col(AgentThread.title).icontains(query, autoescape=True)
+    in_run = or_(
+        col(AgentRun.input).icontains(query, autoescape=True),
+        col(AgentRun.response).icontains(query, autoescape=True),
+    )
+    if dialect == "postgresql":
+        # The matching ids first, each part from its trigram index (migration 0017): a rare
+        # term costs a few index pages instead of a pass over every run of the user.
+        return col(AgentThread.id).in_(
+            union(
+                select(AgentThread.id).where(col(AgentThread.user_id) == user_id, title),
+                select(AgentRun.thread_id).where(col(AgentRun.user_id) == user_id, in_run),
+            )
+        )
     in_runs = (
         select(AgentRun.id)
-        .where(
-            col(AgentRun.thread_id) == AgentThread.id,
-            or_(
-                col(AgentRun.input).icontains(query, autoescape=True),
-                col(AgentRun.response).icontains(query, autoescape=True),
-            ),
-        )
+        .where(col(AgentRun.thread_id) == AgentThread.id, in_run)
         .correlate(AgentThread)
         .exists()
     )
-    return or_(col(AgentThread.title).icontains(query, autoescape=True), in_runs)
+    return or_(title, in_runs)
 
 
 async def list_threads_for(
@@ -82,7 +90,7 @@ async def list_threads_for(
     contain it."""
     owned = [col(AgentThread.user_id) == user_id]
     if query:
-        owned.append(_matching(query))
+        owned.append(_matching(query, user_id, session.get_bind().dialect.name))
     count = await bounded_count(session, select(AgentThread.id).where(*owned))
     if after is not None:
         owned.append(after.before(col(AgentThread.updated_at), col(AgentThread.id)))

@@ -50,12 +50,23 @@ ESTIMATE_DESCRIPTION = (
 CURSOR_DESCRIPTION = "Pass as `cursor` for the next page; null on the last page"
 
 
+def trigram_index(name: str, column: str) -> Index:
+    """A PostgreSQL trigram index (pg_trgm, GIN) for case-insensitive substring search
+    (`?q=`); other databases search without one. Names end in `_trgm` (see alembic/env.py)."""
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
+
+
 class AgentThread(SQLModel, table=True):
     """A conversation: its owner and title; its messages live in the LangGraph checkpoints."""
 
     __tablename__ = "agent_thread"
     # Keyset pages of a user's threads (see crud/pages.py).
-    __table_args__ = (Index("ix_agent_thread_user_updated_id", "user_id", "updated_at", "id"),)
+    __table_args__ = (
+        Index("ix_agent_thread_user_updated_id", "user_id", "updated_at", "id"),
+        trigram_index("ix_agent_thread_title_trgm", "title"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     user_id: uuid.UUID = Field(foreign_key="user.id", nullable=False, ondelete="CASCADE")
@@ -78,6 +89,8 @@ class AgentRun(SQLModel, table=True):
         Index("ix_agent_run_user_status_created_id", "user_id", "status", "created_at", "id"),
         Index("ix_agent_run_thread_created_id", "thread_id", "created_at", "id"),
         Index("ix_agent_run_created_id", "created_at", "id"),
+        trigram_index("ix_agent_run_input_trgm", "input"),
+        trigram_index("ix_agent_run_response_trgm", "response"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
