@@ -204,6 +204,7 @@ async def test_revoked_and_expired_keys_are_401_everywhere(sdk_client, protocol_
 
     from app.core.db import SessionMaker
     from app.models import ApiKey, utcnow
+    from app.services.auth.session_cache import session_cache
 
     client, owner = await sdk_client()
     tid = (await client.threads.create())["thread_id"]
@@ -214,6 +215,10 @@ async def test_revoked_and_expired_keys_are_401_everywhere(sdk_client, protocol_
         expire = update(ApiKey).where(col(ApiKey.user_id) == owner.user.id)
         await session.exec(expire.values(expires_at=utcnow()))
         await session.commit()
+    # Written by SQL behind the app's back (the key had no expiry when it was cached): as once
+    # the auth cache's entry lapses (AUTH_CACHE_SECONDS). An expiry set at creation is checked
+    # on every cached request (tests/api/routes/test_api_keys.py).
+    session_cache.forget(None)
     base = protocol_url.removesuffix(settings.AGENT_PROTOCOL_PATH)
     async with httpx.AsyncClient(base_url=base, headers=owner.headers, timeout=30) as http:
         fresh = (await http.post(f"{API}/api-keys", json={"name": "b"})).json()
