@@ -111,7 +111,7 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     messagesKey: "messages",
     threadId: threadId ?? null,
     onThreadId,
-    // Branches come from the thread's checkpoints (one per turn).
+    // Branches come from the thread's checkpoints (one per turn, after an empty root).
     fetchStateHistory: { limit: 100 },
     onCreated: (run) => {
       pending.current = null;
@@ -279,8 +279,8 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     [checkpointBefore, run, stream.messages],
   );
 
-  /** Whether the message at `index` has a checkpoint before it to branch from (the first has none:
-   * the thread's checkpoints are one per turn, so nothing precedes the first turn's). */
+  /** Whether the message at `index` has a checkpoint before it to branch from: every message does
+   * (the first one's is the thread's empty root checkpoint) unless retention pruned it. */
   const canBranch = useCallback((index: number) => Boolean(checkpointBefore(index)), [checkpointBefore]);
 
   /** Approve, reject or edit the paused tool call; the run resumes and streams on. */
