@@ -171,6 +171,12 @@ for (const [width, viewport] of Object.entries(VIEWPORTS)) {
         await expect(position).toHaveText("1/3");
         await expect(userMessages(page)).toHaveText("hello");
         await expect(lastAnswer(page).getByTestId("answer")).toHaveText(original);
+        // Regenerating the version shown answers its question, not the newest version's.
+        await lastAnswer(page).getByRole("button", { name: "Regenerate answer" }).click();
+        await waitForStatus(page, "success");
+        await expect(position).toHaveText("4/4");
+        await expect(userMessages(page)).toHaveText("hello");
+        await expect(lastAnswer(page).getByTestId("answer")).toHaveText(original);
         await expectNoHorizontalOverflow(page, "first message");
       });
 

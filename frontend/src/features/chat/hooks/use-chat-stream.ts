@@ -264,17 +264,20 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     [checkpointBefore, run, stream.messages],
   );
 
-  /** Answer the question at `index` again: a run with no input from the checkpoint before it. */
+  /** Answer the question at `index` again: the same question, sent from the checkpoint before it.
+   * (A run with no input would answer again the question of the thread's newest branch from that
+   * checkpoint, not necessarily the one shown: several branches can grow from it.) */
   const regenerate = useCallback(
     (index: number) => {
       const checkpoint = checkpointBefore(index);
       const question = stream.messages[index];
       if (!checkpoint || !question) return Promise.resolve();
       const upTo = stream.messages.slice(0, index);
-      return run(undefined, {
-        checkpoint,
-        optimisticValues: (prev) => ({ ...prev, messages: [...upTo, { ...question, id: localId() }] }),
-      });
+      const again = { type: "human" as const, content: question.content, id: localId() };
+      return run(
+        { messages: [again] },
+        { checkpoint, optimisticValues: (prev) => ({ ...prev, messages: [...upTo, again] }) },
+      );
     },
     [checkpointBefore, run, stream.messages],
   );
