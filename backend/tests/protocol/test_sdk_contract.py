@@ -113,7 +113,7 @@ async def test_wait_join_state_and_history(sdk_client) -> None:
     assert history[0]["parent_checkpoint"] == history[1]["checkpoint"]
     assert history[1]["next"] == [] and history[1]["parent_checkpoint"] == history[2]["checkpoint"]
     root = history[2]
-    assert root["values"] == {"messages": []} and root["next"] == [] and root["parent_checkpoint"] is None
+    assert (root["values"], root["next"], root["parent_checkpoint"]) == ({"messages": []}, [], None)
     assert (root["metadata"]["source"], root["metadata"]["step"]) == ("input", -1)
     older = await client.threads.get_history(tid, limit=10, before=history[0]["checkpoint"])
     assert [h["checkpoint"] for h in older] == [history[1]["checkpoint"], root["checkpoint"]]
@@ -185,12 +185,11 @@ async def test_edit_and_regenerate_the_first_message(sdk_client) -> None:
     history = await client.threads.get_history(tid, limit=10)
     # useStream's branch point of a message: the parent of the oldest state holding it.
     first_id = original["messages"][0]["id"]
-    holding = [h for h in history if first_id in {m["id"] for m in h["values"].get("messages", [])}]
+    holding = [h for h in history if first_id in {m["id"] for m in h["values"]["messages"]}]
     root = holding[-1]["parent_checkpoint"]
     assert root is not None and root == history[-1]["checkpoint"]
-    assert (await client.threads.get_state(tid, checkpoint_id=root["checkpoint_id"]))[
-        "values"
-    ] == {"messages": []}
+    at_root = await client.threads.get_state(tid, checkpoint_id=root["checkpoint_id"])
+    assert at_root["values"] == {"messages": []}
     # Regenerate the first answer: no input, from the root; the question is asked again.
     regenerated = await client.runs.wait(tid, "agent", input=None, checkpoint=root)
     assert _messages(regenerated)[0] == ("human", "hello")
