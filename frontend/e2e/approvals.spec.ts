@@ -1,4 +1,12 @@
 import { type APIRequestContext, expect, test } from "@playwright/test";
+import {
+  axeViolations,
+  expectNoHorizontalOverflow,
+  expectTheme,
+  THEMES,
+  useTheme,
+  VIEWPORTS,
+} from "./support/a11y";
 import { chatUser, lastAnswer, sendMessage, waitForStatus } from "./support/agent";
 
 const echo = () => {
@@ -113,28 +121,54 @@ test("a pending approval survives a reload and can still be approved", async ({ 
   await expect.poll(() => received(request)).toContainEqual(expect.stringContaining(marker));
 });
 
-test("a new message supersedes a pending approval: its card says so and has no live buttons", async ({
-  page,
-  request,
-}) => {
-  await chatUser(page, request);
-  const marker = `supersede-${Date.now()}`;
-  await page.goto("/chat");
-  await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
-  const card = page.getByTestId("approval-card");
-  await expect(card).toHaveAttribute("data-state", "pending");
-  await expect(card.getByRole("button", { name: "Approve" })).toBeEnabled();
+// The approval card's states at both widths in both themes: drawn legibly (axe-core, text contrast
+// included) while pending and once superseded.
+for (const [width, viewport] of Object.entries(VIEWPORTS)) {
+  for (const theme of THEMES) {
+    const label = `${width}-${theme}`;
 
-  await sendMessage(page, "hello");
-  await waitForStatus(page, "success");
-  await expect(card).toHaveCount(1);
-  await expect(card).toHaveAttribute("data-state", "superseded");
-  await expect(card.getByRole("heading")).toContainText("Superseded");
-  await expect(card.getByRole("button")).toHaveCount(0);
-  await page.screenshot({ path: "test-results/screens/approval-superseded.png", fullPage: true });
-  // The same after a reload, and the call never ran.
-  await page.reload();
-  await expect(page.getByTestId("approval-card")).toHaveAttribute("data-state", "superseded");
-  await expect(page.getByTestId("approval-card").getByRole("button")).toHaveCount(0);
-  expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
-});
+    test.describe(`${width}, ${theme}`, () => {
+      // bypassCSP: the app's CSP (script-src 'self') would refuse the injected axe-core script.
+      test.use({ viewport, bypassCSP: true });
+
+      test(`a new message supersedes a pending approval: its card says so and has no live buttons (${label})`, async ({
+        page,
+        request,
+      }) => {
+        await useTheme(page, theme);
+        await chatUser(page, request);
+        const marker = `supersede-${Date.now()}`;
+        await page.goto("/chat");
+        await expectTheme(page, theme);
+        await sendMessage(page, `post "${marker}" to ${echo()}/hook`);
+        const card = page.getByTestId("approval-card");
+        await expect(card).toHaveAttribute("data-state", "pending");
+        await expect(card.getByRole("button", { name: "Approve" })).toBeEnabled();
+        expect(await axeViolations(page), "pending approval: serious/critical axe-core violations").toEqual(
+          [],
+        );
+
+        await sendMessage(page, "hello");
+        await waitForStatus(page, "success");
+        await expect(card).toHaveCount(1);
+        await expect(card).toHaveAttribute("data-state", "superseded");
+        await expect(card.getByRole("heading")).toContainText("Superseded");
+        await expect(card.getByRole("button")).toHaveCount(0);
+        expect(
+          await axeViolations(page),
+          "superseded approval: serious/critical axe-core violations",
+        ).toEqual([]);
+        await expectNoHorizontalOverflow(page, "superseded approval");
+        await page.screenshot({
+          path: `test-results/screens/approval-superseded-${label}.png`,
+          fullPage: true,
+        });
+        // The same after a reload, and the call never ran.
+        await page.reload();
+        await expect(page.getByTestId("approval-card")).toHaveAttribute("data-state", "superseded");
+        await expect(page.getByTestId("approval-card").getByRole("button")).toHaveCount(0);
+        expect((await received(request)).some((body) => body.includes(marker))).toBe(false);
+      });
+    });
+  }
+}

@@ -1,16 +1,19 @@
-import { createRequire } from "node:module";
 import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import {
+  axeViolations,
+  expectNoHorizontalOverflow,
+  expectTheme,
+  THEMES,
+  useTheme,
+  VIEWPORTS,
+} from "./support/a11y";
 import { ADMIN, apiToken, createUser, logInViaApi, newUser, type TestUser } from "./support/users";
 
 // Issue 15, items 5-8 at desktop and phone width, light and dark: every page without horizontal
 // overflow and without serious/critical axe-core violations (axe injected from node_modules, no
 // network), conversation rename and search, the run-detail approval audit and tool status.
 
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve("axe-core/axe.min.js");
 const SCREENS = "test-results/screens";
-const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
-const THEMES = ["light", "dark"] as const;
 // One line of code far wider than a phone: it must scroll inside its block, not the page.
 const LONG_CODE = `const answer = ${JSON.stringify("x".repeat(40))}.repeat(${"9".repeat(6)}) + ${"[1, 2, 3].map((n) => n * 2).join(',') + ".repeat(4)}"";`;
 
@@ -61,59 +64,6 @@ async function superuser(request: APIRequestContext): Promise<TestUser & Api & {
   return { ...user, request, headers, itemTitle };
 }
 
-async function useTheme(page: Page, theme: (typeof THEMES)[number]) {
-  await page.addInitScript((value) => localStorage.setItem("ui-theme", value), theme);
-}
-
-/** Serious and critical axe-core violations on the page as it is now. */
-async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE_PATH });
-  return page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: axe-core's global, injected above
-    const axe = (window as any).axe;
-    const results = await axe.run(document, { resultTypes: ["violations"] });
-    return (
-      results.violations as {
-        id: string;
-        impact: string;
-        help: string;
-        nodes: { target: string[]; failureSummary: string }[];
-      }[]
-    )
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (v) =>
-          `${v.impact} ${v.id}: ${v.help}\n${v.nodes
-            .slice(0, 4)
-            .map((n) => `  ${n.target.join(" ")} — ${n.failureSummary.replace(/\s+/g, " ")}`)
-            .join("\n")}`,
-      );
-  });
-}
-
-/** The page itself never scrolls sideways (the message names the elements sticking out). */
-async function expectNoHorizontalOverflow(page: Page, name: string) {
-  const { scrollWidth, clientWidth, offenders } = await page.evaluate(() => {
-    const root = document.scrollingElement ?? document.documentElement;
-    const width = root.clientWidth;
-    const clipped = (el: Element) => {
-      for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-        if (getComputedStyle(up).overflowX !== "visible") return true;
-      }
-      return false;
-    };
-    const offenders = Array.from(document.body.querySelectorAll("*"))
-      .filter((el) => el.getBoundingClientRect().right > width + 1 && !clipped(el))
-      .slice(0, 5)
-      .map((el) => `<${el.tagName.toLowerCase()} class="${el.getAttribute("class") ?? ""}">`);
-    return { scrollWidth: root.scrollWidth, clientWidth: width, offenders };
-  });
-  expect(
-    scrollWidth,
-    `${name}: the page is ${scrollWidth - clientWidth}px wider than the screen: ${offenders.join(" ")}`,
-  ).toBeLessThanOrEqual(clientWidth);
-}
-
 async function checkPage(page: Page, name: string, label: string) {
   // Let transitions (theme, toasts, fades) settle before measuring colours.
   await page.waitForTimeout(300);
@@ -134,7 +84,7 @@ for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
         test.setTimeout(180_000);
         await useTheme(page, theme);
         await page.goto("/login");
-        await expect(page.locator("html")).toHaveClass(theme === "dark" ? /dark/ : /^(?!.*dark)/);
+        await expectTheme(page, theme);
         await expect(page.getByRole("button", { name: "Log in" })).toBeVisible();
         await checkPage(page, "login", label);
         await page.goto("/signup");

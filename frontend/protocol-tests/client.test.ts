@@ -99,12 +99,17 @@ describe("threads", () => {
     expect(state.checkpoint.thread_id).toBe(tid);
     expect(state.checkpoint.checkpoint_id).toBeTruthy();
 
-    // One checkpoint per turn, newest first.
+    // One checkpoint per turn, after the empty root the first turn started from (LangGraph's
+    // step -1 "input" checkpoint, so the first message can be edited too), newest first.
     const history = await client.threads.getHistory(tid, { limit: 10 });
-    expect(history).toHaveLength(1);
+    expect(history).toHaveLength(2);
     expect(history[0]?.checkpoint).toEqual(state.checkpoint);
     expect(history[0]?.values).toEqual(values);
-    expect(history[0]?.parent_checkpoint).toBeNull();
+    expect(history[0]?.parent_checkpoint).toEqual(history[1]?.checkpoint);
+    expect(history[1]?.values).toEqual({ messages: [] });
+    expect(history[1]?.next).toEqual([]);
+    expect(history[1]?.metadata).toMatchObject({ source: "input", step: -1 });
+    expect(history[1]?.parent_checkpoint).toBeNull();
 
     const patched = await client.threads.update(tid, { metadata: { pinned: true } });
     expect(patched.metadata).toMatchObject({ topic: "demo", pinned: true });
@@ -121,15 +126,16 @@ describe("threads", () => {
     await client.runs.wait(tid, "agent", { input: human("hello") });
     await client.runs.wait(tid, "agent", { input: human("show my items") });
     const history = await client.threads.getHistory(tid, { limit: 10 });
-    expect(history).toHaveLength(2);
+    expect(history).toHaveLength(3); // two turns and the root
     expect(history[0]?.parent_checkpoint).toEqual(history[1]?.checkpoint);
+    expect(history[1]?.parent_checkpoint).toEqual(history[2]?.checkpoint);
     const newest = history[0]?.checkpoint;
     if (!newest?.checkpoint_id) throw new Error("no checkpoint id");
     const older = await client.threads.getHistory(tid, {
       limit: 10,
       before: { configurable: { checkpoint_id: newest.checkpoint_id } },
     });
-    expect(older.map((h) => h.checkpoint)).toEqual([history[1]?.checkpoint]);
+    expect(older.map((h) => h.checkpoint)).toEqual([history[1]?.checkpoint, history[2]?.checkpoint]);
 
     const firstEnd = history[1];
     if (!firstEnd?.checkpoint.checkpoint_id) throw new Error("no checkpoint id");

@@ -238,3 +238,56 @@ test("useStream: edit a message and regenerate an answer from their checkpoints,
   );
   expect(handle.threadIds).toEqual([]);
 });
+
+test("useStream: the first message is edited and its answer regenerated from the thread's root checkpoint; switch branches", async () => {
+  const apiKey = await newKey();
+  const handle = newHandle();
+  render(<Chat apiKey={apiKey} handle={handle} />);
+  await submit(handle, { messages: [{ type: "human", content: "hello" }] });
+  await waitFor(() => expect(listed()).toHaveLength(2));
+  const stream = () => {
+    if (!handle.current) throw new Error("not rendered");
+    return handle.current;
+  };
+  const message = (index: number) => {
+    const found = stream().messages[index];
+    if (!found) throw new Error(`no message ${index}`);
+    return found;
+  };
+  const originalAnswer = message(1).id;
+
+  // The first message has a checkpoint before it (the empty root its turn started from).
+  const root = stream().getMessagesMetadata(message(0), 0)?.firstSeenState?.parent_checkpoint;
+  expect(root?.checkpoint_id).toBeTruthy();
+  expect(stream().getMessagesMetadata(message(0), 0)?.branchOptions).toBeUndefined();
+
+  // Regenerate the first answer: no input, from the root.
+  await submit(handle, undefined, { checkpoint: root });
+  expect(listed().map((m) => m.text)[0]).toBe("hello");
+  expect(listed()).toHaveLength(2);
+  const regeneratedAnswer = message(1).id;
+  expect(regeneratedAnswer).not.toBe(originalAnswer);
+  await waitFor(() => expect(stream().getMessagesMetadata(message(0), 0)?.branchOptions).toHaveLength(2));
+
+  // Edit the first message: a third version from the same root.
+  const again = stream().getMessagesMetadata(message(0), 0)?.firstSeenState?.parent_checkpoint;
+  expect(again?.checkpoint_id).toBe(root?.checkpoint_id);
+  await submit(handle, { messages: [{ type: "human", content: "thanks" }] }, { checkpoint: root });
+  expect(listed().map((m) => m.type)).toEqual(["human", "ai"]);
+  expect(listed()[0]?.text).toBe("thanks");
+  const editedAnswer = message(1).id;
+
+  await waitFor(() => expect(stream().getMessagesMetadata(message(0), 0)?.branchOptions).toHaveLength(3));
+  const branches = stream().getMessagesMetadata(message(0), 0)?.branchOptions ?? [];
+  const shown: string[] = [];
+  for (const branch of branches) {
+    act(() => stream().setBranch(branch));
+    await waitFor(() => expect(stream().branch).toBe(branch));
+    shown.push(`${listed()[0]?.text} -> ${message(1).id}`);
+  }
+  expect(shown.sort()).toEqual(
+    [`hello -> ${originalAnswer}`, `hello -> ${regeneratedAnswer}`, `thanks -> ${editedAnswer}`].sort(),
+  );
+  // One thread throughout: the branches are its checkpoints.
+  expect(handle.threadIds).toHaveLength(1);
+});

@@ -13,7 +13,7 @@ from langchain_core.callbacks import BaseCallbackHandler, UsageMetadataCallbackH
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointMetadata, empty_checkpoint
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, Durability, StateSnapshot, StreamMode
 from pydantic_core import to_jsonable_python
@@ -40,6 +40,7 @@ from app.agents.schemas import (
 from app.agents.tools import ToolContext, approval_required_tools, build_tools
 from app.core.config import Settings
 from app.core.db import SessionMaker
+from app.crud import checkpoint as crud_checkpoint
 from app.models import ToolCallRecord
 
 
@@ -99,6 +100,11 @@ class UsageHandler(UsageMetadataCallbackHandler):
             totals["output_tokens"] += model_usage.get("output_tokens", 0)
             totals["total_tokens"] += model_usage.get("total_tokens", 0)
         return totals
+
+
+# The checkpoint a thread's first turn starts from: LangGraph's own step -1 "input" checkpoint
+# (which durability "exit" doesn't save), with an empty state.
+ROOT_METADATA: CheckpointMetadata = {"source": "input", "step": -1, "parents": {}}
 
 
 def message_id(run_id: uuid.UUID) -> str:
@@ -170,8 +176,10 @@ class AgentService:
         if "values" in run.state_modes:
             modes.append("values")
         values: dict[str, Any] = {}
-        # durability="exit": one checkpoint write per run instead of one per step. A run that
-        # dies midway is recorded `interrupted` and its turn isn't replayed anyway.
+        # durability="exit": one checkpoint write per run instead of one per step (and the
+        # thread's root before its first turn). A run that dies midway is recorded
+        # `interrupted` and its turn isn't replayed anyway.
+        await self._put_root(run)
         try:
             async for mode, data in self.graph.astream(
                 inputs, config, context=context, stream_mode=modes, durability=run.durability
@@ -191,6 +199,20 @@ class AgentService:
         except GuardrailBlockedError:
             await self._drop_message(run)
             raise
+
+    async def _put_root(self, run: GraphRun) -> None:
+        """Give a thread's first turn an empty checkpoint to start from, as LangGraph's step -1
+        "input" checkpoint is with the other durabilities: the first message then has a parent
+        checkpoint, so it can be edited or answered again (a branch) like any later one."""
+        if self.checkpointer is None or run.durability != "exit":
+            return
+        if run.checkpoint_id is not None or run.resume is not None:
+            return  # a run from a given checkpoint, or resuming one: the thread has state
+        thread_id = str(run.thread_id)
+        if await crud_checkpoint.has_checkpoint(self.checkpointer, thread_id):
+            return
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        await self.checkpointer.aput(config, empty_checkpoint(), ROOT_METADATA.copy(), {})
 
     def _inputs(self, run: GraphRun) -> Any:
         """What the graph starts from: a decision, a command, a new message, or nothing."""

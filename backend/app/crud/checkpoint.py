@@ -65,6 +65,7 @@ DELETE FROM checkpoint_blobs
 WHERE thread_id = %s AND checkpoint_ns = %s AND channel = %s AND version = ANY(%s)
 """
 PG_COUNT = "SELECT count(*) AS n FROM checkpoints WHERE thread_id = %s"
+PG_ANY = "SELECT 1 AS found FROM checkpoints WHERE thread_id = %s AND checkpoint_ns = '' LIMIT 1"
 
 # --- SQLite (tables from langgraph-checkpoint-sqlite: values are inline, no blob table) ---
 LITE_OVER = """
@@ -89,6 +90,7 @@ LITE_DELETE = (
     "WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id < ?",
 )
 LITE_COUNT = "SELECT count(*) FROM checkpoints WHERE thread_id = ?"
+LITE_ANY = "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' LIMIT 1"
 
 
 @asynccontextmanager
@@ -132,6 +134,19 @@ async def count_checkpoints(saver: BaseCheckpointSaver[Any], thread_id: str) -> 
             found = await cur.fetchone()
         return int(found[0]) if found else 0
     raise _unsupported(saver)
+
+
+async def has_checkpoint(saver: BaseCheckpointSaver[Any], thread_id: str) -> bool:
+    """Whether the thread has a checkpoint yet: one index probe, where the saver's `aget_tuple`
+    would load the latest checkpoint's whole state (other savers: that, through the public API)."""
+    if isinstance(saver, AsyncPostgresSaver):
+        async with _pg(saver) as conn:
+            return await (await conn.execute(PG_ANY, (thread_id,))).fetchone() is not None
+    if isinstance(saver, AsyncSqliteSaver):
+        async with saver.lock, saver.conn.execute(LITE_ANY, (thread_id,)) as cur:
+            return await cur.fetchone() is not None
+    config: Any = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+    return await saver.aget_tuple(config) is not None
 
 
 async def keep_latest(

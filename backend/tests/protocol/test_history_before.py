@@ -12,9 +12,9 @@ async def test_history_before_accepts_a_checkpoint_an_id_and_a_config(sdk_client
             tid, "agent", input={"messages": [{"type": "human", "content": text}]}
         )
     history = await client.threads.get_history(tid, limit=10)
-    assert len(history) == 2
+    assert len(history) == 3  # two turns and the root the first one started from
     newest = history[0]["checkpoint"]
-    expected = [history[1]["checkpoint"]]
+    expected = [history[1]["checkpoint"], history[2]["checkpoint"]]
     shapes: list[Any] = [
         newest,
         newest["checkpoint_id"],

@@ -106,13 +106,17 @@ async def test_wait_join_state_and_history(sdk_client) -> None:
     assert state["values"] == joined and state["next"] == []
     assert state["checkpoint"]["thread_id"] == tid and state["checkpoint"]["checkpoint_id"]
     history = await client.threads.get_history(tid, limit=10)
-    # One checkpoint per turn (durability "exit"), newest first.
-    assert len(history) == 2
+    # One checkpoint per turn (durability "exit"), after the empty root the first turn started
+    # from (LangGraph's step -1 "input" checkpoint), newest first.
+    assert len(history) == 3
     assert history[0]["checkpoint"] == state["checkpoint"]
     assert history[0]["parent_checkpoint"] == history[1]["checkpoint"]
-    assert history[1]["next"] == [] and history[1]["parent_checkpoint"] is None
+    assert history[1]["next"] == [] and history[1]["parent_checkpoint"] == history[2]["checkpoint"]
+    root = history[2]
+    assert (root["values"], root["next"], root["parent_checkpoint"]) == ({"messages": []}, [], None)
+    assert (root["metadata"]["source"], root["metadata"]["step"]) == ("input", -1)
     older = await client.threads.get_history(tid, limit=10, before=history[0]["checkpoint"])
-    assert [h["checkpoint"] for h in older] == [history[1]["checkpoint"]]
+    assert [h["checkpoint"] for h in older] == [history[1]["checkpoint"], root["checkpoint"]]
     first = history[1]["checkpoint"]["checkpoint_id"]
     at = await client.threads.get_state(tid, checkpoint_id=first)
     assert _messages(at["values"]) == _messages(history[1]["values"])
@@ -167,6 +171,55 @@ async def test_branch_and_regenerate_from_earlier_checkpoints(sdk_client) -> Non
     with pytest.raises(httpx.HTTPStatusError) as idle:
         await client.runs.wait(tid, "agent", input=None)
     assert idle.value.response.status_code == 422
+
+
+async def test_edit_and_regenerate_the_first_message(sdk_client) -> None:
+    client, _ = await sdk_client()
+    tid = (await client.threads.create())["thread_id"]
+    # Nothing has run: no state and no history yet (as LangGraph's server answers).
+    assert await client.threads.get_history(tid) == []
+    assert (await client.threads.get_state(tid))["checkpoint"]["checkpoint_id"] is None
+    original = await client.runs.wait(
+        tid, "agent", input={"messages": [{"type": "human", "content": "hello"}]}
+    )
+    history = await client.threads.get_history(tid, limit=10)
+    # useStream's branch point of a message: the parent of the oldest state holding it.
+    first_id = original["messages"][0]["id"]
+    holding = [h for h in history if first_id in {m["id"] for m in h["values"]["messages"]}]
+    root = holding[-1]["parent_checkpoint"]
+    assert root is not None and root == history[-1]["checkpoint"]
+    at_root = await client.threads.get_state(tid, checkpoint_id=root["checkpoint_id"])
+    assert at_root["values"] == {"messages": []}
+    # Regenerate the first answer: no input, from the root; the question is asked again.
+    regenerated = await client.runs.wait(tid, "agent", input=None, checkpoint=root)
+    assert _messages(regenerated)[0] == ("human", "hello")
+    assert regenerated["messages"][-1]["type"] == "ai"
+    assert regenerated["messages"][0]["id"] != first_id
+    assert regenerated["messages"][-1]["id"] != original["messages"][-1]["id"]
+    # Edit the first message: from the same root, a conversation that never said "hello".
+    edited = await client.runs.wait(
+        tid,
+        "agent",
+        input={"messages": [{"type": "human", "content": "show my items"}]},
+        checkpoint=root,
+    )
+    assert [c for t, c in _messages(edited) if t == "human"] == ["show my items"]
+    assert edited["messages"][-1]["type"] == "ai"
+    # Three versions of the first turn grow from the one root; no second root was made.
+    branches = await client.threads.get_history(tid, limit=10)
+    assert len(branches) == 4
+    assert [h["checkpoint"] for h in branches if h["parent_checkpoint"] is None] == [root]
+    children = [h for h in branches if h["parent_checkpoint"] == root]
+    assert sorted(_messages(h["values"])[0][1] for h in children) == [
+        "hello",
+        "hello",
+        "show my items",
+    ]
+    # The next turn goes on from the latest branch (the edited one), not from the root.
+    followed = await client.runs.wait(
+        tid, "agent", input={"messages": [{"type": "human", "content": "thanks"}]}
+    )
+    assert [c for t, c in _messages(followed) if t == "human"] == ["show my items", "thanks"]
 
 
 async def _pause(client, tid: str, hook: dict[str, Any], text: str) -> dict[str, Any]:

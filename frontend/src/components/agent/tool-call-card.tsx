@@ -99,14 +99,19 @@ export function ToolCallCard({
       <CollapsibleContent className="grid gap-2 border-t px-3 py-2 text-xs">
         <div>
           <p className="pb-1 font-medium text-muted-foreground">Arguments</p>
-          <pre className="overflow-x-auto rounded bg-muted/60 p-2 font-mono">
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable */}
+          <pre tabIndex={0} className="overflow-x-auto rounded bg-muted/60 p-2 font-mono">
             {JSON.stringify(call.args, null, 2)}
           </pre>
         </div>
         {finished ? (
           <div>
             <p className="pb-1 font-medium text-muted-foreground">Result</p>
-            <pre className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-muted/60 p-2 font-mono">
+            <pre
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable
+              tabIndex={0}
+              className="max-h-64 overflow-auto whitespace-pre-wrap break-words rounded bg-muted/60 p-2 font-mono"
+            >
               {pretty(call.output ?? "")}
             </pre>
           </div>

@@ -175,7 +175,8 @@ export function ApprovalCard({ approval, onDecide, currentUserId }: ApprovalCard
           <p className="text-xs font-medium text-muted-foreground">
             {approval.editedArgs ? "Arguments (as edited)" : "Arguments"}
           </p>
-          <pre className="overflow-x-auto rounded bg-muted/60 p-2 font-mono text-xs">
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (long arguments scroll on phones) */}
+          <pre tabIndex={0} className="overflow-x-auto rounded bg-muted/60 p-2 font-mono text-xs">
             {JSON.stringify(args, null, 2)}
           </pre>
         </div>

@@ -30,7 +30,7 @@ type UserMessageProps = {
   turn: UserTurn;
   /** Sibling versions of this message (after an edit or a regenerate). */
   branch?: { current: number; total: number; go: (index: number) => void };
-  /** Edit and resend (a new branch); undefined when it can't be (streaming, first message…). */
+  /** Edit and resend (a new branch); undefined when it can't be (streaming, no checkpoint before it). */
   onEdit?: (text: string) => void;
   maxChars?: number;
 };

@@ -111,7 +111,7 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     messagesKey: "messages",
     threadId: threadId ?? null,
     onThreadId,
-    // Branches come from the thread's checkpoints (one per turn).
+    // Branches come from the thread's checkpoints (one per turn, after an empty root).
     fetchStateHistory: { limit: 100 },
     onCreated: (run) => {
       pending.current = null;
@@ -264,23 +264,26 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
     [checkpointBefore, run, stream.messages],
   );
 
-  /** Answer the question at `index` again: a run with no input from the checkpoint before it. */
+  /** Answer the question at `index` again: the same question, sent from the checkpoint before it.
+   * (A run with no input would answer again the question of the thread's newest branch from that
+   * checkpoint, not necessarily the one shown: several branches can grow from it.) */
   const regenerate = useCallback(
     (index: number) => {
       const checkpoint = checkpointBefore(index);
       const question = stream.messages[index];
       if (!checkpoint || !question) return Promise.resolve();
       const upTo = stream.messages.slice(0, index);
-      return run(undefined, {
-        checkpoint,
-        optimisticValues: (prev) => ({ ...prev, messages: [...upTo, { ...question, id: localId() }] }),
-      });
+      const again = { type: "human" as const, content: question.content, id: localId() };
+      return run(
+        { messages: [again] },
+        { checkpoint, optimisticValues: (prev) => ({ ...prev, messages: [...upTo, again] }) },
+      );
     },
     [checkpointBefore, run, stream.messages],
   );
 
-  /** Whether the message at `index` has a checkpoint before it to branch from (the first has none:
-   * the thread's checkpoints are one per turn, so nothing precedes the first turn's). */
+  /** Whether the message at `index` has a checkpoint before it to branch from: every message does
+   * (the first one's is the thread's empty root checkpoint) unless retention pruned it. */
   const canBranch = useCallback((index: number) => Boolean(checkpointBefore(index)), [checkpointBefore]);
 
   /** Approve, reject or edit the paused tool call; the run resumes and streams on. */
