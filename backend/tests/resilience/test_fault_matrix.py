@@ -41,6 +41,7 @@ from tests.fakes.llm_script import (
 )
 from tests.resilience.conftest import AppClient, is_planner, stub_chain
 from tests.support.live_server import serve
+from tests.support.redis import RedisServer, start_redis
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
 
@@ -144,6 +145,7 @@ class Observed:
     breaker: str | None = None
     primary_calls: int = 0
     seconds: float = 0.0
+    recovered: str | None = None  # outages: the next run's status once the server is back
     passed: bool = False
 
 
@@ -354,3 +356,113 @@ async def _enter(
     )
     run_id = response.headers["content-location"].rstrip("/").split("/")[-1]
     return run_id, {**response.json(), "__http__": response.status_code}
+
+
+# Infrastructure outages: Redis down, PostgreSQL restarted mid-run (tests/resilience/outages.py).
+
+
+@pytest.fixture(scope="module")
+def outage_redis() -> Iterator[RedisServer]:
+    """A redis-server of the matrix's own: the session-wide one other workers use stays up."""
+    server = start_redis()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+async def test_redis_down(
+    entry: str,
+    openai_stub: Any,
+    matrix_settings: None,
+    agent_settings: Any,
+    app_client: Any,
+    outage_redis: RedisServer,
+) -> None:
+    """Queue, event log and breakers on Redis; Redis stops: 503 `unavailable` with Retry-After,
+    the run recorded `error`, breakers kept in this process; Redis back: a run succeeds."""
+    seen = Observed("redis_down", entry, 0)
+    REPORT.append(seen)
+    if not outage_redis.running():
+        outage_redis.start()
+    agent_settings(REDIS_URL=outage_redis.url)
+    async with app_client() as ac:
+        http = ac.http
+        headers, _ = await create_user_and_login(http)
+        breakers = ac.agent.models.breakers
+        assert breakers.redis is not None  # shared through Redis while it answers
+        paused = None
+        if entry == "resume":
+            paused = await http.post(
+                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+            )
+            assert paused.json()["status"] == "awaiting_approval", paused.text
+        openai_stub.script.requests.clear()
+        before = await _run_count(http, headers)
+        outage_redis.stop()
+        started = time.perf_counter()
+        response = await _refused(entry, http, headers, paused)
+        seen.seconds = round(time.perf_counter() - started, 3)
+        seen.http = response.status_code
+        runs = await _runs(http, headers)
+        seen.run_status = runs[0]["status"] if runs else None
+        seen.primary_calls = len(openai_stub.requests)
+        # Breakers: a failure recorded now is kept in this process (Redis can't be asked).
+        breakers.reset_local()
+        state = await breakers.record(PRIMARY, False)
+        seen.breaker = state.name
+
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "2"
+        if entry != "protocol":
+            assert response.json()["code"] == "unavailable", response.text
+        assert len(runs) == before + (0 if entry == "resume" else 1)
+        latest = runs[0]  # the refused run (resume: the approved run itself)
+        assert latest["status"] == "error", latest
+        assert seen.primary_calls == 0  # nothing ran
+        assert state is OPEN and breakers.local.state(PRIMARY) is OPEN
+
+        outage_redis.start()  # Redis back: the same app serves a run
+        breakers.reset_local()
+        openai_stub.set_responder(None)
+        again = await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["status"] == "success", again.text
+        seen.recovered = again.json()["status"]
+    seen.passed = True
+
+
+async def _refused(
+    entry: str, http: httpx.AsyncClient, headers: dict[str, str], paused: Any
+) -> httpx.Response:
+    """Send the entry point's request; the response, its body read (a stream must not start)."""
+    if entry == "stream":
+        async with http.stream(
+            "POST", f"{API}/agent/run/stream", json={"message": "hello"}, headers=headers
+        ) as response:
+            await response.aread()
+        return response
+    if entry == "resume":
+        run = paused.json()
+        url = f"{API}/agent/threads/{run['thread_id']}/approvals/"
+        url += run["pending_approval"]["approval_id"]
+        return await http.post(url, json={"decision": "approve"}, headers=headers)
+    if entry == "run":
+        return await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+    base = settings.AGENT_PROTOCOL_PATH
+    thread = (await http.post(f"{base}/threads", json={}, headers=headers)).json()
+    return await http.post(
+        f"{base}/threads/{thread['thread_id']}/runs/wait",
+        json={"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": "hi"}]}},
+        headers=headers,
+    )
+
+
+async def _runs(http: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """The user's runs, newest first."""
+    response = await http.get(f"{API}/agent/runs", headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+async def _run_count(http: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    return len(await _runs(http, headers))

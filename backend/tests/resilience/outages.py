@@ -1,0 +1,89 @@
+"""Infrastructure outages for the fault matrix: a throwaway Redis, a throwaway PostgreSQL.
+
+The session-wide servers other test workers use are never stopped: these cases get their own.
+"""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from tests.support.postgres import PostgresServer, free_port, start_postgres
+from tests.support.processes import BACKEND_DIR, child_env, start_api, stop, wait_healthy
+
+ADMIN = ("admin@example.com", "test-admin-password")
+
+
+def restart_postgres(server: PostgresServer) -> subprocess.CompletedProcess[bytes]:
+    """`pg_ctl restart -m fast`: every connection is closed, the server is back when it returns."""
+    executor = server.executor
+    return subprocess.run(
+        [executor.executable, "restart", "-D", executor.datadir, "-m", "fast", "-w"],
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+
+
+@dataclass
+class IsolatedApi:
+    """One API process (in-process worker, no Redis) on its own PostgreSQL."""
+
+    postgres: PostgresServer
+    base_url: str
+    log: Path
+
+
+def isolated_api(settings: dict[str, str], logs: Path) -> Iterator[IsolatedApi]:
+    """Start PostgreSQL, migrate it (`python -m app.prestart`) and serve the app on it."""
+    server = start_postgres()
+    process = None
+    try:
+        with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE app_outage")
+        env = child_env(
+            DATABASE_URL=server.url("app_outage"),
+            FIRST_SUPERUSER=ADMIN[0],
+            FIRST_SUPERUSER_PASSWORD=ADMIN[1],
+            REDIS_URL="",
+            **settings,
+        )
+        log = logs / "api.log"
+        subprocess.run(
+            [sys.executable, "-m", "app.prestart"], cwd=BACKEND_DIR, env=env, check=True, timeout=120
+        )
+        port = free_port()
+        process = start_api(port, env, log)
+        wait_healthy(process, port, log)
+        yield IsolatedApi(server, f"http://127.0.0.1:{port}", log)
+    finally:
+        if process is not None:
+            stop([process])
+        server.stop()
+
+
+async def admin_headers(http: httpx.AsyncClient) -> dict[str, str]:
+    """Bearer headers for the isolated app's first superuser."""
+    from tests.utils import login_headers
+
+    return await login_headers(http, *ADMIN)
+
+
+def stub_env(stub: Any) -> dict[str, str]:
+    """Environment for an app process on the OpenAI-compatible stub (no fallback)."""
+    return {
+        "LLM_MODEL_PROVIDER": "openai",
+        "OPENAI_BASE_URL": stub.base_url,
+        "OPENAI_API_KEY": "test",
+        "LLM_MODEL_NAME": "stub-model",
+        "LLM_MAX_RETRIES": "0",
+        "LLM_TIMEOUT_SECONDS": "10",
+        "AGENT_MODEL_TITLES": "false",
+        "LANGFUSE_ENABLED": "false",
+        "AGENT_APPROVAL_REQUIRED_TOOLS": '["lookup_user_items"]',
+    }
