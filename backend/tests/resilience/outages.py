@@ -5,7 +5,6 @@ The session-wide servers other test workers use are never stopped: these cases g
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,20 @@ ADMIN = ("admin@example.com", "test-admin-password")
 def restart_postgres(server: PostgresServer) -> subprocess.CompletedProcess[bytes]:
     """`pg_ctl restart -m fast`: every connection is closed, the server is back when it returns."""
     executor = server.executor
+    # `-l`: the new postmaster writes its log there, not to a pipe this call would wait on.
+    command = [executor.executable, "restart", "-D", executor.datadir, "-m", "fast", "-w"]
     return subprocess.run(
-        [executor.executable, "restart", "-D", executor.datadir, "-m", "fast", "-w"],
-        capture_output=True,
+        [*command, "-l", str(server.base_dir / "postgresql.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         timeout=60,
         check=True,
     )
+
+
+def postmaster_pid(server: PostgresServer) -> str:
+    """The running postmaster's process id (postmaster.pid's first line)."""
+    return (Path(server.executor.datadir) / "postmaster.pid").read_text().split("\n", 1)[0]
 
 
 @dataclass
@@ -35,14 +42,20 @@ class IsolatedApi:
     """One API process (in-process worker, no Redis) on its own PostgreSQL."""
 
     postgres: PostgresServer
+    process: subprocess.Popen[bytes]
     base_url: str
-    log: Path
+
+    def close(self) -> None:
+        """Stop the API process and the server."""
+        try:
+            stop([self.process])
+        finally:
+            self.postgres.stop()
 
 
-def isolated_api(settings: dict[str, str], logs: Path) -> Iterator[IsolatedApi]:
+def start_isolated_api(settings: dict[str, str], logs: Path) -> IsolatedApi:
     """Start PostgreSQL, migrate it (`python -m app.prestart`) and serve the app on it."""
     server = start_postgres()
-    process = None
     try:
         with psycopg.connect(server.url(driver="postgresql"), autocommit=True) as conn:
             conn.execute("CREATE DATABASE app_outage")
@@ -53,18 +66,27 @@ def isolated_api(settings: dict[str, str], logs: Path) -> Iterator[IsolatedApi]:
             REDIS_URL="",
             **settings,
         )
-        log = logs / "api.log"
-        subprocess.run(
-            [sys.executable, "-m", "app.prestart"], cwd=BACKEND_DIR, env=env, check=True, timeout=120
-        )
+        with (logs / "prestart.log").open("wb") as out:
+            subprocess.run(
+                [sys.executable, "-m", "app.prestart"],
+                cwd=BACKEND_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=True,
+                timeout=120,
+            )
         port = free_port()
-        process = start_api(port, env, log)
-        wait_healthy(process, port, log)
-        yield IsolatedApi(server, f"http://127.0.0.1:{port}", log)
-    finally:
-        if process is not None:
+        process = start_api(port, env, logs / "api.log")
+        try:
+            wait_healthy(process, port, logs / "api.log")
+        except BaseException:
             stop([process])
+            raise
+    except BaseException:
         server.stop()
+        raise
+    return IsolatedApi(server, process, f"http://127.0.0.1:{port}")
 
 
 async def admin_headers(http: httpx.AsyncClient) -> dict[str, str]:

@@ -6,14 +6,18 @@ never a `success` without an answer), exactly one terminal event in the run's lo
 counter, and the primary's circuit breaker (threshold 1 here, so one failed call opens it).
 A JSON report of every case goes to `backend/reports/resilience-<time>.json`.
 
-Left out: PostgreSQL restarted mid-run (not reliable within this suite's time budget), and
-Redis down (the run layer's own tests cover the queue: tests/runs/test_durable_api.py; the
-breaker's Redis-down fallback: test_circuit_breaker.py).
+Infrastructure outages use servers of their own (tests/resilience/outages.py), never the
+session-wide ones other test workers share: Redis down (a throwaway `redis-server` stopped
+under an app that queues, logs events and keeps breakers in it) on every entry point, then
+back; PostgreSQL restarted (`pg_ctl restart -m fast`) while a run's model call is in flight,
+under an API process on a throwaway PostgreSQL.
 """
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +44,14 @@ from tests.fakes.llm_script import (
     tool_call,
 )
 from tests.resilience.conftest import AppClient, is_planner, stub_chain
+from tests.resilience.outages import (
+    IsolatedApi,
+    admin_headers,
+    postmaster_pid,
+    restart_postgres,
+    start_isolated_api,
+    stub_env,
+)
 from tests.support.live_server import serve
 from tests.support.redis import RedisServer, start_redis
 from tests.support.sse import collect_sse
@@ -466,3 +478,73 @@ async def _runs(http: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[s
 
 async def _run_count(http: httpx.AsyncClient, headers: dict[str, str]) -> int:
     return len(await _runs(http, headers))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def outage_api_starting(
+    openai_stub_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[IsolatedApi]]:
+    """Start the PostgreSQL-restart cases' API in the background while the other cases run
+    (initdb, migrations and start-up take ~20 s on a busy machine)."""
+    logs = tmp_path_factory.mktemp("pg-outage")
+    with ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(start_isolated_api, stub_env(openai_stub_server), logs)
+        yield starting
+        if starting.exception() is None:
+            starting.result().close()
+
+
+@pytest.fixture
+def outage_api(outage_api_starting: Future[IsolatedApi]) -> IsolatedApi:
+    """An API process on a PostgreSQL of its own (the session-wide one is never restarted)."""
+    return outage_api_starting.result(timeout=120)
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+async def test_postgres_restarted_mid_run(
+    entry: str, openai_stub: Any, outage_api: IsolatedApi
+) -> None:
+    """PostgreSQL restarts (`pg_ctl restart -m fast`) while the model answers slowly."""
+    seen = Observed("postgres_restarted", entry, 0)
+    REPORT.append(seen)
+    async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=60) as http:
+        headers = await admin_headers(http)
+        paused = None
+        if entry == "resume":
+            paused = await http.post(
+                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+            )
+            assert paused.json()["status"] == "awaiting_approval", paused.text
+        openai_stub.script.requests.clear()
+        openai_stub.set_responder(
+            lambda body: None if is_planner(body) else Reply(text="A slow answer.", delay=3.0)
+        )
+        started = time.perf_counter()
+        entered = asyncio.create_task(_enter(entry, http, headers, paused))
+        while not any(not is_planner(r) for r in openai_stub.requests):
+            assert not entered.done(), entered.result()
+            await asyncio.sleep(0.05)
+        postmaster = postmaster_pid(outage_api.postgres)
+        await asyncio.to_thread(restart_postgres, outage_api.postgres)
+        assert postmaster_pid(outage_api.postgres) != postmaster  # a new server process
+        run_id, body = await entered
+        seen.seconds = round(time.perf_counter() - started, 3)
+        seen.http = body["__http__"]
+        seen.primary_calls = len(openai_stub.requests)
+        run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+        seen.run_status, seen.response = run["status"], run["response"]
+        events = await terminal_events(http, headers, run_id)
+        seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+        openai_stub.set_responder(None)
+        again = await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        seen.recovered = again.json().get("status")
+
+    # Dead pooled connections are discarded at checkout (the app's pool and the
+    # checkpointer's), so the run records its answer: `success`, as on a healthy server.
+    assert seen.http == 200, body
+    assert run["status"] == "success" and run["response"] == "A slow answer.", run
+    assert seen.terminal == ["run_completed:success"]
+    if entry == "protocol":
+        assert body["messages"][-1]["content"] == "A slow answer.", body
+    assert seen.recovered == "success", again.text  # the same process serves the next run
+    seen.passed = True
