@@ -5,6 +5,7 @@ The session-wide servers other test workers use are never stopped: these cases g
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ def restart_postgres(server: PostgresServer) -> subprocess.CompletedProcess[byte
         timeout=60,
         check=True,
     )
+
+
+def postgres_down_for(server: PostgresServer, seconds: float) -> None:
+    """Stop the server (`pg_ctl stop -m fast`), leave it down `seconds`, start it again."""
+    server.executor.stop()
+    time.sleep(seconds)
+    server.executor.start()
 
 
 def postmaster_pid(server: PostgresServer) -> str:

@@ -9,8 +9,8 @@ A JSON report of every case goes to `backend/reports/resilience-<time>.json`.
 Infrastructure outages use servers of their own (tests/resilience/outages.py), never the
 session-wide ones other test workers share: Redis down (a throwaway `redis-server` stopped
 under an app that queues, logs events and keeps breakers in it) on every entry point, then
-back; PostgreSQL restarted (`pg_ctl restart -m fast`) while a run's model call is in flight,
-under an API process on a throwaway PostgreSQL.
+back; PostgreSQL restarted (`pg_ctl restart -m fast`), or stopped for 3 s, while a run's model
+call is in flight, under an API process on a throwaway PostgreSQL.
 """
 
 import asyncio
@@ -47,12 +47,14 @@ from tests.resilience.conftest import AppClient, is_planner, stub_chain
 from tests.resilience.outages import (
     IsolatedApi,
     admin_headers,
+    postgres_down_for,
     postmaster_pid,
     restart_postgres,
     start_isolated_api,
     stub_env,
 )
 from tests.support.live_server import serve
+from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer, start_redis
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
@@ -500,12 +502,33 @@ def outage_api(outage_api_starting: Future[IsolatedApi]) -> IsolatedApi:
     return outage_api_starting.result(timeout=120)
 
 
-@pytest.mark.parametrize("entry", ENTRY_POINTS)
-async def test_postgres_restarted_mid_run(
-    entry: str, openai_stub: Any, outage_api: IsolatedApi
+@dataclass(frozen=True)
+class DatabaseOutage:
+    """What happens to PostgreSQL once the run's answer is being asked of the model."""
+
+    name: str
+    model_delay: float  # seconds the model takes to answer
+    outage: Callable[[PostgresServer], object]
+
+
+DB_OUTAGES = [
+    # Restarted while the model answers; back before the run writes anything.
+    DatabaseOutage("postgres_restarted", 3.0, restart_postgres),
+    # Stopped while the model answers, and still down when the answer is in: the run's
+    # writes wait for it (psycopg_pool waits for a connection), so it ends the same way.
+    DatabaseOutage("postgres_down_at_run_end", 1.0, lambda pg: postgres_down_for(pg, 3.0)),
+]
+DB_CASES = [(outage, entry) for outage in DB_OUTAGES for entry in ENTRY_POINTS]
+
+
+@pytest.mark.parametrize(
+    ("db", "entry"), DB_CASES, ids=[f"{db.name}-{entry}" for db, entry in DB_CASES]
+)
+async def test_postgres_outage_mid_run(
+    db: DatabaseOutage, entry: str, openai_stub: Any, outage_api: IsolatedApi
 ) -> None:
-    """PostgreSQL restarts (`pg_ctl restart -m fast`) while the model answers slowly."""
-    seen = Observed("postgres_restarted", entry, 0)
+    """PostgreSQL restarts, or goes down for a while, during a run's model call."""
+    seen = Observed(db.name, entry, 0)
     REPORT.append(seen)
     async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=60) as http:
         headers = await admin_headers(http)
@@ -516,8 +539,9 @@ async def test_postgres_restarted_mid_run(
             )
             assert paused.json()["status"] == "awaiting_approval", paused.text
         openai_stub.script.requests.clear()
+        delay = db.model_delay
         openai_stub.set_responder(
-            lambda body: None if is_planner(body) else Reply(text="A slow answer.", delay=3.0)
+            lambda body: None if is_planner(body) else Reply(text="A slow answer.", delay=delay)
         )
         started = time.perf_counter()
         entered = asyncio.create_task(_enter(entry, http, headers, paused))
@@ -525,7 +549,8 @@ async def test_postgres_restarted_mid_run(
             assert not entered.done(), entered.result()
             await asyncio.sleep(0.05)
         postmaster = postmaster_pid(outage_api.postgres)
-        await asyncio.to_thread(restart_postgres, outage_api.postgres)
+        await asyncio.to_thread(db.outage, outage_api.postgres)
+        assert not entered.done()  # the outage was mid-run: it is still going
         assert postmaster_pid(outage_api.postgres) != postmaster  # a new server process
         run_id, body = await entered
         seen.seconds = round(time.perf_counter() - started, 3)
@@ -540,7 +565,8 @@ async def test_postgres_restarted_mid_run(
         seen.recovered = again.json().get("status")
 
     # Dead pooled connections are discarded at checkout (the app's pool and the
-    # checkpointer's), so the run records its answer: `success`, as on a healthy server.
+    # checkpointer's) and new ones wait for the server, so the run records its answer:
+    # `success`, as on a healthy server.
     assert seen.http == 200, body
     assert run["status"] == "success" and run["response"] == "A slow answer.", run
     assert seen.terminal == ["run_completed:success"]
