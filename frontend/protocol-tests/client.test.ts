@@ -170,8 +170,11 @@ describe("runs", () => {
     // The run id the SDK read from Content-Location is the one in the metadata event.
     expect(created).toEqual({ run_id: runId, thread_id: tid });
     expect(events).toEqual(expect.arrayContaining(["values", "messages", "custom"]));
-    // Every event carries an SSE id, each one different (what a rejoin sends back).
-    const ids = parts.map((p) => p.id);
+    // Every event carries an SSE id (what a rejoin sends back), each one different but `end`'s,
+    // which shares the log entry of the closing `metadata` before it.
+    expect(parts.at(-1)?.event).toBe("end");
+    expect(parts.at(-1)?.id).toBe(parts.at(-2)?.id);
+    const ids = parts.slice(0, -1).map((p) => p.id);
     expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
 
@@ -192,6 +195,18 @@ describe("runs", () => {
     const plan = parts.find((p) => p.event === "custom")?.data as { type: string; text: string };
     expect(plan.type).toBe("plan");
     expect(plan.text).toBeTruthy();
+
+    // It closes with a second `metadata` event: how the run ended and which model answered.
+    expect(events.filter((e) => e !== "end").at(-1)).toBe("metadata");
+    expect(events.filter((e) => e === "metadata")).toHaveLength(2);
+    expect(parts.filter((p) => p.event === "metadata").at(-1)?.data).toEqual({
+      run_id: runId,
+      attempt: 1,
+      status: "success",
+      mode: "normal",
+      degraded_reason: null,
+      model: "offline-demo",
+    });
 
     const run = await client.runs.get(tid, runId);
     expect(run.status).toBe("success");

@@ -17,9 +17,11 @@ type Handle = {
   threadIds: string[];
   // What each render showed as the newest AI message while a run was streaming.
   streamed: string[];
+  // The `metadata` events `onMetadataEvent` received.
+  metadata: Record<string, unknown>[];
 };
 
-const newHandle = (): Handle => ({ current: null, threadIds: [], streamed: [] });
+const newHandle = (): Handle => ({ current: null, threadIds: [], streamed: [], metadata: [] });
 
 afterEach(cleanup);
 
@@ -50,6 +52,7 @@ function useChat({ apiKey, handle, reopen }: ChatProps) {
       handle.threadIds.push(id);
       setThreadId(id);
     },
+    onMetadataEvent: (data) => handle.metadata.push(data),
   });
 }
 
@@ -110,6 +113,11 @@ test("useStream: a first turn creates the thread, a second continues it; the AI 
   const partial = handle.streamed.filter((shown) => shown.length > 0 && shown.length < answer.length);
   expect(partial.length).toBeGreaterThan(1);
   expect(partial.every((shown) => answer.startsWith(shown))).toBe(true);
+  // `onMetadataEvent` got the run's first event and its closing one: who answered, in which mode.
+  const [opening, closing] = handle.metadata;
+  expect(handle.metadata).toHaveLength(2);
+  expect(closing).toMatchObject({ run_id: opening?.run_id, mode: "normal", degraded_reason: null });
+  expect(closing?.model).toBe("offline-demo");
 
   await submit(handle, { messages: [{ type: "human", content: "what did I say earlier?" }] }, options);
   expect(listed().map((m) => m.type)).toEqual(["human", "ai", "human", "ai"]);

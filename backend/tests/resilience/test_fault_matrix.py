@@ -6,14 +6,18 @@ never a `success` without an answer), exactly one terminal event in the run's lo
 counter, and the primary's circuit breaker (threshold 1 here, so one failed call opens it).
 A JSON report of every case goes to `backend/reports/resilience-<time>.json`.
 
-Left out: PostgreSQL restarted mid-run (not reliable within this suite's time budget), and
-Redis down (the run layer's own tests cover the queue: tests/runs/test_durable_api.py; the
-breaker's Redis-down fallback: test_circuit_breaker.py).
+Infrastructure outages use servers of their own (tests/resilience/outages.py), never the
+session-wide ones other test workers share: Redis down (a throwaway `redis-server` stopped
+under an app that queues, logs events and keeps breakers in it) on every entry point, then
+back; PostgreSQL restarted (`pg_ctl restart -m fast`), or stopped for 3 s, while a run's model
+call is in flight, under an API process on a throwaway PostgreSQL.
 """
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,7 +44,18 @@ from tests.fakes.llm_script import (
     tool_call,
 )
 from tests.resilience.conftest import AppClient, is_planner, stub_chain
+from tests.resilience.outages import (
+    IsolatedApi,
+    admin_headers,
+    postgres_down_for,
+    postmaster_pid,
+    restart_postgres,
+    start_isolated_api,
+    stub_env,
+)
 from tests.support.live_server import serve
+from tests.support.postgres import PostgresServer
+from tests.support.redis import RedisServer, start_redis
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
 
@@ -144,6 +159,7 @@ class Observed:
     breaker: str | None = None
     primary_calls: int = 0
     seconds: float = 0.0
+    recovered: str | None = None  # outages: the next run's status once the server is back
     passed: bool = False
 
 
@@ -354,3 +370,207 @@ async def _enter(
     )
     run_id = response.headers["content-location"].rstrip("/").split("/")[-1]
     return run_id, {**response.json(), "__http__": response.status_code}
+
+
+# Infrastructure outages: Redis down, PostgreSQL restarted mid-run (tests/resilience/outages.py).
+
+
+@pytest.fixture(scope="module")
+def outage_redis() -> Iterator[RedisServer]:
+    """A redis-server of the matrix's own: the session-wide one other workers use stays up."""
+    server = start_redis()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+async def test_redis_down(
+    entry: str,
+    openai_stub: Any,
+    matrix_settings: None,
+    agent_settings: Any,
+    app_client: Any,
+    outage_redis: RedisServer,
+) -> None:
+    """Queue, event log and breakers on Redis; Redis stops: 503 `unavailable` with Retry-After,
+    the run recorded `error`, breakers kept in this process; Redis back: a run succeeds."""
+    seen = Observed("redis_down", entry, 0)
+    REPORT.append(seen)
+    if not outage_redis.running():
+        outage_redis.start()
+    agent_settings(REDIS_URL=outage_redis.url)
+    async with app_client() as ac:
+        http = ac.http
+        headers, _ = await create_user_and_login(http)
+        breakers = ac.agent.models.breakers
+        assert breakers.redis is not None  # shared through Redis while it answers
+        paused = None
+        if entry == "resume":
+            paused = await http.post(
+                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+            )
+            assert paused.json()["status"] == "awaiting_approval", paused.text
+        openai_stub.script.requests.clear()
+        before = await _run_count(http, headers)
+        outage_redis.stop()
+        started = time.perf_counter()
+        response = await _refused(entry, http, headers, paused)
+        seen.seconds = round(time.perf_counter() - started, 3)
+        seen.http = response.status_code
+        runs = await _runs(http, headers)
+        seen.run_status = runs[0]["status"] if runs else None
+        seen.primary_calls = len(openai_stub.requests)
+        # Breakers: a failure recorded now is kept in this process (Redis can't be asked).
+        breakers.reset_local()
+        state = await breakers.record(PRIMARY, False)
+        seen.breaker = state.name
+
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "2"
+        if entry != "protocol":
+            assert response.json()["code"] == "unavailable", response.text
+        assert len(runs) == before + (0 if entry == "resume" else 1)
+        latest = runs[0]  # the refused run (resume: the approved run itself)
+        assert latest["status"] == "error", latest
+        assert seen.primary_calls == 0  # nothing ran
+        assert state is OPEN and breakers.local.state(PRIMARY) is OPEN
+
+        outage_redis.start()  # Redis back: the same app serves a run
+        breakers.reset_local()
+        openai_stub.set_responder(None)
+        again = await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["status"] == "success", again.text
+        seen.recovered = again.json()["status"]
+    seen.passed = True
+
+
+async def _refused(
+    entry: str, http: httpx.AsyncClient, headers: dict[str, str], paused: Any
+) -> httpx.Response:
+    """Send the entry point's request; the response, its body read (a stream must not start)."""
+    if entry == "stream":
+        async with http.stream(
+            "POST", f"{API}/agent/run/stream", json={"message": "hello"}, headers=headers
+        ) as response:
+            await response.aread()
+        return response
+    if entry == "resume":
+        run = paused.json()
+        url = f"{API}/agent/threads/{run['thread_id']}/approvals/"
+        url += run["pending_approval"]["approval_id"]
+        return await http.post(url, json={"decision": "approve"}, headers=headers)
+    if entry == "run":
+        return await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+    base = settings.AGENT_PROTOCOL_PATH
+    thread = (await http.post(f"{base}/threads", json={}, headers=headers)).json()
+    return await http.post(
+        f"{base}/threads/{thread['thread_id']}/runs/wait",
+        json={"assistant_id": "agent", "input": {"messages": [{"role": "user", "content": "hi"}]}},
+        headers=headers,
+    )
+
+
+async def _runs(http: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """The user's runs, newest first."""
+    response = await http.get(f"{API}/agent/runs", headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+async def _run_count(http: httpx.AsyncClient, headers: dict[str, str]) -> int:
+    return len(await _runs(http, headers))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def outage_api_starting(
+    openai_stub_server: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[IsolatedApi]]:
+    """Start the PostgreSQL-restart cases' API in the background while the other cases run
+    (initdb, migrations and start-up take ~20 s on a busy machine)."""
+    logs = tmp_path_factory.mktemp("pg-outage")
+    with ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(start_isolated_api, stub_env(openai_stub_server), logs)
+        yield starting
+        if starting.exception() is None:
+            starting.result().close()
+
+
+@pytest.fixture
+def outage_api(outage_api_starting: Future[IsolatedApi]) -> IsolatedApi:
+    """An API process on a PostgreSQL of its own (the session-wide one is never restarted)."""
+    return outage_api_starting.result(timeout=120)
+
+
+@dataclass(frozen=True)
+class DatabaseOutage:
+    """What happens to PostgreSQL once the run's answer is being asked of the model."""
+
+    name: str
+    model_delay: float  # seconds the model takes to answer
+    outage: Callable[[PostgresServer], object]
+
+
+DB_OUTAGES = [
+    # Restarted while the model answers; back before the run writes anything.
+    DatabaseOutage("postgres_restarted", 3.0, restart_postgres),
+    # Stopped while the model answers, and still down when the answer is in: the run's
+    # writes wait for it (psycopg_pool waits for a connection), so it ends the same way.
+    DatabaseOutage("postgres_down_at_run_end", 1.0, lambda pg: postgres_down_for(pg, 3.0)),
+]
+DB_CASES = [(outage, entry) for outage in DB_OUTAGES for entry in ENTRY_POINTS]
+
+
+@pytest.mark.parametrize(
+    ("db", "entry"), DB_CASES, ids=[f"{db.name}-{entry}" for db, entry in DB_CASES]
+)
+async def test_postgres_outage_mid_run(
+    db: DatabaseOutage, entry: str, openai_stub: Any, outage_api: IsolatedApi
+) -> None:
+    """PostgreSQL restarts, or goes down for a while, during a run's model call."""
+    seen = Observed(db.name, entry, 0)
+    REPORT.append(seen)
+    async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=60) as http:
+        headers = await admin_headers(http)
+        paused = None
+        if entry == "resume":
+            paused = await http.post(
+                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
+            )
+            assert paused.json()["status"] == "awaiting_approval", paused.text
+        openai_stub.script.requests.clear()
+        delay = db.model_delay
+        openai_stub.set_responder(
+            lambda body: None if is_planner(body) else Reply(text="A slow answer.", delay=delay)
+        )
+        started = time.perf_counter()
+        entered = asyncio.create_task(_enter(entry, http, headers, paused))
+        while not any(not is_planner(r) for r in openai_stub.requests):
+            assert not entered.done(), entered.result()
+            await asyncio.sleep(0.05)
+        postmaster = postmaster_pid(outage_api.postgres)
+        await asyncio.to_thread(db.outage, outage_api.postgres)
+        assert not entered.done()  # the outage was mid-run: it is still going
+        assert postmaster_pid(outage_api.postgres) != postmaster  # a new server process
+        run_id, body = await entered
+        seen.seconds = round(time.perf_counter() - started, 3)
+        seen.http = body["__http__"]
+        seen.primary_calls = len(openai_stub.requests)
+        run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+        seen.run_status, seen.response = run["status"], run["response"]
+        events = await terminal_events(http, headers, run_id)
+        seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+        openai_stub.set_responder(None)
+        again = await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        seen.recovered = again.json().get("status")
+
+    # Dead pooled connections are discarded at checkout (the app's pool and the
+    # checkpointer's) and new ones wait for the server, so the run records its answer:
+    # `success`, as on a healthy server.
+    assert seen.http == 200, body
+    assert run["status"] == "success" and run["response"] == "A slow answer.", run
+    assert seen.terminal == ["run_completed:success"]
+    if entry == "protocol":
+        assert body["messages"][-1]["content"] == "A slow answer.", body
+    assert seen.recovered == "success", again.text  # the same process serves the next run
+    seen.passed = True

@@ -6630,7 +6630,7 @@ export type AgentProtocolStreamRunError = AgentProtocolStreamRunErrors[keyof Age
 
 export type AgentProtocolStreamRunResponses = {
     /**
-     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin). A run that completes closes with a second `metadata` event before `end`: `{run_id, attempt, status, mode, degraded_reason, model}` (`mode`: `normal` or `degraded`; `model`: the one that answered).
      */
     200: unknown;
 };
@@ -6845,7 +6845,7 @@ export type AgentProtocolJoinRunStreamError = AgentProtocolJoinRunStreamErrors[k
 
 export type AgentProtocolJoinRunStreamResponses = {
     /**
-     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin). A run that completes closes with a second `metadata` event before `end`: `{run_id, attempt, status, mode, degraded_reason, model}` (`mode`: `normal` or `degraded`; `model`: the one that answered).
      */
     200: unknown;
 };
@@ -6947,7 +6947,7 @@ export type AgentProtocolStreamStatelessRunError = AgentProtocolStreamStatelessR
 
 export type AgentProtocolStreamStatelessRunResponses = {
     /**
-     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin).
+     * Server-Sent Events as LangGraph SDK clients parse them: `metadata`, `values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, `custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back as `Last-Event-ID` to rejoin). A run that completes closes with a second `metadata` event before `end`: `{run_id, attempt, status, mode, degraded_reason, model}` (`mode`: `normal` or `degraded`; `model`: the one that answered).
      */
     200: unknown;
 };

@@ -102,8 +102,25 @@ class ProtocolStream:
     def _on_plan(self, data: dict[str, Any]) -> list[tuple[str, Any]]:
         return [("custom", data)] if "custom" in self.modes else []
 
-    def _on_run_completed(self, _data: dict[str, Any]) -> list[tuple[str, Any]]:
-        return [("end", None)]
+    def _on_run_completed(self, data: dict[str, Any]) -> list[tuple[str, Any]]:
+        # A second `metadata` event, before `end`: how the run ended and who answered. SDK
+        # clients hand every `metadata` event to the caller (`onMetadataEvent`, a StreamPart)
+        # whatever the stream modes, unlike `custom`, the graph's own channel, which is only
+        # sent when asked for.
+        return [("metadata", run_outcome(self.run_id, data)), ("end", None)]
 
     def _on_error(self, data: dict[str, Any]) -> list[tuple[str, Any]]:
         return [("error", {"error": data["code"], "message": data["message"]}), ("end", None)]
+
+
+def run_outcome(run_id: uuid.UUID, completed: dict[str, Any]) -> dict[str, Any]:
+    """The closing `metadata` event of a run that completed: its status, `mode`
+    (`normal`/`degraded`), `degraded_reason` and the model that answered."""
+    return {
+        "run_id": str(run_id),
+        "attempt": 1,
+        "status": completed.get("status"),
+        "mode": completed.get("mode", "normal"),
+        "degraded_reason": completed.get("degraded_reason"),
+        "model": completed.get("model"),
+    }

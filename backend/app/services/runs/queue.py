@@ -37,6 +37,7 @@ MAINTENANCE_TASK_NAME = "agent.retention"
 EVALUATION_TASK_NAME = "evaluation.run_job"
 TITLE_TASK_NAME = "threads.title"
 QUEUE_NAME = "agent:runs:queue"
+RELISTEN_AFTER_S = 0.5  # after a Redis error, between attempts to listen again
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
 ExecuteJob = Callable[[str], Awaitable[None]]
 Maintain = Callable[[], Awaitable[Any]]
@@ -70,6 +71,10 @@ class RunQueue:
                 # never re-executed); this only re-delivers jobs whose worker died between
                 # receiving and acknowledging.
                 idle_timeout=int(config.AGENT_RUN_LEASE_SECONDS * 2000),
+                # A group made anew (a Redis restarted without its data loses it) reads the
+                # stream from its start, so jobs queued before a worker re-made it still run
+                # (a job delivered twice finds its run no longer `pending`).
+                consumer_id="0",
                 unacknowledged_lock_timeout=30,
                 xread_block=1000,
                 max_connection_pool_size=100,
@@ -128,6 +133,16 @@ class RunQueue:
             self.broker.is_worker_process = True
         await self.broker.startup()
         if self._consume:
+            self._listener = asyncio.create_task(self._listen_forever())
+
+    async def _listen_forever(self) -> None:
+        """Receive jobs until stopped; when Redis fails, listen again once it answers.
+
+        taskiq's receiver ends at the first Redis error, which would leave this process
+        executing nothing after a Redis blip. `startup` again re-makes the consumer group a
+        restarted Redis may have lost.
+        """
+        while not self._finish.is_set():
             receiver = Receiver(
                 self.broker,
                 max_async_tasks=self._concurrency,
@@ -135,7 +150,18 @@ class RunQueue:
                 run_startup=False,
                 propagate_exceptions=False,
             )
-            self._listener = asyncio.create_task(receiver.listen(self._finish))
+            try:
+                await receiver.listen(self._finish)
+            except Exception as exc:  # RedisError or OSError, possibly in an ExceptionGroup
+                logger.warning("queue.listener_failed", error=repr(exc))
+            while not self._finish.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._finish.wait(), RELISTEN_AFTER_S)
+                try:
+                    await self.broker.startup()
+                    break
+                except (RedisError, OSError) as exc:
+                    logger.warning("queue.redis_unavailable", error=repr(exc))
 
     async def stop(self) -> None:
         """Stop receiving; close the broker."""

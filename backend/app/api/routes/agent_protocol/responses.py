@@ -25,7 +25,10 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Server-Sent Events as LangGraph SDK clients parse them: `metadata`, "
         "`values`, `updates`, `messages` (`[chunk, metadata]`), `messages/partial|complete`, "
         "`custom`, `error`, `end`; each `id:` is the event's id in the run's log (send it back "
-        "as `Last-Event-ID` to rejoin).",
+        "as `Last-Event-ID` to rejoin). A run that completes closes with a "
+        "second `metadata` event before `end`: `{run_id, attempt, status, mode, "
+        "degraded_reason, model}` (`mode`: `normal` or `degraded`; `model`: the one that "
+        "answered).",
         "content": {"text/event-stream": {}},
     },
 }

@@ -189,7 +189,7 @@ export function AssistantMessage({
         {turn.text ? (
           <div className="min-w-0 rounded-2xl rounded-bl-sm bg-muted px-4 py-3" data-testid="answer">
             <Markdown>{turn.text}</Markdown>
-            {live ? null : <FallbackNotice run={turn.run} />}
+            {live ? null : <FallbackNotice run={turn.outcome ?? turn.run} />}
           </div>
         ) : live ? (
           <div className="flex items-center gap-1 px-2 py-3" role="status" aria-label="The agent is working">

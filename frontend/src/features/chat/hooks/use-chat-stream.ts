@@ -9,6 +9,7 @@ import {
   buildConversation,
   LIVE_STATUSES,
   LOCAL_PREFIX,
+  type RunOutcome,
   type SeenAnswer,
   type StateMessage,
   type Turn,
@@ -87,6 +88,9 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
   const [livePlan, setLivePlan] = useState<PlanEvent | undefined>(undefined);
   const [failure, setFailure] = useState<ChatFailure | null>(null);
   /** A message whose run never started (e.g. the network dropped): back into the box. */
+  /** How the runs streamed here ended (the closing `metadata` event): the fallback notice shows
+   * as the stream ends, before the runs list is fetched again. */
+  const [outcomes, setOutcomes] = useState<Record<string, RunOutcome>>({});
   const [draft, setDraft] = useState<{ id: string; text: string } | undefined>(undefined);
   const [deciding, setDeciding] = useState<{ approvalId: string; error?: string } | null>(null);
 
@@ -121,6 +125,13 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
       // The new conversation (or its new status) shows in the sidebar as soon as the run starts.
       void queryClient.invalidateQueries({ queryKey: ["agent", "threads"] });
       void queryClient.invalidateQueries({ queryKey: ["agent", "runs"] });
+    },
+    onMetadataEvent: (data) => {
+      // The first `metadata` event names the run; the closing one also says how it ended.
+      const closing = data as typeof data & Partial<RunOutcome>;
+      if (!closing.mode) return;
+      const outcome = { mode: closing.mode, degraded_reason: closing.degraded_reason, model: closing.model };
+      setOutcomes((known) => ({ ...known, [closing.run_id]: outcome }));
     },
     onCustomEvent: (data) => {
       if ((data as PlanEvent)?.type === "plan") setLivePlan(data as PlanEvent);
@@ -183,6 +194,7 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
         interrupted: Boolean(stream.interrupt),
         latestPlan,
         seen,
+        outcomes,
       }).map((turn) =>
         turn.kind === "assistant" && deciding
           ? {
@@ -195,7 +207,18 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
             }
           : turn,
       ),
-    [stream.messages, runs, approvals.data, loading, liveRunId, stream.interrupt, latestPlan, deciding, seen],
+    [
+      stream.messages,
+      runs,
+      approvals.data,
+      loading,
+      liveRunId,
+      stream.interrupt,
+      latestPlan,
+      deciding,
+      seen,
+      outcomes,
+    ],
   );
 
   // Remember what streams in, by run, for the turns that never reach the checkpoint.

@@ -63,6 +63,8 @@ export type AssistantTurn = {
   toolCalls: ToolCallView[];
   approvals: ApprovalView[];
   run?: AgentRunPublic;
+  /** How its run ended, from the stream's closing `metadata` event (before the runs list has it). */
+  outcome?: RunOutcome;
   error?: string;
   /** Index of the user message it answers in the stream's messages (regenerate starts there). */
   questionIndex?: number;
@@ -130,6 +132,10 @@ function approvalView(approval: ApprovalPublic, live: boolean): ApprovalView {
   };
 }
 
+/** Whether a run was degraded and which model answered: the Agent Protocol stream's closing
+ * `metadata` event, as the run record has it. */
+export type RunOutcome = Pick<AgentRunPublic, "mode" | "degraded_reason" | "model">;
+
 export type ConversationInput = {
   messages: StateMessage[];
   /** The thread's runs (any order), for status, stats and turns that never reached the state. */
@@ -146,6 +152,8 @@ export type ConversationInput = {
   latestPlan?: { text: string; steps: PlanStep[] };
   /** What this tab saw stream in, by run: shown for a run that ended before its checkpoint. */
   seen?: Record<string, SeenAnswer>;
+  /** How runs streamed here ended, by run (their closing `metadata` events). */
+  outcomes?: Record<string, RunOutcome>;
 };
 
 /** The part of an answer that streamed in (kept for a turn stopped or killed before its checkpoint). */
@@ -191,6 +199,7 @@ export function buildConversation({
   interrupted = false,
   latestPlan,
   seen = {},
+  outcomes = {},
 }: ConversationInput): Turn[] {
   const byId = new Map(runs.map((run) => [run.id, run]));
   const chronological = [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -238,6 +247,7 @@ export function buildConversation({
           .sort((a, b) => a.created_at.localeCompare(b.created_at))
           .map((a) => approvalView(a, last && interrupted && !loading && a.status === "pending")),
         run,
+        outcome: runId ? outcomes[runId] : undefined,
         plan: last && latestPlan ? latestPlan : run?.plan ? { text: run.plan, steps: [] } : undefined,
         questionIndex: index,
       };

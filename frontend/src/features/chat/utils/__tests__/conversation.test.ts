@@ -141,6 +141,17 @@ describe("buildConversation", () => {
     expect(answers(turns)[0]?.status).toBe("success");
   });
 
+  it("a run's closing stream outcome reaches its answer before the runs list has the run", () => {
+    const degraded = { mode: "degraded" as const, degraded_reason: "fallback" as const, model: "backup" };
+    const turns = buildConversation({
+      // The stream just ended: the runs list still says R2 is running, in normal mode.
+      messages: [human(R1, "hi"), ai("Hello"), human(R2, "more"), ai("Sure")],
+      runs: [run(R1, 1), run(R2, 2, { status: "running", mode: "normal" })],
+      outcomes: { [R2]: degraded },
+    });
+    expect(answers(turns).map((t) => t.outcome)).toEqual([undefined, degraded]);
+  });
+
   it("only the approval the state is paused on is live; decided ones keep their audit", () => {
     const approvals = [
       approval({ id: "old", run_id: R1, status: "superseded", created_at: "2026-12-01T10:01:05Z" }),
