@@ -37,6 +37,7 @@ MAINTENANCE_TASK_NAME = "agent.retention"
 EVALUATION_TASK_NAME = "evaluation.run_job"
 TITLE_TASK_NAME = "threads.title"
 QUEUE_NAME = "agent:runs:queue"
+QUEUE_MAX_LEN = 100_000  # far past any backlog a deployment should have (see below)
 RELISTEN_AFTER_S = 0.5  # after a Redis error, between attempts to listen again
 Execute = Callable[[str, bool, dict[str, Any] | None, dict[str, Any] | None], Awaitable[None]]
 ExecuteJob = Callable[[str], Awaitable[None]]
@@ -76,6 +77,10 @@ class RunQueue:
                 # (a job delivered twice finds its run no longer `pending`).
                 consumer_id="0",
                 unacknowledged_lock_timeout=30,
+                # Delivered jobs stay in the stream until trimmed: keep roughly the newest
+                # QUEUE_MAX_LEN (a job is a run id and a few options, well under 1 kB).
+                maxlen=QUEUE_MAX_LEN,
+                approximate=True,
                 xread_block=1000,
                 max_connection_pool_size=100,
                 **RESILIENT,
