@@ -23,6 +23,20 @@ type Handle = {
 
 const newHandle = (): Handle => ({ current: null, threadIds: [], streamed: [], metadata: [] });
 
+/** The rendered stream and its messages by index, failing loudly when absent. */
+const accessors = (handle: Handle) => {
+  const stream = () => {
+    if (!handle.current) throw new Error("not rendered");
+    return handle.current;
+  };
+  const message = (index: number) => {
+    const found = stream().messages[index];
+    if (!found) throw new Error(`no message ${index}`);
+    return found;
+  };
+  return { stream, message };
+};
+
 afterEach(cleanup);
 
 function text(content: unknown): string {
@@ -194,15 +208,7 @@ test("useStream: edit a message and regenerate an answer from their checkpoints,
   const handle = newHandle();
   render(<Chat apiKey={apiKey} handle={handle} reopen={threadId} />);
   await waitFor(() => expect(listed()).toHaveLength(4), { timeout: 15_000 });
-  const stream = () => {
-    if (!handle.current) throw new Error("not rendered");
-    return handle.current;
-  };
-  const message = (index: number) => {
-    const found = stream().messages[index];
-    if (!found) throw new Error(`no message ${index}`);
-    return found;
-  };
+  const { stream, message } = accessors(handle);
 
   const originalAnswer = message(3).id;
 
@@ -253,15 +259,7 @@ test("useStream: the first message is edited and its answer regenerated from the
   render(<Chat apiKey={apiKey} handle={handle} />);
   await submit(handle, { messages: [{ type: "human", content: "hello" }] });
   await waitFor(() => expect(listed()).toHaveLength(2));
-  const stream = () => {
-    if (!handle.current) throw new Error("not rendered");
-    return handle.current;
-  };
-  const message = (index: number) => {
-    const found = stream().messages[index];
-    if (!found) throw new Error(`no message ${index}`);
-    return found;
-  };
+  const { stream, message } = accessors(handle);
   const originalAnswer = message(1).id;
 
   // The first message has a checkpoint before it (the empty root its turn started from).

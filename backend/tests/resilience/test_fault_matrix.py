@@ -276,18 +276,14 @@ async def test_fault(
     headers, _ = await create_user_and_login(http)
     breakers = ac.agent.models.breakers
     breakers.reset_local()
-    if entry == "resume":  # pause on an approval first, with a healthy model
-        paused = await http.post(
-            f"{API}/agent/run", json={"message": "show my items"}, headers=headers
-        )
-        assert paused.json()["status"] == "awaiting_approval", paused.text
+    paused = await _pause_if_resuming(entry, http, headers)
     if fault.name == "breaker_open":
         await breakers.record(PRIMARY, False)
     openai_stub.script.requests.clear()
     openai_stub.set_responder(responder(fault, big_url))
     before = {s: counter(s) for s in ("completed", "failed", "timeout")}
     started = time.perf_counter()
-    run_id, body = await _enter(entry, http, headers, paused if entry == "resume" else None)
+    run_id, body = await _enter(entry, http, headers, paused)
     seen.seconds = round(time.perf_counter() - started, 3)
     seen.http = body["__http__"]
     seen.primary_calls = len(openai_stub.requests)
@@ -331,6 +327,15 @@ async def test_fault(
     if fault.name == "tool_exception":
         assert any(c["ok"] is False for c in run["tool_calls"]), run["tool_calls"]
     seen.passed = True
+
+
+async def _pause_if_resuming(entry: str, http: Any, headers: dict[str, str]) -> Any:
+    """For the approval-resume entry point, a run paused on an approval first (healthy model)."""
+    if entry != "resume":
+        return None
+    paused = await http.post(f"{API}/agent/run", json={"message": "show my items"}, headers=headers)
+    assert paused.json()["status"] == "awaiting_approval", paused.text
+    return paused
 
 
 async def _enter(
@@ -404,12 +409,7 @@ async def test_redis_down(
         headers, _ = await create_user_and_login(http)
         breakers = ac.agent.models.breakers
         assert breakers.redis is not None  # shared through Redis while it answers
-        paused = None
-        if entry == "resume":
-            paused = await http.post(
-                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
-            )
-            assert paused.json()["status"] == "awaiting_approval", paused.text
+        paused = await _pause_if_resuming(entry, http, headers)
         openai_stub.script.requests.clear()
         before = await _run_count(http, headers)
         outage_redis.stop()
@@ -532,12 +532,7 @@ async def test_postgres_outage_mid_run(
     REPORT.append(seen)
     async with httpx.AsyncClient(base_url=outage_api.base_url, timeout=60) as http:
         headers = await admin_headers(http)
-        paused = None
-        if entry == "resume":
-            paused = await http.post(
-                f"{API}/agent/run", json={"message": "show my items"}, headers=headers
-            )
-            assert paused.json()["status"] == "awaiting_approval", paused.text
+        paused = await _pause_if_resuming(entry, http, headers)
         openai_stub.script.requests.clear()
         delay = db.model_delay
         openai_stub.set_responder(
