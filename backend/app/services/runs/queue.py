@@ -109,28 +109,22 @@ class RunQueue:
         self.maintenance = self.broker.register_task(
             run_maintenance, task_name=MAINTENANCE_TASK_NAME
         )
-        self.evaluation_task = None
-        if execute_evaluation is not None:
-            run_evaluation = execute_evaluation
-
-            async def run_evaluation_job(job_id: str) -> None:
-                await run_evaluation(job_id)
-
-            self.evaluation_task = self.broker.register_task(
-                run_evaluation_job, task_name=EVALUATION_TASK_NAME
-            )
-        self.title_task = None
-        if title_thread is not None:
-            name_thread = title_thread
-
-            async def run_title(run_id: str) -> None:
-                await name_thread(run_id)
-
-            self.title_task = self.broker.register_task(run_title, task_name=TITLE_TASK_NAME)
+        self.evaluation_task = self._job_task(execute_evaluation, EVALUATION_TASK_NAME)
+        self.title_task = self._job_task(title_thread, TITLE_TASK_NAME)
         self._consume = consume and self.distributed
         self._concurrency = config.AGENT_WORKER_CONCURRENCY
         self._finish = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
+
+    def _job_task(self, job: ExecuteJob | None, name: str) -> Any:
+        """Register `job` (called with one id) as the task `name`; None without a job."""
+        if job is None:
+            return None
+
+        async def run_job(job_id: str) -> None:
+            await job(job_id)
+
+        return self.broker.register_task(run_job, task_name=name)
 
     async def start(self) -> None:
         """Connect, and start receiving jobs when this process executes runs."""
