@@ -87,10 +87,10 @@ export function useChatStream({ client, threadId, onThreadId, runs }: UseChatStr
   const [liveRunId, setLiveRunId] = useState<string | undefined>(undefined);
   const [livePlan, setLivePlan] = useState<PlanEvent | undefined>(undefined);
   const [failure, setFailure] = useState<ChatFailure | null>(null);
-  /** A message whose run never started (e.g. the network dropped): back into the box. */
   /** How the runs streamed here ended (the closing `metadata` event): the fallback notice shows
    * as the stream ends, before the runs list is fetched again. */
   const [outcomes, setOutcomes] = useState<Record<string, RunOutcome>>({});
+  /** A message whose run never started (e.g. the network dropped): back into the box. */
   const [draft, setDraft] = useState<{ id: string; text: string } | undefined>(undefined);
   const [deciding, setDeciding] = useState<{ approvalId: string; error?: string } | null>(null);
 
