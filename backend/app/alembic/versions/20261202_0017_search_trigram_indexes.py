@@ -29,7 +29,15 @@ INDEXES = (
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    try:
+        with op.get_context().autocommit_block():
+            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except Exception as exc:  # say what to do instead of a bare driver error
+        raise RuntimeError(
+            "Migration 0017 needs the pg_trgm extension (shipped with PostgreSQL's contrib "
+            "package) and a role allowed to create it. Run `CREATE EXTENSION pg_trgm;` in the "
+            f"app's database as its owner or a superuser, then start again. ({exc})"
+        ) from exc
     with op.get_context().autocommit_block():
         for name, table, column in INDEXES:
             op.create_index(
