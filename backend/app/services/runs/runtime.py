@@ -67,7 +67,7 @@ class RunRuntime:
             maintain=self.maintain,
             title_thread=self._title_thread,
         )
-        # The executor asks for titles through the queue it is fed by (built just above).
+        # The executor queues titles on the queue that feeds it (built just above).
         self.executor.request_title = self.queue.enqueue_title
         self._approval_sweeper: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None

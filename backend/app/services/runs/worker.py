@@ -88,10 +88,10 @@ class RunExecutor:
         cancels: CancelBus,
         leases: Leases,
         worker_id: str,
-        request_title: Callable[[uuid.UUID], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = config
-        self.request_title = request_title
+        # How to queue a thread's title; set by the runtime once its queue exists.
+        self.request_title: Callable[[uuid.UUID], Awaitable[None]] | None = None
         self.agent = agent
         self.events = events
         self.cancels = cancels
