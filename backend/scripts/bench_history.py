@@ -138,6 +138,14 @@ def cases(url: str, user_id: str, runs: int, threads: int) -> list[dict[str, Any
         " UNION SELECT thread_id FROM agent_run WHERE user_id = %(u)s"
         " AND (input ILIKE %(p)s OR response ILIKE %(p)s))"
     )
+    newest_matching = (
+        "SELECT t.*, (SELECT count(*) FROM agent_run r WHERE r.thread_id = t.id) AS runs FROM"
+        " (SELECT * FROM agent_thread WHERE user_id = %(u)s ORDER BY updated_at DESC, id DESC"
+        " LIMIT 1000) t LEFT JOIN LATERAL (SELECT 1 AS hit FROM agent_run r WHERE"
+        " r.thread_id = t.id AND (r.input ILIKE %(p)s OR r.response ILIKE %(p)s) LIMIT 1) m"
+        " ON true WHERE t.title ILIKE %(p)s OR m.hit IS NOT NULL"
+        " ORDER BY t.updated_at DESC, t.id DESC LIMIT 51"
+    )
     after_run = "AND (created_at, id) < (%(at)s, %(id)s)"
     after_thread = "AND (t.updated_at, t.id) < (%(at)s, %(id)s)"
     return [
@@ -194,13 +202,23 @@ def cases(url: str, user_id: str, runs: int, threads: int) -> list[dict[str, Any
                 "name": f"threads: search ?q= {label}",
                 "path": "/api/v1/agent/threads",
                 "params": {"q": term},
-                "sql": threads_sql.format(where=search),
+                "sql": sql,
                 "sql_params": {"u": user_id, "p": f"%{term}%"},
             }
-            for label, term in (
-                ("a word of one run", rare[0]),
-                ("in every tenth run ('question 3')", "question 3"),
-                ("without a match", "no-such-words"),
+            for label, term, sql in (
+                ("a word of one run", rare[0], threads_sql.format(where=search)),
+                # The planner expects thousands of matches: its estimate is the count, and the
+                # page comes from the newest threads, each checked through its runs' index.
+                ("in every tenth run ('question 3')", "question 3", newest_matching),
+                # Estimated at ~100 matches, so counted exactly up to 1,001 from the trigram
+                # indexes (the statement shown), then paged from the newest threads.
+                (
+                    "in one run of 16 ('question 1 about a')",
+                    "question 1 about a",
+                    "SELECT count(*) FROM (SELECT id FROM agent_thread t WHERE t.user_id = %(u)s"
+                    f" {search} LIMIT 1001) c",
+                ),
+                ("without a match", "no-such-words", threads_sql.format(where=search)),
             )
         ),
         {

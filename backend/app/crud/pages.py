@@ -74,10 +74,10 @@ async def bounded_count(session: AsyncSession, query: Any) -> Count:
     exact = (await session.exec(select(func.count()).select_from(capped))).one()
     if exact <= EXACT_COUNT_LIMIT:
         return Count(exact, False)
-    return Count(max(await _planner_rows(session, query), exact), True)
+    return Count(max(await planner_rows(session, query), exact), True)
 
 
-async def _planner_rows(session: AsyncSession, query: Any) -> int:
+async def planner_rows(session: AsyncSession, query: Any) -> int:
     """The planner's row estimate for `query` (planning only, nothing is read)."""
     compiled = query.compile(
         dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}

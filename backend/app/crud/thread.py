@@ -5,14 +5,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import cast, delete, or_, union, update
+from sqlalchemy import cast, delete, literal, or_, true, union, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crud.errors import from_integrity_error
-from app.crud.pages import Count, Cursor, bounded_count
+from app.crud.pages import EXACT_COUNT_LIMIT, Count, Cursor, bounded_count, planner_rows
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
@@ -76,6 +77,11 @@ def _matching(query: str, user_id: uuid.UUID, dialect: str) -> Any:
     return or_(title, in_runs)
 
 
+# How many of the newest threads a search for a common term looks through first (see
+# list_threads_for). ~20 µs each at 10 runs per thread on the benchmark's machine.
+SEARCH_WINDOW = 1000
+
+
 async def list_threads_for(
     *,
     session: AsyncSession,
@@ -88,12 +94,29 @@ async def list_threads_for(
     """The user's threads with their run counts, most recently active first: after a cursor,
     or at an offset (slow for deep pages); with `query`, only those whose title or messages
     contain it."""
+    dialect = session.get_bind().dialect.name
     owned = [col(AgentThread.user_id) == user_id]
+    count: Count | None = None
     if query:
-        owned.append(_matching(query, user_id, session.get_bind().dialect.name))
-    count = await bounded_count(session, select(AgentThread.id).where(*owned))
-    if after is not None:
-        owned.append(after.before(col(AgentThread.updated_at), col(AgentThread.id)))
+        owned.append(_matching(query, user_id, dialect))
+        if dialect == "postgresql":
+            # Counting a common term's matches would read all of them: past the exact limit
+            # the planner's estimate is the count, as for any long list.
+            estimate = await planner_rows(session, select(AgentThread.id).where(*owned))
+            if estimate > EXACT_COUNT_LIMIT:
+                count = Count(estimate, True)
+    if count is None:
+        count = await bounded_count(session, select(AgentThread.id).where(*owned))
+    newer = (
+        [] if after is None else [after.before(col(AgentThread.updated_at), col(AgentThread.id))]
+    )
+    if query and count.estimated and dialect == "postgresql" and skip + limit <= SEARCH_WINDOW:
+        # A common term: the newest threads, each checked with its runs' index, fill the page
+        # in a few hundred µs, where collecting every match from the trigram indexes takes
+        # ~0.4 s at 100,000 matching runs. If they don't, the term is rarer than estimated.
+        page = await _newest_matching(session, user_id, query, newer, skip, limit)
+        if len(page) == limit:
+            return page, count
     runs = (
         select(func.count())
         .where(col(AgentRun.thread_id) == AgentThread.id)
@@ -102,12 +125,55 @@ async def list_threads_for(
     )
     rows = await session.exec(
         select(AgentThread, runs)
-        .where(*owned)
+        .where(*owned, *newer)
         .order_by(col(AgentThread.updated_at).desc(), col(AgentThread.id).desc())
         .offset(skip)
         .limit(limit)
     )
     return [(thread, int(run_count)) for thread, run_count in rows.all()], count
+
+
+async def _newest_matching(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    query: str,
+    newer: list[Any],
+    skip: int,
+    limit: int,
+) -> list[tuple[AgentThread, int]]:
+    """The page of matches among the user's SEARCH_WINDOW newest threads (after the cursor)."""
+    window = (
+        select(AgentThread)
+        .where(col(AgentThread.user_id) == user_id, *newer)
+        .order_by(col(AgentThread.updated_at).desc(), col(AgentThread.id).desc())
+        .limit(SEARCH_WINDOW)
+        .subquery()
+    )
+    thread = aliased(AgentThread, window)
+    # LATERAL … LIMIT 1 keeps the check per thread: PostgreSQL turns an EXISTS under OR into
+    # a hashed subplan that collects every matching run first.
+    hit = (
+        select(literal(1).label("hit"))
+        .where(
+            col(AgentRun.thread_id) == thread.id,
+            or_(
+                col(AgentRun.input).icontains(query, autoescape=True),
+                col(AgentRun.response).icontains(query, autoescape=True),
+            ),
+        )
+        .limit(1)
+        .lateral()
+    )
+    runs = select(func.count()).where(col(AgentRun.thread_id) == thread.id).scalar_subquery()
+    rows = await session.exec(
+        select(thread, runs)
+        .outerjoin(hit, true())
+        .where(or_(col(thread.title).icontains(query, autoescape=True), hit.c.hit.is_not(None)))
+        .order_by(col(thread.updated_at).desc(), col(thread.id).desc())
+        .offset(skip)
+        .limit(limit)
+    )
+    return [(row, int(run_count)) for row, run_count in rows.all()]
 
 
 async def thread_ids_of(*, session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

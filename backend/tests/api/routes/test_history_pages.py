@@ -183,3 +183,53 @@ async def test_search_reads_the_trigram_indexes(client) -> None:
     # enough that the planner prefers the user's btree; with a million, bench_history.py's
     # search cases show it reading ix_agent_run_input_trgm and ix_agent_run_response_trgm.)
     assert "ix_agent_thread_title_trgm" in plan, plan
+
+
+@pytest.mark.skipif(engine.dialect.name != "postgresql", reason="estimates are PostgreSQL's")
+async def test_a_common_search_term_pages_through_the_newest_threads(client) -> None:
+    """A term in thousands of runs is counted by estimate and paged from the newest threads
+    (no pass over every match), with the same pages as the full list, also when the newest
+    threads hold no match and the trigram query takes over."""
+    headers, user = await create_user_and_login(client)
+    await add_history(user.id, threads=2400, runs_per_thread=10)
+    async with engine.connect() as conn:
+        uid = user.id.hex
+        # 'zebra' in every run of the 1,400 oldest threads; the newest 1,000 hold none.
+        await conn.exec_driver_sql(
+            "UPDATE agent_run SET input = input || ' zebra' WHERE thread_id IN (SELECT id FROM"
+            f" agent_thread WHERE user_id = '{uid}' AND substring(title from 2)::int < 1400)"
+        )
+        await conn.exec_driver_sql("ANALYZE agent_run")
+        await conn.exec_driver_sql("ANALYZE agent_thread")
+        await conn.commit()
+    url = f"{API}/agent/threads"
+    newest_first = await walk(client, url, headers, "thread_id", limit=100)
+    assert len(newest_first) == 2400
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        common = (await client.get(url, headers=headers, params={"q": "RUN"})).json()
+        walked = statements.copy()
+        statements.clear()
+        rare_in_newest = (await client.get(url, headers=headers, params={"q": "zebra"})).json()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert common["count_is_estimate"] is True and common["count"] > EXACT_COUNT_LIMIT
+    assert [t["thread_id"] for t in common["data"]] == newest_first[: len(common["data"])]
+    pages = [s for s in walked if s.lstrip().startswith("SELECT")]
+    assert any("LATERAL" in s for s in pages), pages  # the newest threads, checked one by one
+    assert not any("UNION" in s for s in pages), pages  # … and not every match collected
+
+    older = newest_first[1000:]
+    assert [t["thread_id"] for t in rare_in_newest["data"]] == older[: len(rare_in_newest["data"])]
+    pages = [s for s in statements if s.lstrip().startswith("SELECT")]
+    assert any("LATERAL" in s for s in pages) and any("UNION" in s for s in pages), pages
+
+    # Cursor pages give the full list, through both query shapes.
+    assert await walk(client, url, headers, "thread_id", limit=100, q="run") == newest_first
+    assert await walk(client, url, headers, "thread_id", limit=100, q="zebra") == older
