@@ -158,8 +158,12 @@ def _structured(model: BaseChatModel, schema: type[BaseModel]) -> Runnable[Langu
         # None when the model answered without the tool call, as LangChain's own parser.
         return None if value is None else schema.model_validate(value)
 
+    async def ato_model(value: Any) -> BaseModel | None:
+        # Without an async form RunnableLambda runs `to_model` in a thread pool on every call.
+        return to_model(value)
+
     structured = model.with_structured_output(function, method="function_calling")
-    return structured.pipe(RunnableLambda(to_model, name=schema.__name__))
+    return structured.pipe(RunnableLambda(to_model, afunc=ato_model, name=schema.__name__))
 
 
 def breaker_policy(config: Settings) -> BreakerPolicy:

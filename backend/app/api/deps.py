@@ -45,7 +45,9 @@ SkipQuery = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 TokenDep = Annotated[str, Depends(reusable_oauth2)]
 
 
-def get_cursor(
+# The dependencies are `async def` though they never await: FastAPI runs a plain `def` one in
+# its thread pool, a hand-off per dependency per request for microseconds of work.
+async def get_cursor(
     cursor: Annotated[
         str | None,
         Query(
@@ -87,7 +89,7 @@ def user_id_from_token(token: str) -> uuid.UUID:
     return uuid.UUID(str(claims_from_token(token).sub))
 
 
-def get_token_claims(token: TokenDep) -> TokenPayload:
+async def get_token_claims(token: TokenDep) -> TokenPayload:
     """The claims of the request's bearer token (decoded once per request)."""
     return claims_from_token(token)
 
@@ -95,7 +97,7 @@ def get_token_claims(token: TokenDep) -> TokenPayload:
 TokenClaimsDep = Annotated[TokenPayload, Depends(get_token_claims)]
 
 
-def get_session_id(claims: TokenClaimsDep) -> uuid.UUID:
+async def get_session_id(claims: TokenClaimsDep) -> uuid.UUID:
     """The session (`sid`) a valid access token belongs to; tokens without one are refused."""
     if claims.sid is None:
         raise CREDENTIALS_ERROR
@@ -143,7 +145,7 @@ async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_current_active_superuser(current_user: CurrentUser) -> User:
+async def get_current_active_superuser(current_user: CurrentUser) -> User:
     """The current user, who must be a superuser."""
     if not current_user.is_superuser:
         raise HTTPException(status_code=403, detail="The user doesn't have enough privileges")
@@ -185,7 +187,7 @@ async def get_user_from_token_or_api_key(
 CurrentUserOrApiKey = Annotated[User, Depends(get_user_from_token_or_api_key)]
 
 
-def get_runtime(request: Request) -> RunRuntime:
+async def get_runtime(request: Request) -> RunRuntime:
     """The process's run layer (opened in the lifespan)."""
     runtime: RunRuntime = request.app.state.runs
     return runtime
