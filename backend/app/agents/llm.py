@@ -117,7 +117,7 @@ class ChatModels:
 
     def with_tools(self, tools: Sequence[Any]) -> ModelChain:
         """The chain with every model bound to the tools, cached by tool names."""
-        key = ("tools", *(getattr(tool, "name", repr(tool)) for tool in tools))
+        key = ("tools", *(getattr(tool, "name", None) or repr(tool) for tool in tools))
         if key not in self._cache:
             self._cache[key] = self._chain([link.model.bind_tools(tools) for link in self.links])
         return self._cache[key]

@@ -92,6 +92,16 @@ class UsageHandler(UsageMetadataCallbackHandler):
 
     run_inline = True
 
+    @property
+    def ignore_chain(self) -> bool:
+        """Graph nodes and runnables (two events each, a dozen per run) aren't its concern."""
+        return True
+
+    @property
+    def ignore_agent(self) -> bool:
+        """Nor are tool calls."""
+        return True
+
     def totals(self) -> dict[str, int]:
         """Input, output and total tokens over every model call it saw."""
         totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}

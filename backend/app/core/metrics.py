@@ -303,6 +303,11 @@ class MetricsCallbackHandler(BaseCallbackHandler):
     run_inline = True  # a few counter updates: no need for a thread hop per event
     raise_error = False
 
+    @property
+    def ignore_chain(self) -> bool:
+        """Graph nodes and runnables (two events each, a dozen per run) aren't counted."""
+        return True
+
     def __init__(self) -> None:
         self._llm: dict[UUID, tuple[str, float]] = {}
         self._first_token_seen: set[UUID] = set()
