@@ -14,6 +14,11 @@ Phases (each on a fresh database, one uvicorn worker with APP_ENV=production):
   stub: sequential latency and server overhead p50/p99 (latency minus the stub's own time
   answering the run's model calls), closed-loop runs/s with N clients plus server CPU ms per
   run, and the rejoin cost (reconnect with Last-Event-ID → first replayed event).
+- baseline: the same sequential and closed-loop "hello" clients against a bare FastAPI
+  endpoint that calls the stub once through the OpenAI SDK (scripts/bench_baseline_app.py,
+  same uvicorn options); with embedded in the same invocation, the agent's overhead, CPU per
+  run and runs/s as multiples of it (`embedded_over_baseline`), which move less between
+  machines and runs than absolute times.
 - split: the same measurements with Redis configured, the API not executing runs
   (AGENT_INPROCESS_WORKER=false) and one `python -m app.worker` process; CPU per run is
   reported for the API, the worker and redis-server separately.
@@ -164,6 +169,14 @@ class Cluster:
         port = free_port()
         self.spawn("api", [*UVICORN, "--workers", str(workers), "--port", str(port)], env)
         wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/", timeout)
+        return f"http://127.0.0.1:{port}"
+
+    def baseline(self, env: dict[str, str]) -> str:
+        """The bare one-model-call app (scripts/bench_baseline_app.py), served as the API is."""
+        port = free_port()
+        args = ["-m", "uvicorn", "--app-dir", "scripts", "bench_baseline_app:app", *UVICORN[3:]]
+        self.spawn("baseline", [*args, "--port", str(port)], env)
+        wait_http(f"http://127.0.0.1:{port}/api/v1/utils/health-check/")
         return f"http://127.0.0.1:{port}"
 
     def worker(self, env: dict[str, str]) -> None:
@@ -854,6 +867,38 @@ def degraded_phase(
     return result
 
 
+async def measure_baseline(
+    base: str, stats_url: str, pid: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The bare app's sequential overhead and closed loop ("hello", no auth)."""
+    users: list[dict[str, str]] = [{}]
+    result = {
+        "load_before": load(),
+        "sequential": await sequential(base, stats_url, {}, args.sequential, "hello"),
+        "closed_loop": await closed_loop(
+            base, users, args.concurrency, args.duration, {"api": pid}, "hello"
+        ),
+        "load_after": load(),
+    }
+    for measured in ("sequential", "closed_loop"):
+        result[measured]["api"] = "bare"  # same request, served by the bare app
+    return result
+
+
+def over_baseline(embedded: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """The agent's "hello" figures as multiples of the bare call's (2 model calls against 1)."""
+    ours_seq = next(s for s in embedded["sequential"] if s["message"] == "hello")
+    ours_loop = next(c for c in embedded["closed_loop"] if c["message"] == "hello")
+    bare_seq, bare_loop = baseline["sequential"], baseline["closed_loop"]
+    return {
+        "overhead_p50": round(ours_seq["overhead_p50_ms"] / bare_seq["overhead_p50_ms"], 2),
+        "cpu_per_run": round(
+            ours_loop["cpu_ms_per_run"]["api"] / bare_loop["cpu_ms_per_run"]["api"], 2
+        ),
+        "runs_per_second": round(ours_loop["runs_per_second"] / bare_loop["runs_per_second"], 2),
+    }
+
+
 def base_environment(db_pool: int = 20) -> dict[str, str]:
     """The API's environment in every phase (production mode, no Redis unless a phase adds it)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")} | {
@@ -891,7 +936,8 @@ def main() -> None:
     parser.add_argument(
         "--phases",
         default="embedded,split,streams",
-        help="any of embedded,scaling,protocol,split,streams,degraded",
+        help="any of embedded,baseline,scaling,protocol,split,streams,degraded,streaming,"
+        "long-thread",
     )
     parser.add_argument(
         "--degraded-clients", type=int, default=20, help="degraded phase: concurrent clients"
@@ -945,6 +991,18 @@ def main() -> None:
             base = cluster.api(env)
             report["embedded"] = asyncio.run(measure(base, env, {"api": cluster.pid("api")}))
             cluster.stop("api")
+
+        if "baseline" in phases:
+            # Right after the agent's figures, the same clients against one bare model call.
+            base = cluster.baseline(base_env | {"OPENAI_BASE_URL": fast})
+            report["baseline"] = asyncio.run(
+                measure_baseline(base, stats_url, cluster.pid("baseline"), args)
+            )
+            cluster.stop("baseline")
+            if "embedded" in report:
+                report["embedded_over_baseline"] = over_baseline(
+                    report["embedded"], report["baseline"]
+                )
 
         if "scaling" in phases:
             # The same closed loop on one uvicorn worker, then on two (embedded mode: each
