@@ -47,6 +47,9 @@ class SessionCache:
         self._redis: Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._publishing: set[asyncio.Task[None]] = set()
+        # Its own messages come back through the subscription: already forgotten here, and
+        # forgetting again would refuse reads that started after the change.
+        self._origin = f"from:{uuid.uuid4().hex}"
 
     def get(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
         """The cached user of a live session, or None (unknown or expired)."""
@@ -130,7 +133,7 @@ class SessionCache:
     async def _publish(self, ids: set[uuid.UUID]) -> None:
         assert self._redis is not None
         try:
-            await self._redis.publish(CHANNEL, " ".join(str(i) for i in ids))
+            await self._redis.publish(CHANNEL, " ".join([self._origin, *(str(i) for i in ids)]))
         except (RedisError, OSError):
             logger.warning("auth.cache_publish_failed", exc_info=True)
 
@@ -144,11 +147,19 @@ class SessionCache:
                     while True:
                         message = await pubsub.get_message(timeout=1.0)
                         if message is not None:
-                            self.forget({uuid.UUID(i) for i in message["data"].decode().split()})
+                            self._received(message["data"].decode().split())
             except (RedisError, OSError, ValueError):
                 logger.warning("auth.cache_listener_failed", exc_info=True)
                 self.forget(None)
                 await asyncio.sleep(1.0)
+
+    def _received(self, words: list[str]) -> None:
+        """Forget what another process changed (`from:<process> <id>…`; bare ids also)."""
+        if words and words[0].startswith("from:"):
+            if words[0] == self._origin:
+                return
+            words = words[1:]
+        self.forget({uuid.UUID(word) for word in words})
 
 
 def _detached(user: User) -> User:

@@ -9,12 +9,13 @@ from typing import Any
 
 import jwt
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import event
 
 from app.core.db import SessionMaker, engine
 from app.crud import user as crud_user
-from app.models import UserUpdate
-from app.services.auth.session_cache import SessionCache, session_cache
+from app.models import User, UserUpdate
+from app.services.auth.session_cache import CHANNEL, SessionCache, session_cache
 from tests.support.redis import start_redis
 from tests.utils import API, create_user_and_login, random_lower_string
 
@@ -116,19 +117,68 @@ async def test_a_read_from_before_a_change_is_not_stored(client) -> None:
     assert session_cache.get(user.id, sid) is not None
 
 
+async def started(redis_url: str, *caches: SessionCache) -> None:
+    """Start the caches on Redis and wait until each has subscribed (subscribing forgets
+    everything, a generation step; a read from before it isn't kept)."""
+    before = [cache.generation for cache in caches]
+    for cache in caches:
+        await cache.start(redis_url)
+    for _ in range(100):
+        if all(c.generation > at for c, at in zip(caches, before, strict=True)):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the caches never subscribed")
+
+
+async def until(condition: Any) -> None:
+    """Wait (up to 2.5 s) for `condition()`."""
+    for _ in range(50):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_a_process_skips_its_own_messages() -> None:
+    """A change forgets here at once; its message coming back through Redis doesn't forget
+    again (that would refuse reads that started after the change). Another process's message
+    does, with or without its origin."""
+    redis = start_redis()
+    here, there = SessionCache(), SessionCache()
+    sid = uuid.uuid4()
+    user = User(id=uuid.uuid4(), email="cache@example.com", hashed_password="x")
+    try:
+        await started(redis.url, here, there)
+        generation = here.generation
+        here.committed({uuid.uuid4()})
+        assert here.generation == generation + 1
+        # A message from `there` after it: Redis delivers a channel's messages in order, so
+        # once `here` has forgotten the user, it has read its own message before.
+        here.put(user, sid, here.generation)
+        there.committed({user.id})
+        await until(lambda: here.get(user.id, sid) is None)
+        assert here.generation == generation + 2  # its own change, then `there`'s: no echo
+        here.put(user, sid, here.generation)
+        async with Redis.from_url(redis.url) as publisher:  # a message without an origin
+            await publisher.publish(CHANNEL, str(user.id))
+        await until(lambda: here.get(user.id, sid) is None)
+    finally:
+        await here.stop()
+        await there.stop()
+        redis.close()
+
+
 async def test_another_process_forgets_through_redis(client, user_queries) -> None:
     """A second cache (another API process) forgets a session this process ended."""
     redis = start_redis()
     other = SessionCache()
     try:
-        await session_cache.start(redis.url)
-        await other.start(redis.url)
+        await started(redis.url, session_cache, other)
         headers, user = await create_user_and_login(client)
         await warm(client, headers, user_queries)
         token = headers["Authorization"].removeprefix("Bearer ")
         sid = uuid.UUID(jwt.decode(token, options={"verify_signature": False})["sid"])
         assert session_cache.get(user.id, sid) is not None
-        await asyncio.sleep(0.3)  # both subscribed
         other.put(user, sid, other.generation)
         assert other.get(user.id, sid) is not None
         assert (await client.post(f"{API}/logout", headers=headers)).status_code == 200
