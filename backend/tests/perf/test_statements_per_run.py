@@ -52,10 +52,22 @@ async def test_a_hello_run_on_a_new_thread(client, normal_user_token_headers, st
     headers = normal_user_token_headers
     warm = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
     assert warm.status_code == 200 and warm.json()["status"] == "success"
-    statements.clear()
-    response = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
-    assert response.status_code == 200 and response.json()["status"] == "success"
     expected = EXPECTED[engine.dialect.name]
-    assert len(statements) == len(expected), "\n".join(statements)
-    for statement, start in zip(statements, expected, strict=True):
-        assert statement.startswith(start), (statement, start)
+    # The engine also serves the process's background loops (lease renewals, sweeps) and, on a
+    # shared Redis, other processes' cache invalidations can make one request re-read the
+    # user: up to three runs, one of which must send exactly the run's statements. A statement
+    # every run adds fails all three.
+    attempts: list[list[str]] = []
+    for _ in range(3):
+        statements.clear()
+        response = await client.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
+        assert response.status_code == 200 and response.json()["status"] == "success"
+        attempts.append(list(statements))
+        if len(statements) == len(expected) and all(
+            statement.startswith(start)
+            for statement, start in zip(statements, expected, strict=True)
+        ):
+            return
+    raise AssertionError(
+        "expected " + " | ".join(expected) + "\n" + "\n--\n".join("\n".join(a) for a in attempts)
+    )
