@@ -7,6 +7,8 @@ test("password reset with the token from the logged email", async ({ page, reque
   await page.goto("/login");
   await page.getByRole("link", { name: "Forgot your password?" }).click();
   await expect(page).toHaveURL(/\/recover-password$/);
+  // The URL changes before the page renders: until then "Email" is the login form's field.
+  await expect(page.getByRole("heading", { name: "Password recovery" })).toBeVisible();
   await page.getByLabel("Email").fill(user.email);
   await page.getByRole("button", { name: "Send recovery email" }).click();
   await expect(page.getByText("If that email is registered")).toBeVisible();
