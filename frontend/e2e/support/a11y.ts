@@ -26,9 +26,22 @@ export async function expectTheme(page: Page, theme: Theme) {
   await expect(page.locator("html")).toHaveClass(theme === "dark" ? /dark/ : /^(?!.*dark)/);
 }
 
+/** Wait for running transitions and finite animations to end (at most 2 s): axe-core blends a
+ * fading element's colours with what is behind it, so a toast caught entering fails contrast. */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const finite = document
+      .getAnimations()
+      .filter((a) => a.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY);
+    const timeout = new Promise((resolve) => setTimeout(resolve, 2000));
+    await Promise.race([Promise.allSettled(finite.map((a) => a.finished)), timeout]);
+  });
+}
+
 /** Serious and critical axe-core violations on the page as it is now. */
 export async function axeViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE_PATH });
+  await settled(page);
   return page.evaluate(async () => {
     // biome-ignore lint/suspicious/noExplicitAny: axe-core's global, injected above
     const axe = (window as any).axe;
