@@ -278,3 +278,81 @@ async def test_a_clean_run_with_metadata_still_runs(client: httpx.AsyncClient) -
     assert response.status_code == 200, response.text
     run = await client.get(f"{API}/agent/runs/{response.json()['run_id']}", headers=headers)
     assert run.json()["metadata"] == metadata
+
+
+# Query strings and Agent Protocol fields that reach a query: (method, path, params, body,
+# where the error is).
+QUERY_AND_PROTOCOL_CASES: list[tuple[str, str, dict[str, str] | None, Any, list[Any]]] = [
+    ("GET", f"{API}/agent/threads", {"q": "BAD"}, None, ["query", "q"]),
+    ("GET", "/agent-protocol/threads/{id}/history", {"before": "BAD"}, None, ["query", "before"]),
+    ("POST", "/agent-protocol/threads/{id}/history", None, {"before": "BAD"}, ["body", "before"]),
+    (
+        "POST",
+        "/agent-protocol/threads/{id}/history",
+        None,
+        {"before": {"configurable": {"checkpoint_id": "BAD"}}},
+        ["body", "before"],
+    ),
+    (
+        "POST",
+        "/agent-protocol/threads/{id}/runs/wait",
+        None,
+        {"assistant_id": "agent", "checkpoint_id": "BAD"},
+        ["body", "checkpoint_id"],
+    ),
+    (
+        "POST",
+        "/agent-protocol/threads/{id}/runs/wait",
+        None,
+        {"assistant_id": "agent", "checkpoint": {"checkpoint_ns": "BAD"}},
+        ["body", "checkpoint", "checkpoint_ns"],
+    ),
+    (
+        "POST",
+        "/agent-protocol/threads/{id}/runs/wait",
+        None,
+        {"assistant_id": "agent", "command": {"goto": "BAD"}},
+        ["body", "command", "goto"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "method", "path", "params", "body", "loc"),
+    [
+        (bad, *case)
+        for case in QUERY_AND_PROTOCOL_CASES
+        # A lone surrogate can't be percent-encoded in a URL: queries get NUL only.
+        for bad in ([NUL] if case[2] is not None else [NUL, SURROGATE])
+    ],
+    ids=[
+        f"{name} {m} {p} {'.'.join(loc)}"
+        for m, p, q, _b, loc in QUERY_AND_PROTOCOL_CASES
+        for name in (["nul"] if q is not None else ["nul", "surrogate"])
+    ],
+)
+async def test_unstorable_text_in_a_query_or_protocol_field_is_422(
+    client: httpx.AsyncClient,
+    callers: dict[str, Any],
+    bad: str,
+    method: str,
+    path: str,
+    params: dict[str, str] | None,
+    body: Any,
+    loc: list[Any],
+) -> None:
+    """Formerly a 500: the search term or checkpoint id reached PostgreSQL, which refused it."""
+    path = path.replace("{id}", callers["paths"]["{id}"])
+    before = await table_snapshot()
+    response = await client.request(
+        method,
+        path,
+        params=fill(params, bad) if params else None,
+        headers={**callers["headers"]["user"], "Content-Type": "application/json"},
+        content=json.dumps(fill(body, bad)) if body is not None else None,
+    )
+    assert response.status_code == 422, response.text
+    errors = response.json()["detail"]
+    assert isinstance(errors, list) and errors, errors
+    assert any(error["loc"][: len(loc)] == loc for error in errors), errors
+    assert await table_snapshot() == before

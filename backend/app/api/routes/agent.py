@@ -32,6 +32,7 @@ from app.models import (
     ThreadsPublic,
     ThreadUpdate,
 )
+from app.models.storable import StorableText
 from app.services import agent_runs
 from app.services.runs import cancel, prepare, streams, threads
 from app.services.runs.errors import RunNotFoundError
@@ -144,7 +145,7 @@ async def list_threads(
     skip: SkipQuery = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     q: Annotated[
-        str | None,
+        StorableText | None,
         Query(
             max_length=200,
             description="Only conversations whose title, or a message or answer, contains this "

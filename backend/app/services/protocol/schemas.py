@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.agents.schemas import MAX_METADATA_CHARS
-from app.models.storable import StorableJson, json_limited
+from app.models.storable import StorableJson, StorableText, json_limited
 
 MAX_OFFSET = 2**63 - 1
 Metadata = Annotated[StorableJson, json_limited(MAX_METADATA_CHARS)]
@@ -108,9 +108,9 @@ class ProtocolThread(BaseModel):
 class CheckpointRef(ProtocolRequest):
     """A checkpoint of a thread, as clients send and receive it."""
 
-    thread_id: str | None = None
-    checkpoint_ns: str = ""
-    checkpoint_id: str | None = Field(default=None, max_length=64)
+    thread_id: StorableText | None = None
+    checkpoint_ns: StorableText = ""
+    checkpoint_id: StorableText | None = Field(default=None, max_length=64)
     checkpoint_map: dict[str, Any] | None = None
 
 
@@ -143,7 +143,7 @@ class HistoryRequest(ProtocolRequest):
     """`POST /threads/{id}/history`: newest first."""
 
     limit: int = Field(default=10, ge=1, le=1000)
-    before: CheckpointRef | str | None = None
+    before: CheckpointRef | StorableText | None = None
     metadata: Metadata | None = None
     checkpoint: CheckpointRef | None = None
 
@@ -164,7 +164,7 @@ class RunCommand(ProtocolRequest):
 
     resume: Any = None
     update: dict[str, Any] | list[Any] | None = None
-    goto: str | list[str] | None = None
+    goto: StorableText | list[StorableText] | None = None
 
 
 class RunCreate(ProtocolRequest):
@@ -174,7 +174,7 @@ class RunCreate(ProtocolRequest):
     input: dict[str, Any] | None = None
     command: RunCommand | None = None
     checkpoint: CheckpointRef | None = None
-    checkpoint_id: str | None = Field(default=None, max_length=64)
+    checkpoint_id: StorableText | None = Field(default=None, max_length=64)
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     metadata: Metadata | None = None

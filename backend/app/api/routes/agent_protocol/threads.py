@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.errors import authenticated_responses, error_responses
 from app.api.routes.agent_protocol.deps import ProtocolUser
+from app.models.storable import StorableText
 from app.services.protocol import threads
 from app.services.protocol.schemas import (
     CheckpointRef,
@@ -122,7 +123,7 @@ async def thread_history_get(
     user: ProtocolUser,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    before: Annotated[str | None, Query(max_length=64)] = None,
+    before: Annotated[StorableText | None, Query(max_length=64)] = None,
 ) -> Any:
     """Like `POST /threads/{id}/history`, with query parameters."""
     body = HistoryRequest(limit=limit, before=before)
