@@ -8,6 +8,7 @@ written or changed anywhere.
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -286,6 +287,14 @@ QUERY_AND_PROTOCOL_CASES: list[tuple[str, str, dict[str, str] | None, Any, list[
     ("GET", f"{API}/agent/threads", {"q": "BAD"}, None, ["query", "q"]),
     ("GET", "/agent-protocol/threads/{id}/history", {"before": "BAD"}, None, ["query", "before"]),
     ("POST", "/agent-protocol/threads/{id}/history", None, {"before": "BAD"}, ["body", "before"]),
+    ("GET", "/agent-protocol/threads/{id}/state/BAD", {}, None, ["path", "checkpoint_id"]),
+    (
+        "POST",
+        "/agent-protocol/threads/{id}/state/checkpoint",
+        None,
+        {"checkpoint": {"checkpoint_id": "BAD"}},
+        ["body", "checkpoint", "checkpoint_id"],
+    ),
     (
         "POST",
         "/agent-protocol/threads/{id}/history",
@@ -343,6 +352,8 @@ async def test_unstorable_text_in_a_query_or_protocol_field_is_422(
 ) -> None:
     """Formerly a 500: the search term or checkpoint id reached PostgreSQL, which refused it."""
     path = path.replace("{id}", callers["paths"]["{id}"])
+    if "BAD" in path:  # a path parameter (NUL only, as for queries)
+        path = path.replace("BAD", quote(bad))
     before = await table_snapshot()
     response = await client.request(
         method,

@@ -81,7 +81,7 @@ async def thread_state(
 @router.get("/{thread_id}/state/{checkpoint_id}", response_model=ThreadState, responses=NOT_FOUND)
 async def thread_state_at(
     thread_id: uuid.UUID,
-    checkpoint_id: Annotated[str, Path(max_length=64)],
+    checkpoint_id: Annotated[StorableText, Path(max_length=64)],
     session: SessionDep,
     user: ProtocolUser,
     runtime: RuntimeDep,
