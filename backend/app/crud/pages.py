@@ -64,20 +64,31 @@ class Count:
     estimated: bool
 
 
-async def bounded_count(session: AsyncSession, query: Any) -> Count:
-    """Count `query`'s rows, reading at most EXACT_COUNT_LIMIT + 1 of them."""
+async def bounded_count(
+    session: AsyncSession, query: Any, *, estimate_first: bool = False
+) -> Count:
+    """Count `query`'s rows, reading at most EXACT_COUNT_LIMIT + 1 of them.
+
+    `estimate_first`: for a query whose matches are costly to even find (a text search), ask the
+    planner first and take its estimate when it is past the limit, reading nothing.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return Count(
             (await session.exec(select(func.count()).select_from(query.subquery()))).one(), False
         )
+    estimate = await _planner_rows(session, query) if estimate_first else None
+    if estimate is not None and estimate > EXACT_COUNT_LIMIT:
+        return Count(estimate, True)
     capped = query.limit(EXACT_COUNT_LIMIT + 1).subquery()
     exact = (await session.exec(select(func.count()).select_from(capped))).one()
     if exact <= EXACT_COUNT_LIMIT:
         return Count(exact, False)
-    return Count(max(await planner_rows(session, query), exact), True)
+    if estimate is None:
+        estimate = await _planner_rows(session, query)
+    return Count(max(estimate, exact), True)
 
 
-async def planner_rows(session: AsyncSession, query: Any) -> int:
+async def _planner_rows(session: AsyncSession, query: Any) -> int:
     """The planner's row estimate for `query` (planning only, nothing is read)."""
     compiled = query.compile(
         dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}

@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.crud.errors import from_integrity_error
-from app.crud.pages import EXACT_COUNT_LIMIT, Count, Cursor, bounded_count, planner_rows
+from app.crud.pages import Count, Cursor, bounded_count
 from app.models import AgentRun, AgentThread, ThreadStatus, utcnow
 
 
@@ -51,14 +51,29 @@ async def set_status(*, session: AsyncSession, thread_id: uuid.UUID, status: str
     )
 
 
-def _matching(query: str, user_id: uuid.UUID, dialect: str) -> Any:
-    """Condition: the thread's title, or a message or answer of one of its runs, contains
-    `query` (case-insensitive, `%` and `_` taken literally)."""
-    title = col(AgentThread.title).icontains(query, autoescape=True)
-    in_run = or_(
+def _title_contains(title: Any, query: str) -> Any:
+    """Condition: the title contains `query` (case-insensitive, `%` and `_` taken literally)."""
+    return col(title).icontains(query, autoescape=True)
+
+
+def _run_contains(query: str) -> Any:
+    """Condition: a run's message or answer contains `query` (as `_title_contains`)."""
+    return or_(
         col(AgentRun.input).icontains(query, autoescape=True),
         col(AgentRun.response).icontains(query, autoescape=True),
     )
+
+
+def _run_count(thread_id: Any) -> Any:
+    """The number of runs of the thread `thread_id` refers to (a correlated subquery)."""
+    return select(func.count()).where(col(AgentRun.thread_id) == thread_id).scalar_subquery()
+
+
+def _matching(query: str, user_id: uuid.UUID, dialect: str) -> Any:
+    """Condition: the thread's title, or a message or answer of one of its runs, contains
+    `query`."""
+    title = _title_contains(AgentThread.title, query)
+    in_run = _run_contains(query)
     if dialect == "postgresql":
         # The matching ids first, each part from its trigram index (migration 0017): a rare
         # term costs a few index pages instead of a pass over every run of the user.
@@ -96,17 +111,12 @@ async def list_threads_for(
     contain it."""
     dialect = session.get_bind().dialect.name
     owned = [col(AgentThread.user_id) == user_id]
-    count: Count | None = None
     if query:
         owned.append(_matching(query, user_id, dialect))
-        if dialect == "postgresql":
-            # Counting a common term's matches would read all of them: past the exact limit
-            # the planner's estimate is the count, as for any long list.
-            estimate = await planner_rows(session, select(AgentThread.id).where(*owned))
-            if estimate > EXACT_COUNT_LIMIT:
-                count = Count(estimate, True)
-    if count is None:
-        count = await bounded_count(session, select(AgentThread.id).where(*owned))
+    # Counting a common term's matches would read all of them: the planner is asked first.
+    count = await bounded_count(
+        session, select(AgentThread.id).where(*owned), estimate_first=bool(query)
+    )
     newer = (
         [] if after is None else [after.before(col(AgentThread.updated_at), col(AgentThread.id))]
     )
@@ -117,14 +127,8 @@ async def list_threads_for(
         page = await _newest_matching(session, user_id, query, newer, skip, limit)
         if len(page) == limit:
             return page, count
-    runs = (
-        select(func.count())
-        .where(col(AgentRun.thread_id) == AgentThread.id)
-        .correlate(AgentThread)
-        .scalar_subquery()
-    )
     rows = await session.exec(
-        select(AgentThread, runs)
+        select(AgentThread, _run_count(AgentThread.id))
         .where(*owned, *newer)
         .order_by(col(AgentThread.updated_at).desc(), col(AgentThread.id).desc())
         .offset(skip)
@@ -154,21 +158,14 @@ async def _newest_matching(
     # a hashed subplan that collects every matching run first.
     hit = (
         select(literal(1).label("hit"))
-        .where(
-            col(AgentRun.thread_id) == thread.id,
-            or_(
-                col(AgentRun.input).icontains(query, autoescape=True),
-                col(AgentRun.response).icontains(query, autoescape=True),
-            ),
-        )
+        .where(col(AgentRun.thread_id) == thread.id, _run_contains(query))
         .limit(1)
         .lateral()
     )
-    runs = select(func.count()).where(col(AgentRun.thread_id) == thread.id).scalar_subquery()
     rows = await session.exec(
-        select(thread, runs)
+        select(thread, _run_count(thread.id))
         .outerjoin(hit, true())
-        .where(or_(col(thread.title).icontains(query, autoescape=True), hit.c.hit.is_not(None)))
+        .where(or_(_title_contains(thread.title, query), hit.c.hit.is_not(None)))
         .order_by(col(thread.updated_at).desc(), col(thread.id).desc())
         .offset(skip)
         .limit(limit)
