@@ -61,3 +61,11 @@ def stub_chain(stub: Any, **extra: Any) -> dict[str, Any]:
 def is_planner(body: dict[str, Any]) -> bool:
     """The planner's request: structured output forces its one function."""
     return isinstance(body.get("tool_choice"), dict)
+
+
+def primary_with_fallback(stub: Any) -> dict[str, Any]:
+    """`stub_chain` with the fallback model `stub-fallback` and a breaker that stays closed, so
+    every call tries the primary first."""
+    return stub_chain(
+        stub, LLM_FALLBACK_MODEL_NAME="stub-fallback", LLM_BREAKER_FAILURE_THRESHOLD=10
+    )

@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 
 from app.core.config import ModelSpec, Settings, settings
 from tests.fakes.llm_script import error, hang, text
-from tests.resilience.conftest import stub_chain
+from tests.resilience.conftest import primary_with_fallback, stub_chain
 from tests.support.sse import collect_sse
 from tests.utils import API, create_user_and_login
 
@@ -43,13 +43,7 @@ def test_the_chain_keeps_the_old_settings_meaning() -> None:
 async def test_a_fallback_answer_is_degraded_everywhere(
     agent_settings: Any, openai_stub: Any, app_client: Any
 ) -> None:
-    agent_settings(
-        **stub_chain(
-            openai_stub,
-            LLM_FALLBACK_MODEL_NAME="stub-fallback",
-            LLM_BREAKER_FAILURE_THRESHOLD=10,  # stays closed: every call tries the primary
-        )
-    )
+    agent_settings(**primary_with_fallback(openai_stub))
     openai_stub.set_responder(lambda body: error(500) if body["model"] == "stub-model" else None)
     before = sample("agent_degraded_runs_total", reason="fallback")
     fallbacks = sample(

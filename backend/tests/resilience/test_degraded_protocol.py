@@ -7,7 +7,7 @@ from langgraph_sdk import get_client
 
 from app.core.config import settings
 from tests.fakes.llm_script import error
-from tests.resilience.conftest import stub_chain
+from tests.resilience.conftest import primary_with_fallback
 from tests.support.live_server import serve
 from tests.utils import create_user_and_login
 
@@ -26,13 +26,7 @@ def closing(parts: list[Any]) -> dict[str, Any]:
 async def test_protocol_streams_end_with_mode_reason_and_model(
     agent_settings: Any, openai_stub: Any, app_client: Any
 ) -> None:
-    agent_settings(
-        **stub_chain(
-            openai_stub,
-            LLM_FALLBACK_MODEL_NAME="stub-fallback",
-            LLM_BREAKER_FAILURE_THRESHOLD=10,  # stays closed: every call tries the primary
-        )
-    )
+    agent_settings(**primary_with_fallback(openai_stub))
     primary_down = True
     openai_stub.set_responder(
         lambda body: error(500) if primary_down and body["model"] == "stub-model" else None

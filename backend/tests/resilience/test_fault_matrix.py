@@ -162,6 +162,19 @@ class Observed:
     recovered: str | None = None  # outages: the next run's status once the server is back
     passed: bool = False
 
+    async def ended(
+        self, http: Any, headers: dict[str, str], run_id: str, body: dict[str, Any], calls: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Record the entry point's answer, the run's record and its terminal events (returned
+        for the case's assertions)."""
+        self.http = body["__http__"]
+        self.primary_calls = calls
+        run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+        self.run_status, self.response = run["status"], run["response"]
+        events = await terminal_events(http, headers, run_id)
+        self.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+        return run, events
+
 
 REPORT: list[Observed] = []
 
@@ -285,13 +298,7 @@ async def test_fault(
     started = time.perf_counter()
     run_id, body = await _enter(entry, http, headers, paused)
     seen.seconds = round(time.perf_counter() - started, 3)
-    seen.http = body["__http__"]
-    seen.primary_calls = len(openai_stub.requests)
-
-    run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
-    seen.run_status, seen.response = run["status"], run["response"]
-    events = await terminal_events(http, headers, run_id)
-    seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+    run, events = await seen.ended(http, headers, run_id, body, len(openai_stub.requests))
     state = breakers.last_state(PRIMARY)
     seen.breaker = state.name
     gauge = REGISTRY.get_sample_value(
@@ -549,12 +556,7 @@ async def test_postgres_outage_mid_run(
         assert postmaster_pid(outage_api.postgres) != postmaster  # a new server process
         run_id, body = await entered
         seen.seconds = round(time.perf_counter() - started, 3)
-        seen.http = body["__http__"]
-        seen.primary_calls = len(openai_stub.requests)
-        run = (await http.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
-        seen.run_status, seen.response = run["status"], run["response"]
-        events = await terminal_events(http, headers, run_id)
-        seen.terminal = [f"{e['type']}:{e.get('code') or e.get('status')}" for e in events]
+        run, _ = await seen.ended(http, headers, run_id, body, len(openai_stub.requests))
         openai_stub.set_responder(None)
         again = await http.post(f"{API}/agent/run", json={"message": "hello"}, headers=headers)
         seen.recovered = again.json().get("status")
