@@ -54,6 +54,12 @@ export function ChatView({ chat, loading, loadError, outage, feedback, draftKey 
     lastTurn?.kind === "assistant" && FAILED_STATUSES.includes(lastTurn.status) && !busy
       ? lastTurn
       : undefined;
+  // A run's own error (a rejoined stream ending in `error`) is already on its turn, with a Retry:
+  // the general notice would say it twice.
+  const notice =
+    chat.failure && chat.failure.kind !== "outage" && !(retryable && chat.failure.kind === "refused")
+      ? chat.failure
+      : null;
   // A refused message goes back into the box to be edited (a Retry would be refused again).
   const blocked =
     lastTurn?.kind === "assistant" && lastTurn.status === BLOCKED_STATUS && !busy
@@ -156,8 +162,8 @@ export function ChatView({ chat, loading, loadError, outage, feedback, draftKey 
               <WifiOffIcon aria-hidden />
               <AlertDescription>Can't reach the server. Reconnecting…</AlertDescription>
             </Alert>
-          ) : chat.failure && chat.failure.kind !== "outage" ? (
-            <FailureNotice failure={chat.failure} />
+          ) : notice ? (
+            <FailureNotice failure={notice} />
           ) : null}
           <div ref={endRef} />
         </div>
