@@ -2,12 +2,16 @@
 
 import asyncio
 import json
+import logging
 import uuid
 
 import pytest
 
 from app.agents.titles import trimmed_title
 from app.core import telemetry
+from app.core.db import SessionMaker
+from app.crud import thread as crud_thread
+from app.services.runs import runtime
 from tests.agents.conftest import openai_stub_settings
 from tests.fakes.langfuse import LangfuseFake
 from tests.fakes.llm_script import Usage, error, structured, text
@@ -182,6 +186,49 @@ async def test_a_failing_title_call_keeps_the_trimmed_title(
         assert run["status"] == "success"
         await asyncio.sleep(0.5)
         assert await _title_of(client, headers, run["thread_id"]) == "hello world"
+
+
+async def _title_requested(stub, calls: int) -> None:
+    for _ in range(100):
+        if len(stub.requests) >= calls:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(stub.requests)} model calls, expected {calls}")
+
+
+async def _stored_title(thread_id: str) -> str:
+    async with SessionMaker() as session:
+        thread = await crud_thread.get_thread(session=session, thread_id=uuid.UUID(thread_id))
+    assert thread is not None
+    return thread.title
+
+
+@pytest.mark.parametrize("title_delay", [0.3, 3.0])
+async def test_a_title_in_flight_at_shutdown_finishes_or_ends_quietly(
+    title_delay, use_openai, fresh_client_factory, monkeypatch, caplog
+) -> None:
+    """Shutdown gives a title call in flight JOB_GRACE_S to finish; past it the title task
+    ends quietly (the trimmed message stays), leaving no error log and no task behind."""
+    monkeypatch.setattr(runtime, "JOB_GRACE_S", 1.0)
+    use_openai.enqueue(
+        structured({"steps": []}), text("An answer."), text("Model title", delay=title_delay)
+    )
+    async with fresh_client_factory() as client:
+        headers, _ = await create_user_and_login(client)
+        thread_id = (await _run(client, headers, "hello there"))["thread_id"]
+        await _title_requested(use_openai, 3)
+        stopping = asyncio.get_running_loop().time()
+    took = asyncio.get_running_loop().time() - stopping
+    expected = "Model title" if title_delay < 1.0 else "hello there"
+    assert await _stored_title(thread_id) == expected
+    assert took < 1.0 + 1.0, took  # the grace, and the rest of shutdown
+    titles = [t for t in asyncio.all_tasks() if "title_thread" in repr(t.get_coro())]
+    assert titles == [], titles
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    if title_delay > 1.0:
+        await asyncio.sleep(title_delay)  # nothing still running writes the title later
+        assert await _stored_title(thread_id) == "hello there"
 
 
 async def _run_detail(client, headers, run_id: str) -> dict:

@@ -43,18 +43,24 @@ class Cluster:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     restarts: int = 0
 
-    def restart_worker(self, *, kill: bool) -> None:
-        """SIGKILL (or stop) the worker and start a new one; wait until it is ready."""
+    def restart_worker(self, *, kill: bool) -> int:
+        """SIGKILL (or SIGTERM) the worker and start a new one; wait until it is ready.
+        Returns the old worker's exit code."""
         if kill:
             self.worker.kill()
         else:
             self.worker.terminate()
-        self.worker.wait(timeout=20)
+        code = self.worker.wait(timeout=20)
         self.restarts += 1
         log = self.logs / f"worker{self.restarts}.log"
         self.worker = start_run_worker(self.env, log)
         self.processes.append(self.worker)
         wait_log_line(self.worker, log, "worker.ready")
+        return code
+
+    def worker_log(self, restart: int) -> Path:
+        """The log of the worker started at that restart (0: the first)."""
+        return self.logs / f"worker{restart}.log"
 
 
 @pytest.fixture(scope="module")

@@ -181,3 +181,37 @@ async def test_killed_worker_runs_are_interrupted_within_the_lease(
     print(
         f"\nkilled runs detected after {min(detected):.2f}–{max(detected):.2f} s (lease {LEASE_SECONDS} s)"
     )
+
+
+async def test_a_stopped_worker_records_its_run_interrupted_and_exits_cleanly(
+    client, cluster: Cluster
+) -> None:
+    """SIGTERM (a deploy, a scale-down): the run in flight ends `interrupted` at once, saying
+    why, the worker exits 0 without an error in its log, and the thread goes on."""
+    api_a, api_b = cluster.apis
+    headers, _ = await create_user_and_login(client)
+    async with httpx.AsyncClient(timeout=60) as http:
+        _, started = await _start(http, api_a, headers, "stopped turn")
+        run_id, thread_id = started["run_id"], started["thread_id"]
+        await _wait_status(http, api_a, headers, run_id, {"running"})
+        stopping = cluster.restarts
+        code = await asyncio.to_thread(cluster.restart_worker, kill=False)
+        run = (await http.get(f"{api_b}/agent/runs/{run_id}", headers=headers)).json()
+        events = await _join(http, api_b, headers, run_id)
+        done = await http.post(
+            f"{api_b}/agent/run",
+            json={"message": "hello again", "thread_id": thread_id},
+            headers=headers,
+        )
+    assert code == 0
+    # Recorded by the stopping worker itself (the lease sweep would say "stopped before").
+    assert run["status"] == "interrupted", run
+    assert run["error"] == "The worker shut down during this run."
+    assert events[-1][1]["type"] == "error" and events[-1][1]["code"] == "interrupted"
+    log = cluster.worker_log(stopping).read_text(errors="replace")
+    assert "worker.stopping" in log
+    problems = [
+        line for line in log.splitlines() if '"level": "error"' in line or "Traceback" in line
+    ]
+    assert problems == [], problems
+    assert done.status_code == 200 and done.json()["status"] == "success", done.text

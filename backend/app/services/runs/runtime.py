@@ -30,6 +30,8 @@ from app.services.runs.queue import RunQueue
 from app.services.runs.worker import RunExecutor
 
 logger = structlog.get_logger(__name__)
+# At shutdown, how long titles and upkeep in flight get to finish before they are cut short.
+JOB_GRACE_S = 5.0
 
 
 class RunRuntime:
@@ -63,8 +65,8 @@ class RunRuntime:
             config,
             self.executor.execute,
             consume=self.executes_runs,
-            execute_evaluation=evaluation_jobs.execute_job,
-            maintain=self.maintain,
+            execute_evaluation=self._evaluate,
+            maintain=self._maintain,
             title_thread=self._title_thread,
         )
         # The executor queues titles on the queue that feeds it (built just above).
@@ -72,9 +74,35 @@ class RunRuntime:
         self._approval_sweeper: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._jobs: set[asyncio.Task[Any]] = set()
+        self._stopping = False
 
     async def _title_thread(self, run_id: str) -> None:
-        await titles.title_thread(self.agent, uuid.UUID(run_id))
+        await self._job(titles.title_thread(self.agent, uuid.UUID(run_id)))
+
+    async def _evaluate(self, job_id: str) -> None:
+        await self._job(evaluation_jobs.execute_job(job_id))
+
+    async def _maintain(self) -> None:
+        """The queued retention job: prune checkpoints, expire idle threads."""
+        await self._job(retention.apply_retention(self.settings, self.agent.checkpointer))
+
+    async def _job(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Execute a queued job that isn't a run, so that shutdown can wait for it and then
+        end it quietly: a job cut short by shutdown returns instead of raising (the queue
+        would log the cancellation as a failure). A cut-short title stays the trimmed first
+        message, upkeep runs again next time, an evaluation is recorded `interrupted`."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._jobs.add(task)
+        try:
+            await work
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            logger.info("runs.job_cut_short_by_shutdown")
+        finally:
+            self._jobs.discard(task)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         """Run `work` without a caller waiting (e.g. cancelling after a client left)."""
@@ -92,12 +120,10 @@ class RunRuntime:
         if self.settings.AGENT_RETENTION_INTERVAL_SECONDS > 0:
             self._retention = asyncio.create_task(retention.queue_forever(self))
 
-    async def maintain(self) -> retention.RetentionReport:
-        """The queued retention job: prune checkpoints, expire idle threads."""
-        return await retention.apply_retention(self.settings, self.agent.checkpointer)
-
     async def stop(self) -> None:
-        """Interrupt runs in flight (recorded as such), then close everything."""
+        """Interrupt runs in flight (recorded as such), let other jobs finish (JOB_GRACE_S at
+        most), then close everything."""
+        self._stopping = True
         for loop in (self._approval_sweeper, self._retention):
             if loop is not None:
                 loop.cancel()
@@ -108,9 +134,20 @@ class RunRuntime:
         await evaluation_jobs.shutdown_jobs()  # this process's jobs are recorded interrupted
         await self.cancels.cancel_all()
         await self.queue.stop()
+        await self._end_jobs()
         await self.leases.stop()
         await self.cancels.stop()
         await self.events.close()
+
+    async def _end_jobs(self) -> None:
+        """Wait for the jobs in flight, then cut short those still going."""
+        if not self._jobs:
+            return
+        _, going = await asyncio.wait(set(self._jobs), timeout=JOB_GRACE_S)
+        for task in going:
+            task.cancel()
+        if going:
+            await asyncio.wait(going, timeout=JOB_GRACE_S)
 
 
 @asynccontextmanager
