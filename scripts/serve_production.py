@@ -36,7 +36,8 @@ def main() -> int:
         # uvicorn rewriting the peer from X-Forwarded-For would let loopback clients spoof it.
         proxy_headers=False,
         server_header=False,
-        timeout_graceful_shutdown=int(os.environ.get("GRACEFUL_SHUTDOWN_SECONDS", "30")),
+        # Requests and SSE streams in flight get this long to finish (app/api/run_responses.py).
+        timeout_graceful_shutdown=settings.GRACEFUL_SHUTDOWN_SECONDS,
     )
     return 0
 

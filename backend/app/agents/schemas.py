@@ -61,8 +61,9 @@ class AgentRunRequest(BaseModel):
     )
     on_disconnect: Literal["cancel", "continue"] = Field(
         default="cancel",
-        description="Streaming only: cancel the run when the client disconnects, or let it go "
-        "on so the client can rejoin it (`GET /agent/runs/{id}/stream`).",
+        description="Cancel the run when the client disconnects before it ends, or let it go "
+        "on so the client can rejoin it (`GET /agent/runs/{id}/stream`) or find it in the "
+        "history. The server stopping never cancels a run.",
     )
 
     @field_validator("message")

@@ -44,6 +44,7 @@ from app.services.runs.errors import (
     AssistantNotFoundError,
     BadEventIdError,
     CheckpointNotFoundError,
+    ClientGoneError,
     ProtocolInputError,
     QueueUnavailableError,
     RunConflictError,
@@ -127,6 +128,8 @@ RUN_LAYER_STATUS: dict[type[RunLayerError], tuple[int, str]] = {
     ApprovalConflictError: (409, "conflict"),
     BadEventIdError: (400, "bad_event_id"),
     QueueUnavailableError: (503, "unavailable"),
+    # Nginx's "client closed request": nobody receives it, but the access log shows it.
+    ClientGoneError: (499, "client_closed_request"),
 }
 # A run that ended in error, answered by the non-streaming endpoints.
 STATUS_FOR_CODE = {

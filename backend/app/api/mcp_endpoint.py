@@ -63,7 +63,7 @@ async def ask_agent(
     request = AgentRunRequest(message=message, thread_id=thread_id)
     queued = await prepare.start_run(runtime, user, request, stream_tokens=False)
     try:
-        result = await wait_for_result(runtime, queued)
+        result = await wait_for_result(runtime, queued, None)
     except RunFailedError as exc:
         result = exc.result
     answer: dict[str, Any] = {

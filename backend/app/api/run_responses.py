@@ -5,14 +5,23 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
+import anyio
 import structlog
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette.sse import AppStatus
+from starlette.requests import Request
 
 from app.agents.schemas import AgentRunResult, AgentStreamEnvelope, ErrorEvent
 from app.services.protocol.stream import ProtocolStream
 from app.services.runs import cancel, prepare, recorder, streams
-from app.services.runs.errors import QueueUnavailableError, RunFailedError, RunNotFoundError
+from app.services.runs.errors import (
+    ClientGoneError,
+    QueueUnavailableError,
+    RunFailedError,
+    RunNotFoundError,
+    ServerStoppingError,
+)
 from app.services.runs.events import LoggedEvent
 from app.services.runs.runtime import RunRuntime
 
@@ -28,6 +37,7 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Codes a non-streaming caller gets as a result (200), not as an error status.
 RESULT_CODES = frozenset({"cancelled", "tool_failed"})
+STOPPING_POLL_S = 1.0  # how often a waiting request checks whether the server is stopping
 # LF line endings, what hand-written SSE clients split on. CRLF (sse-starlette's default) parses
 # in the LangGraph SDKs and eventsource-parser too, and costs a byte more per line.
 SEP = "\n"
@@ -68,6 +78,10 @@ def event_stream(
         return [ServerSentEvent(data=error.model_dump_json(), event=error.type, sep=SEP)]
 
     convert = ours if protocol is None else translated
+    # Set by sse-starlette when the server starts shutting down (SIGTERM). A stream that ends
+    # then was cut by the server, not left by its client: its run isn't cancelled (a worker
+    # goes on with it; an API process executing it records it interrupted as it stops).
+    stopping = anyio.Event()
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         ended = False
@@ -92,11 +106,19 @@ def event_stream(
             for sse in failure("internal", "Internal error"):
                 yield sse
         finally:
-            if not ended and cancel_on_disconnect:
+            if not ended and cancel_on_disconnect and not stopping.is_set():
                 runtime.spawn(cancel.cancel_quietly(runtime, run_id))
 
     return EventSourceResponse(
-        events(), ping=15, sep=SEP, headers={"X-Accel-Buffering": "no", **(headers or {})}
+        events(),
+        ping=15,
+        sep=SEP,
+        headers={"X-Accel-Buffering": "no", **(headers or {})},
+        # Runs that end within the grace finish their streams as usual; the others' streams
+        # close a second before uvicorn cancels the requests still open (a cancelled stream
+        # would be logged as a failed request).
+        shutdown_event=stopping,
+        shutdown_grace_period=max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1),
     )
 
 
@@ -114,8 +136,79 @@ async def result_of(end: LoggedEvent, run_id: uuid.UUID) -> AgentRunResult:
     raise RunFailedError(error.code, error.message, result)
 
 
-async def wait_for_result(runtime: RunRuntime, queued: prepare.QueuedRun) -> AgentRunResult:
-    """Wait for the run's result; the caller going away cancels the run."""
+async def _server_stopping(grace: float) -> None:
+    """Return `grace` seconds after this process began to stop (SIGTERM or SIGINT).
+
+    sse-starlette records the signal in `AppStatus.should_exit` (documented for this) for any
+    request, streamed or not; uvicorn itself offers no hook before its graceful shutdown ends,
+    which for a request still open is a cancellation answered with a 500.
+    """
+    while not AppStatus.should_exit:  # noqa: ASYNC110 - a flag another library sets, no Event
+        await asyncio.sleep(STOPPING_POLL_S)
+    await asyncio.sleep(grace)
+
+
+async def _client_gone(request: Request) -> None:
+    """Return once the client has closed its connection (the body is read by now, so the next
+    message the server has for this request is its disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def end_of_run(
+    runtime: RunRuntime,
+    run_id: uuid.UUID,
+    cursor: str | None,
+    request: Request,
+    *,
+    cancel_on_disconnect: bool,
+) -> LoggedEvent:
+    """The event that ends the run, for a caller waiting without a stream.
+
+    A client that disconnects first cancels the run with `cancel_on_disconnect` (and leaves
+    it running otherwise), then gets ClientGoneError. The server stopping never cancels the
+    run (a worker goes on with it; an API process executing it records it interrupted as it
+    stops): a run that doesn't end within the grace is answered 503, retry later.
+    """
+    grace = max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1)  # as the streams'
+    ending = asyncio.create_task(streams.wait_for_end(runtime, run_id, cursor))
+    leaving = asyncio.create_task(_client_gone(request))
+    stopping = asyncio.create_task(_server_stopping(grace))
+    try:
+        done, _ = await asyncio.wait(
+            {ending, leaving, stopping}, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        for task in (ending, leaving, stopping):
+            task.cancel()  # nothing to a task that has finished
+    if ending in done:
+        return ending.result()
+    if stopping in done:
+        raise ServerStoppingError()
+    if cancel_on_disconnect:
+        runtime.spawn(cancel.cancel_quietly(runtime, run_id))
+    raise ClientGoneError()
+
+
+async def wait_for_result(
+    runtime: RunRuntime,
+    queued: prepare.QueuedRun,
+    request: Request | None,
+    *,
+    cancel_on_disconnect: bool = True,
+) -> AgentRunResult:
+    """Wait for the run's result (see `end_of_run` for a client that leaves first). Without
+    a request to watch (an MCP tool call), the call being cancelled, by its client or its
+    session closing, cancels the run."""
+    if request is not None:
+        end = await end_of_run(
+            runtime,
+            queued.run_id,
+            queued.cursor,
+            request,
+            cancel_on_disconnect=cancel_on_disconnect,
+        )
+        return await result_of(end, queued.run_id)
     try:
         end = await streams.wait_for_end(runtime, queued.run_id, queued.cursor)
     except asyncio.CancelledError:

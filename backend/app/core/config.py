@@ -247,6 +247,9 @@ class Settings(BaseSettings):
     AGENT_RUN_QUEUE_TIMEOUT_SECONDS: float = Field(default=120.0, gt=0)
     AGENT_EVENTS_MAX_LEN: int = Field(default=10_000, ge=100)
     AGENT_EVENTS_TTL_SECONDS: int = Field(default=3600, ge=1)
+    # On SIGTERM, how long requests and event streams in flight get to finish (uvicorn's
+    # graceful shutdown in scripts/serve_production.py, and every SSE stream's grace).
+    GRACEFUL_SHUTDOWN_SECONDS: int = Field(default=20, ge=0, le=3600)
 
     # --- agent: guardrails (app/agents/guardrails) ---
     AGENT_GUARDRAILS_ENABLED: bool = True

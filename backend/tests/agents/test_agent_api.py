@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 
 from app.core.config import settings
 from tests.support.live_server import serve
@@ -273,3 +274,35 @@ async def test_cancel_endpoint_and_disconnect(app, agent_settings) -> None:
             rejoined = [e async for e in iter_sse(response)]
         assert rejoined[0]["type"] == "run_started"
         assert rejoined[-1]["type"] == "run_completed" and rejoined[-1]["status"] == "success"
+
+
+async def _newest_settled_run(http: httpx.AsyncClient, headers: dict[str, str]) -> dict:
+    for _ in range(200):
+        run = (await http.get(f"{API}/agent/runs", params={"limit": 1}, headers=headers)).json()
+        newest = run["data"][0]
+        if newest["status"] not in ("pending", "running"):
+            return newest
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the run never ended: {newest}")
+
+
+async def test_a_waiting_client_that_disconnects_cancels_its_run_unless_continue(
+    app, agent_settings
+) -> None:
+    """POST /agent/run: a client that gives up before the answer cancels the run (over a real
+    server: an in-process transport never disconnects); `on_disconnect=continue` keeps it."""
+    agent_settings(OFFLINE_MODEL_LATENCY_MS=500)
+    from app.main import create_app
+
+    async with (
+        serve(create_app()) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
+    ):
+        headers, _ = await create_user_and_login(http)
+        for policy, expected in (("cancel", "cancelled"), ("continue", "success")):
+            body = {"message": f"leave early ({policy})", "on_disconnect": policy}
+            with pytest.raises(httpx.ReadTimeout):
+                await http.post(f"{API}/agent/run", json=body, headers=headers, timeout=0.3)
+            run = await _newest_settled_run(http, headers)
+            assert run["input"] == body["message"]
+            assert run["status"] == expected, run

@@ -436,3 +436,29 @@ async def test_stream_response_says_where_to_rejoin(sdk_client, protocol_url) ->
         and "custom" in events
         and events[-1] == "end"
     )
+
+
+async def test_a_waiting_client_that_disconnects_cancels_its_run_with_on_disconnect_cancel(
+    slow_sdk_client,
+) -> None:
+    """`runs.wait` given up before the run ends: `on_disconnect="cancel"` cancels the run (the
+    protocol shows it `interrupted`, as LangGraph's server does); `"continue"` lets it finish."""
+    client, _ = await slow_sdk_client()
+    for policy, expected in (("cancel", "interrupted"), ("continue", "success")):
+        tid = (await client.threads.create())["thread_id"]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                client.runs.wait(
+                    tid,
+                    "agent",
+                    input={"messages": [{"type": "human", "content": "tell me a story"}]},
+                    on_disconnect=policy,
+                ),
+                0.3,
+            )
+        for _ in range(200):
+            (run,) = await client.runs.list(tid)
+            if run["status"] not in ("pending", "running"):
+                break
+            await asyncio.sleep(0.05)
+        assert run["status"] == expected, (policy, run)

@@ -6,6 +6,7 @@ its user message stays in the thread.
 """
 
 import asyncio
+import contextlib
 import time
 import uuid
 from typing import Any
@@ -16,8 +17,10 @@ import pytest
 from app.core.db import SessionMaker
 from app.models import EvaluationJob
 from tests.runs.conftest import LEASE_SECONDS, Cluster
+from tests.support.postgres import free_port
+from tests.support.processes import start_api, stop, wait_healthy
 from tests.support.sse import iter_sse_ids
-from tests.utils import create_user_and_login
+from tests.utils import API, create_user_and_login
 
 KILLS = 10
 
@@ -215,3 +218,40 @@ async def test_a_stopped_worker_records_its_run_interrupted_and_exits_cleanly(
     ]
     assert problems == [], problems
     assert done.status_code == 200 and done.json()["status"] == "success", done.text
+
+
+async def test_stopping_an_api_replica_leaves_the_workers_runs_running(
+    client, cluster: Cluster, tmp_path
+) -> None:
+    """A deploy restarts an API replica under a client's stream (default `on_disconnect`:
+    cancel). The server cut the stream, the client didn't leave: the run goes on on the worker,
+    and the client rejoins it through another replica."""
+    port = free_port()
+    log = tmp_path / "api-stopped.log"
+    replica = start_api(port, {**cluster.env, "GRACEFUL_SHUTDOWN_SECONDS": "1"}, log)
+    try:
+        wait_healthy(replica, port, log)
+        headers, _ = await create_user_and_login(client)
+        async with httpx.AsyncClient(timeout=60) as http:
+            async with http.stream(
+                "POST",
+                f"http://127.0.0.1:{port}{API}/agent/run/stream",
+                json={"message": "outlive my replica"},
+                headers=headers,
+            ) as response:
+                events = iter_sse_ids(response)
+                last_id, started = await anext(events)
+                run_id = started["run_id"]
+                replica.terminate()
+                with contextlib.suppress(httpx.TransportError):
+                    async for event_id, _ in events:
+                        last_id = event_id
+            assert await asyncio.to_thread(replica.wait, 20) is not None
+            status, _ = await _wait_status(
+                http, cluster.apis[0], headers, run_id, {"success", "cancelled", "error"}
+            )
+            rest = await _join(http, cluster.apis[1], headers, run_id, last_id)
+    finally:
+        stop([replica])
+    assert status == "success"
+    assert rest[-1][1]["type"] == "run_completed"

@@ -16,8 +16,10 @@ BACKEND_DIR = Path(__file__).resolve().parents[2]
 def start_api(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`uvicorn app.main:app` on loopback.
 
-    `--no-proxy-headers` as in scripts/serve_production.py: client IPs come from TRUSTED_PROXIES.
+    `--no-proxy-headers` as in scripts/serve_production.py: client IPs come from TRUSTED_PROXIES;
+    with GRACEFUL_SHUTDOWN_SECONDS in `env`, uvicorn's graceful shutdown is that long, as there.
     """
+    grace = env.get("GRACEFUL_SHUTDOWN_SECONDS")
     with log.open("ab") as out:
         return subprocess.Popen(
             [
@@ -31,6 +33,7 @@ def start_api(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[byt
                 str(port),
                 "--no-access-log",
                 "--no-proxy-headers",
+                *(["--timeout-graceful-shutdown", grace] if grace else []),
             ],
             cwd=BACKEND_DIR,
             env=env,

@@ -391,7 +391,8 @@ export const apiKeysRevokeApiKey = <ThrowOnError extends boolean = true>(options
 /**
  * Run Agent
  *
- * Run the agent and wait for its answer (disconnecting cancels the run).
+ * Run the agent and wait for its answer (disconnecting before it ends cancels the run,
+ * unless `on_disconnect` is `continue`).
  */
 export const agentRunAgent = <ThrowOnError extends boolean = true>(options: Options<AgentRunAgentData, ThrowOnError>) => (options.client ?? client).post<AgentRunAgentResponses, AgentRunAgentErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -535,7 +536,8 @@ export const agentAgentConfig = <ThrowOnError extends boolean = true>(options?: 
 /**
  * Decide Approval
  *
- * Approve, reject or edit a paused tool call; the run resumes and this returns its result.
+ * Approve, reject or edit a paused tool call; the run resumes and this returns its result
+ * (disconnecting before it ends cancels the run).
  */
 export const agentDecideApproval = <ThrowOnError extends boolean = true>(options: Options<AgentDecideApprovalData, ThrowOnError>) => (options.client ?? client).post<AgentDecideApprovalResponses, AgentDecideApprovalErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',
@@ -921,7 +923,8 @@ export const agentProtocolStreamRun = <ThrowOnError extends boolean = true>(opti
 /**
  * Wait Run
  *
- * Start a run and answer with the thread's values when it ends (`__error__` if it failed).
+ * Start a run and answer with the thread's values when it ends (`__error__` if it failed;
+ * with `on_disconnect=cancel`, disconnecting before then cancels the run).
  */
 export const agentProtocolWaitRun = <ThrowOnError extends boolean = true>(options: Options<AgentProtocolWaitRunData, ThrowOnError>) => (options.client ?? client).post<AgentProtocolWaitRunResponses, AgentProtocolWaitRunErrors, ThrowOnError, 'data'>({
     responseStyle: 'data',

@@ -342,7 +342,7 @@ export type AgentRunRequest = {
     /**
      * On Disconnect
      *
-     * Streaming only: cancel the run when the client disconnects, or let it go on so the client can rejoin it (`GET /agent/runs/{id}/stream`).
+     * Cancel the run when the client disconnects before it ends, or let it go on so the client can rejoin it (`GET /agent/runs/{id}/stream`) or find it in the history. The server stopping never cancels a run.
      */
     on_disconnect?: 'cancel' | 'continue';
 };

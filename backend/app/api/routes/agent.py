@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse
 
 from app.agents.catalog import tool_groups
@@ -46,10 +46,15 @@ router = APIRouter(prefix="/agent", tags=["agent"], responses=authenticated_resp
     dependencies=[Depends(agent_rate_limit)],
     responses={**error_responses(429), **run_error_responses(422, 502, 503, 504)},
 )
-async def run_agent(body: AgentRunRequest, current_user: CurrentUser, runtime: RuntimeDep) -> Any:
-    """Run the agent and wait for its answer (disconnecting cancels the run)."""
+async def run_agent(
+    body: AgentRunRequest, current_user: CurrentUser, runtime: RuntimeDep, request: Request
+) -> Any:
+    """Run the agent and wait for its answer (disconnecting before it ends cancels the run,
+    unless `on_disconnect` is `continue`)."""
     queued = await prepare.start_run(runtime, current_user, body, stream_tokens=False)
-    return await wait_for_result(runtime, queued)
+    return await wait_for_result(
+        runtime, queued, request, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.post(

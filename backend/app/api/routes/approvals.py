@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sse_starlette import EventSourceResponse
 
 from app.agents.schemas import AgentRunResult
@@ -50,10 +50,12 @@ async def decide_approval(
     body: ApprovalDecision,
     current_user: CurrentUser,
     runtime: RuntimeDep,
+    request: Request,
 ) -> Any:
-    """Approve, reject or edit a paused tool call; the run resumes and this returns its result."""
+    """Approve, reject or edit a paused tool call; the run resumes and this returns its result
+    (disconnecting before it ends cancels the run)."""
     queued = await _decide(runtime, current_user, thread_id, approval_id, body, stream_tokens=False)
-    return await wait_for_result(runtime, queued)
+    return await wait_for_result(runtime, queued, request)
 
 
 @router.post(

@@ -71,6 +71,21 @@ class QueueUnavailableError(RunLayerError):
     retry_after_s = 2
 
 
+class ClientGoneError(RunLayerError):
+    """The client disconnected before the run it was waiting for ended."""
+
+    def __init__(self) -> None:
+        super().__init__("The client disconnected before the run ended")
+
+
+class ServerStoppingError(QueueUnavailableError):
+    """This process is shutting down: retry (another replica, or this one restarted, answers);
+    the run goes on on a worker, or is recorded interrupted."""
+
+    def __init__(self) -> None:
+        super().__init__("The server is restarting; please retry shortly")
+
+
 class RunFailedError(RunLayerError):
     """A run that ended in error: the code, and the result as recorded."""
 

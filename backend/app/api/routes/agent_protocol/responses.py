@@ -1,21 +1,19 @@
 """HTTP shapes shared by the protocol's run routes: the SSE stream and the final values."""
 
-import asyncio
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sse_starlette import EventSourceResponse
 
 from app.agents.schemas import ErrorEvent
 from app.agents.service import jsonable
-from app.api.run_responses import event_stream
+from app.api.run_responses import end_of_run, event_stream
 from app.core.config import settings
 from app.services.protocol.state import interrupts_of
 from app.services.protocol.stream import ProtocolStream
-from app.services.runs import cancel, streams
 from app.services.runs.events import LoggedEvent
 from app.services.runs.prepare import QueuedRun
 from app.services.runs.runtime import RunRuntime
@@ -78,15 +76,12 @@ def _error_of(end: LoggedEvent) -> dict[str, Any] | None:
 
 
 async def final_values(
-    runtime: RunRuntime, queued: QueuedRun, *, cancel_on_disconnect: bool
+    runtime: RunRuntime, queued: QueuedRun, request: Request, *, cancel_on_disconnect: bool
 ) -> Response:
     """The thread's values once the run's execution ends (`__error__` when it failed)."""
-    try:
-        end = await streams.wait_for_end(runtime, queued.run_id, queued.cursor)
-    except asyncio.CancelledError:
-        if cancel_on_disconnect:
-            runtime.spawn(cancel.cancel_quietly(runtime, queued.run_id))
-        raise
+    end = await end_of_run(
+        runtime, queued.run_id, queued.cursor, request, cancel_on_disconnect=cancel_on_disconnect
+    )
     snapshot = await runtime.agent.state(queued.thread_id)
     values: dict[str, Any] = jsonable(snapshot.values) if snapshot is not None else {}
     if snapshot is not None and (paused := interrupts_of(snapshot)):

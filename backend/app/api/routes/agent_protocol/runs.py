@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
 from app.api.deps import RuntimeDep
@@ -63,11 +63,14 @@ async def stream_run(
 
 @router.post("/wait", dependencies=RATE_LIMITED, responses=START_ERRORS)
 async def wait_run(
-    thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep
+    thread_id: uuid.UUID, body: RunCreate, user: ProtocolUser, runtime: RuntimeDep, request: Request
 ) -> Response:
-    """Start a run and answer with the thread's values when it ends (`__error__` if it failed)."""
+    """Start a run and answer with the thread's values when it ends (`__error__` if it failed;
+    with `on_disconnect=cancel`, disconnecting before then cancels the run)."""
     queued = await runs.start(runtime, user, thread_id, body, waited=True)
-    return await final_values(runtime, queued, cancel_on_disconnect=body.on_disconnect == "cancel")
+    return await final_values(
+        runtime, queued, request, cancel_on_disconnect=body.on_disconnect == "cancel"
+    )
 
 
 @router.get("", response_model=list[ProtocolRun], responses=NOT_FOUND)
@@ -90,13 +93,17 @@ async def read_run(thread_id: uuid.UUID, run_id: uuid.UUID, user: ProtocolUser) 
 
 @router.get("/{run_id}/join", responses=NOT_FOUND)
 async def join_run(
-    thread_id: uuid.UUID, run_id: uuid.UUID, user: ProtocolUser, runtime: RuntimeDep
+    thread_id: uuid.UUID,
+    run_id: uuid.UUID,
+    user: ProtocolUser,
+    runtime: RuntimeDep,
+    request: Request,
 ) -> Response:
     """Wait for the run to end; answer with the thread's values."""
     await runs.owned_run(user, thread_id, run_id)
     cursor = await streams.join_cursor(runtime, run_id, None)
     queued = QueuedRun(run_id, thread_id, cursor)
-    return await final_values(runtime, queued, cancel_on_disconnect=False)
+    return await final_values(runtime, queued, request, cancel_on_disconnect=False)
 
 
 @router.get(

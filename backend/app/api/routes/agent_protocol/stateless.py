@@ -1,6 +1,6 @@
 """Stateless runs: a thread made for one run, deleted after it unless `on_completion=keep`."""
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sse_starlette import EventSourceResponse
 
 from app.api.deps import RuntimeDep
@@ -9,6 +9,7 @@ from app.api.routes.agent_protocol.deps import ProtocolUser, agent_protocol_rate
 from app.api.routes.agent_protocol.responses import SSE_RESPONSES, final_values, protocol_stream
 from app.services.protocol import runs
 from app.services.protocol.schemas import RunCreate
+from app.services.runs.errors import ClientGoneError
 
 router = APIRouter(prefix="/runs", responses=authenticated_responses())
 RATE_LIMITED = [Depends(agent_protocol_rate_limit)]
@@ -33,10 +34,20 @@ async def stream_stateless_run(
 
 
 @router.post("/wait", dependencies=RATE_LIMITED, responses=error_responses(429))
-async def wait_stateless_run(body: RunCreate, user: ProtocolUser, runtime: RuntimeDep) -> Response:
+async def wait_stateless_run(
+    body: RunCreate, user: ProtocolUser, runtime: RuntimeDep, request: Request
+) -> Response:
     """Run on a new thread and answer with its values when it ends."""
     queued = await runs.start(runtime, user, None, body, waited=True)
-    answer = await final_values(runtime, queued, cancel_on_disconnect=True)
-    if body.on_completion == "delete":
+    delete = body.on_completion == "delete"
+    try:
+        answer = await final_values(
+            runtime, queued, request, cancel_on_disconnect=body.on_disconnect != "continue"
+        )
+    except ClientGoneError:
+        if delete:  # once the run has ended, as when the client stays
+            runtime.spawn(runs.delete_after(runtime, user, queued))
+        raise
+    if delete:
         await runs.delete_after(runtime, user, queued)
     return answer

@@ -1,0 +1,157 @@
+"""Stopping an API process that executes runs (SIGTERM: a deploy, a scale-down).
+
+Requests and event streams in flight get GRACEFUL_SHUTDOWN_SECONDS to finish; runs that end
+within it answer as usual, and those that don't are recorded `interrupted` — never `cancelled`,
+which is what a client leaving asks for, not the server stopping.
+"""
+
+import asyncio
+import json
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.postgres import free_port
+from tests.support.processes import child_env, start_api, stop, wait_healthy
+from tests.support.sse import iter_sse
+from tests.utils import API, create_user_and_login
+
+SHUTDOWN_MESSAGE = "The worker shut down during this run."
+
+
+@dataclass
+class Api:
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def errors(self) -> list[str]:
+        """Error lines of its log, as `logger: event`."""
+        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line]
+        return [f"{x['logger']}: {x['event'][:200]}" for x in lines if x["level"] == "error"]
+
+
+@asynccontextmanager
+async def _api(tmp_path: Path, **env: str) -> AsyncIterator[Api]:
+    """An API process that executes its runs (no Redis), with a slow offline model."""
+    environment = {k: v for k, v in child_env(**env).items() if not k.startswith("REDIS_")}
+    port = free_port()
+    log = tmp_path / f"api-{port}.log"
+    process = start_api(port, environment, log)
+    try:
+        wait_healthy(process, port, log)
+        yield Api(f"http://127.0.0.1:{port}{API}", process, log)
+    finally:
+        stop([process])
+
+
+async def _streamed(
+    http: httpx.AsyncClient, base: str, headers: dict[str, str], policy: str, seen: list[str]
+) -> list[dict[str, Any]]:
+    """Stream a run with this `on_disconnect` policy; its events until the stream ends."""
+    events: list[dict[str, Any]] = []
+    body = {"message": f"stream with {policy}", "on_disconnect": policy}
+    try:
+        async with http.stream(
+            "POST", f"{base}/agent/run/stream", json=body, headers=headers
+        ) as response:
+            async for event in iter_sse(response):
+                if event["type"] == "run_started":
+                    seen.append(event["run_id"])
+                events.append(event)
+    except httpx.TransportError:
+        pass  # cut by the server
+    return events
+
+
+async def _waited(
+    http: httpx.AsyncClient, base: str, headers: dict[str, str]
+) -> httpx.Response | None:
+    try:
+        return await http.post(
+            f"{base}/agent/run", json={"message": "wait for me"}, headers=headers
+        )
+    except httpx.TransportError:
+        return None  # cut by the server
+
+
+async def _runs(
+    http: httpx.AsyncClient, base: str, headers: dict[str, str]
+) -> list[dict[str, Any]]:
+    return (await http.get(f"{base}/agent/runs", headers=headers)).json()["data"]
+
+
+async def _start_three(http: httpx.AsyncClient, base: str, headers: dict[str, str]) -> Any:
+    """Two streamed runs (cancel and continue policies) and a waited one, all running."""
+    seen: list[str] = []
+    work = asyncio.gather(
+        _streamed(http, base, headers, "cancel", seen),
+        _streamed(http, base, headers, "continue", seen),
+        _waited(http, base, headers),
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        runs = await _runs(http, base, headers)
+        if len(runs) == 3 and all(r["status"] == "running" for r in runs):
+            return work
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"runs never all running: {runs}")
+
+
+async def test_runs_that_end_within_the_grace_answer_as_usual(client, tmp_path) -> None:
+    async with _api(
+        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="20", OFFLINE_MODEL_LATENCY_MS="1000"
+    ) as api:
+        headers, _ = await create_user_and_login(client)
+        async with httpx.AsyncClient(timeout=60) as http:
+            work = await _start_three(http, api.base, headers)
+            stopping = time.monotonic()
+            api.process.terminate()
+            cancelled, continued, waited = await work
+            await asyncio.to_thread(api.process.wait, 30)
+            took = time.monotonic() - stopping
+    assert api.errors() == []
+    assert cancelled[-1]["type"] == "run_completed" and cancelled[-1]["status"] == "success"
+    assert continued[-1]["type"] == "run_completed" and continued[-1]["status"] == "success"
+    assert waited is not None and waited.status_code == 200, waited
+    assert waited.json()["status"] == "success"
+    # It stopped once they had ended, not at the end of the grace.
+    assert took < 15, took
+
+
+async def test_runs_still_going_after_the_grace_are_interrupted_not_cancelled(
+    client, tmp_path
+) -> None:
+    async with _api(
+        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="2", OFFLINE_MODEL_LATENCY_MS="5000"
+    ) as api:
+        headers, _ = await create_user_and_login(client)
+        async with httpx.AsyncClient(timeout=60) as http:
+            work = await _start_three(http, api.base, headers)
+            stopping = time.monotonic()
+            api.process.terminate()
+            cancelled, continued, waited = await work
+            await asyncio.to_thread(api.process.wait, 30)
+            took = time.monotonic() - stopping
+    # No request was left for uvicorn to cancel (it would answer a 500). sse-starlette closes
+    # the streams still open at their grace without ending the chunked body, which uvicorn
+    # reports; nothing else is an error.
+    cut = "uvicorn.error: ASGI callable returned without completing response."
+    assert api.errors() == [cut, cut]
+    assert waited is not None and waited.status_code == 503, waited
+    assert waited.headers["Retry-After"] == "2"
+    assert waited.json() == {
+        "detail": "The server is restarting; please retry shortly",
+        "code": "unavailable",
+    }
+    for events in (cancelled, continued):
+        assert "run_completed" not in [e["type"] for e in events]
+    assert took < 2 + 5, took  # the grace, then the run layer's shutdown
+    runs = (await client.get(f"{API}/agent/runs", headers=headers)).json()["data"]
+    assert [(r["status"], r["error"]) for r in runs] == [("interrupted", SHUTDOWN_MESSAGE)] * 3
