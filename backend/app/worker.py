@@ -1,8 +1,9 @@
 """The worker command: execute queued runs, apart from the API (`python -m app.worker`).
 
 Needs Redis (REDIS_URL): the queue, the event logs and cancel requests go through it, so API
-replicas and worker replicas scale separately. SIGTERM/SIGINT stop taking jobs; runs in flight
-are recorded `interrupted` (the user can retry them) before the process exits.
+replicas and worker replicas scale separately. SIGTERM/SIGINT stop taking jobs; the runs in
+flight get GRACEFUL_SHUTDOWN_SECONDS to finish, and those still going are recorded
+`interrupted` (the user can retry them) before the process exits.
 """
 
 import asyncio
@@ -38,7 +39,8 @@ async def serve() -> None:
     init_telemetry()
     await open_redis()
     try:
-        async with open_runtime(settings, executes_runs=True) as runtime:
+        drain = settings.GRACEFUL_SHUTDOWN_SECONDS
+        async with open_runtime(settings, executes_runs=True, drain_s=drain) as runtime:
             logger.info("worker.ready", **describe(runtime))
             await stop.wait()
             logger.info("worker.stopping", in_flight=len(runtime.cancels.in_flight()))

@@ -21,6 +21,7 @@ from tests.support.redis import RedisServer, start_redis
 from tests.utils import API
 
 LEASE_SECONDS = 2
+GRACE_SECONDS = "5"  # GRACEFUL_SHUTDOWN_SECONDS: a stopped worker's runs get this to finish
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +74,7 @@ def cluster(runs_redis: RedisServer, tmp_path_factory: pytest.TempPathFactory) -
         OFFLINE_MODEL_LATENCY_MS="700",
         OFFLINE_MODEL_TOKENS_PER_SECOND="40",
         AGENT_MAX_CONCURRENT_RUNS_PER_USER="3",
+        GRACEFUL_SHUTDOWN_SECONDS=GRACE_SECONDS,
     )
     logs = tmp_path_factory.mktemp("cluster")
     ports = [free_port(), free_port()]

@@ -16,7 +16,7 @@ import pytest
 
 from app.core.db import SessionMaker
 from app.models import EvaluationJob
-from tests.runs.conftest import LEASE_SECONDS, Cluster
+from tests.runs.conftest import GRACE_SECONDS, LEASE_SECONDS, Cluster
 from tests.support.postgres import free_port
 from tests.support.processes import start_api, stop, wait_healthy
 from tests.support.sse import iter_sse_ids
@@ -186,37 +186,55 @@ async def test_killed_worker_runs_are_interrupted_within_the_lease(
     )
 
 
-async def test_a_stopped_worker_records_its_run_interrupted_and_exits_cleanly(
+async def test_a_stopped_worker_finishes_its_runs_within_the_grace_then_interrupts(
     client, cluster: Cluster
 ) -> None:
-    """SIGTERM (a deploy, a scale-down): the run in flight ends `interrupted` at once, saying
-    why, the worker exits 0 without an error in its log, and the thread goes on."""
+    """SIGTERM (a deploy, a scale-down): the worker takes no more jobs and gives the run in
+    flight GRACEFUL_SHUTDOWN_SECONDS to finish; without a grace the run ends `interrupted` at
+    once, saying why. Either way the worker exits 0 with no error in its log."""
     api_a, api_b = cluster.apis
     headers, _ = await create_user_and_login(client)
     async with httpx.AsyncClient(timeout=60) as http:
-        _, started = await _start(http, api_a, headers, "stopped turn")
-        run_id, thread_id = started["run_id"], started["thread_id"]
-        await _wait_status(http, api_a, headers, run_id, {"running"})
-        stopping = cluster.restarts
-        code = await asyncio.to_thread(cluster.restart_worker, kill=False)
-        run = (await http.get(f"{api_b}/agent/runs/{run_id}", headers=headers)).json()
-        events = await _join(http, api_b, headers, run_id)
+        # Within the grace (the cluster's), the run ends as usual.
+        _, started = await _start(http, api_a, headers, "finish me")
+        drained_id, thread_id = started["run_id"], started["thread_id"]
+        await _wait_status(http, api_a, headers, drained_id, {"running"})
+        drained_worker = cluster.restarts
+        drained_code = await asyncio.to_thread(cluster.restart_worker, kill=False)
+        drained = (await http.get(f"{api_b}/agent/runs/{drained_id}", headers=headers)).json()
+        drained_events = await _join(http, api_b, headers, drained_id)
+        # A worker without a grace: the (idle) worker is replaced by one, and then stopped.
+        cluster.env["GRACEFUL_SHUTDOWN_SECONDS"] = "0"
+        await asyncio.to_thread(cluster.restart_worker, kill=False)
+        cluster.env["GRACEFUL_SHUTDOWN_SECONDS"] = GRACE_SECONDS  # for the next one
+        body = {"thread_id": thread_id}
+        _, started = await _start(http, api_a, headers, "stopped turn", **body)
+        stopped_id = started["run_id"]
+        await _wait_status(http, api_a, headers, stopped_id, {"running"})
+        stopped_worker = cluster.restarts
+        stopped_code = await asyncio.to_thread(cluster.restart_worker, kill=False)
+        stopped = (await http.get(f"{api_b}/agent/runs/{stopped_id}", headers=headers)).json()
+        stopped_events = await _join(http, api_b, headers, stopped_id)
         done = await http.post(
             f"{api_b}/agent/run",
             json={"message": "hello again", "thread_id": thread_id},
             headers=headers,
         )
-    assert code == 0
+    assert drained["status"] == "success", drained
+    assert drained_events[-1][1]["type"] == "run_completed"
     # Recorded by the stopping worker itself (the lease sweep would say "stopped before").
-    assert run["status"] == "interrupted", run
-    assert run["error"] == "The worker shut down during this run."
-    assert events[-1][1]["type"] == "error" and events[-1][1]["code"] == "interrupted"
-    log = cluster.worker_log(stopping).read_text(errors="replace")
-    assert "worker.stopping" in log
-    problems = [
-        line for line in log.splitlines() if '"level": "error"' in line or "Traceback" in line
-    ]
-    assert problems == [], problems
+    assert stopped["status"] == "interrupted", stopped
+    assert stopped["error"] == "The worker shut down during this run."
+    assert stopped_events[-1][1]["type"] == "error"
+    assert stopped_events[-1][1]["code"] == "interrupted"
+    for worker, code in ((drained_worker, drained_code), (stopped_worker, stopped_code)):
+        assert code == 0
+        log = cluster.worker_log(worker).read_text(errors="replace")
+        assert "worker.stopping" in log
+        problems = [
+            line for line in log.splitlines() if '"level": "error"' in line or "Traceback" in line
+        ]
+        assert problems == [], problems
     assert done.status_code == 200 and done.json()["status"] == "success", done.text
 
 

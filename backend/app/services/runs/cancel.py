@@ -69,6 +69,10 @@ class CancelBus:
         """Runs this process executes now."""
         return list(self._tasks)
 
+    def executions(self) -> list[asyncio.Task[object]]:
+        """The tasks executing those runs."""
+        return list(self._tasks.values())
+
     async def request(self, run_id: uuid.UUID) -> None:
         """Ask whichever process executes the run to cancel it."""
         if self._cancel_local(run_id) or self._redis is None:

@@ -162,6 +162,10 @@ class RunQueue:
                 except (RedisError, OSError) as exc:
                     logger.warning("queue.redis_unavailable", error=repr(exc))
 
+    def stop_receiving(self) -> None:
+        """Take no more jobs; those received go on (with Redis: the receiver stops fetching)."""
+        self._finish.set()
+
     async def stop(self) -> None:
         """Stop receiving; close the broker."""
         self._finish.set()

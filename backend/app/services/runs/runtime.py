@@ -120,15 +120,21 @@ class RunRuntime:
         if self.settings.AGENT_RETENTION_INTERVAL_SECONDS > 0:
             self._retention = asyncio.create_task(retention.queue_forever(self))
 
-    async def stop(self) -> None:
-        """Interrupt runs in flight (recorded as such), let other jobs finish (JOB_GRACE_S at
-        most), then close everything."""
+    async def stop(self, drain_s: float = 0) -> None:
+        """Take no more jobs; give the runs and jobs in flight `drain_s` to finish; interrupt
+        the runs still going (recorded as such), give other jobs JOB_GRACE_S, then close
+        everything. An API process drains nothing here: its requests and streams had
+        uvicorn's graceful shutdown, during which its runs went on."""
         self._stopping = True
         for loop in (self._approval_sweeper, self._retention):
             if loop is not None:
                 loop.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
+        self.queue.stop_receiving()
+        if drain_s > 0 and (going := {*self.cancels.executions(), *self._jobs}):
+            logger.info("runs.draining", runs=len(self.cancels.in_flight()), seconds=drain_s)
+            await asyncio.wait(going, timeout=drain_s)
         if self._background:
             await asyncio.wait(self._background, timeout=5)
         await evaluation_jobs.shutdown_jobs()  # this process's jobs are recorded interrupted
@@ -151,8 +157,11 @@ class RunRuntime:
 
 
 @asynccontextmanager
-async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterator[RunRuntime]:
-    """Open the checkpointer, the agent and the run layer for this process's lifetime."""
+async def open_runtime(
+    config: Settings, *, executes_runs: bool, drain_s: float = 0
+) -> AsyncIterator[RunRuntime]:
+    """Open the checkpointer, the agent and the run layer for this process's lifetime
+    (`drain_s`: see `RunRuntime.stop`)."""
     async with open_checkpointer(config) as checkpointer, open_mcp(config) as mcp:
         runtime = RunRuntime(
             config,
@@ -163,7 +172,7 @@ async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterato
         try:
             yield runtime
         finally:
-            await runtime.stop()
+            await runtime.stop(drain_s)
 
 
 def describe(runtime: RunRuntime) -> dict[str, Any]:
