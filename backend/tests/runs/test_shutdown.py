@@ -104,9 +104,23 @@ async def _start_three(http: httpx.AsyncClient, base: str, headers: dict[str, st
     raise AssertionError(f"runs never all running: {runs}")
 
 
-async def test_runs_that_end_within_the_grace_answer_as_usual(client, tmp_path) -> None:
+@dataclass
+class Stopped:
+    """What the clients of three runs got when their API process was stopped."""
+
+    api: Api
+    cancelled: list[dict[str, Any]]  # the events of the stream with on_disconnect=cancel
+    continued: list[dict[str, Any]]  # ... with on_disconnect=continue
+    waited: httpx.Response | None  # the answer to POST /agent/run, None if cut
+    took: float  # seconds from SIGTERM to the process's exit
+
+
+async def _stop_with_three_runs(
+    client: httpx.AsyncClient, tmp_path: Path, grace: str, model_latency_ms: str
+) -> tuple[Stopped, dict[str, str]]:
+    """Start three runs on an API process, SIGTERM it while they run; what each client got."""
     async with _api(
-        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="20", OFFLINE_MODEL_LATENCY_MS="1000"
+        tmp_path, GRACEFUL_SHUTDOWN_SECONDS=grace, OFFLINE_MODEL_LATENCY_MS=model_latency_ms
     ) as api:
         headers, _ = await create_user_and_login(client)
         async with httpx.AsyncClient(timeout=60) as http:
@@ -116,42 +130,38 @@ async def test_runs_that_end_within_the_grace_answer_as_usual(client, tmp_path) 
             cancelled, continued, waited = await work
             await asyncio.to_thread(api.process.wait, 30)
             took = time.monotonic() - stopping
-    assert api.errors() == []
-    assert cancelled[-1]["type"] == "run_completed" and cancelled[-1]["status"] == "success"
-    assert continued[-1]["type"] == "run_completed" and continued[-1]["status"] == "success"
-    assert waited is not None and waited.status_code == 200, waited
-    assert waited.json()["status"] == "success"
+    return Stopped(api, cancelled, continued, waited, took), headers
+
+
+async def test_runs_that_end_within_the_grace_answer_as_usual(client, tmp_path) -> None:
+    stopped, _ = await _stop_with_three_runs(client, tmp_path, "20", "1000")
+    assert stopped.api.errors() == []
+    for events in (stopped.cancelled, stopped.continued):
+        assert events[-1]["type"] == "run_completed" and events[-1]["status"] == "success"
+    assert stopped.waited is not None and stopped.waited.status_code == 200, stopped.waited
+    assert stopped.waited.json()["status"] == "success"
     # It stopped once they had ended, not at the end of the grace.
-    assert took < 15, took
+    assert stopped.took < 15, stopped.took
 
 
 async def test_runs_still_going_after_the_grace_are_interrupted_not_cancelled(
     client, tmp_path
 ) -> None:
-    async with _api(
-        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="2", OFFLINE_MODEL_LATENCY_MS="5000"
-    ) as api:
-        headers, _ = await create_user_and_login(client)
-        async with httpx.AsyncClient(timeout=60) as http:
-            work = await _start_three(http, api.base, headers)
-            stopping = time.monotonic()
-            api.process.terminate()
-            cancelled, continued, waited = await work
-            await asyncio.to_thread(api.process.wait, 30)
-            took = time.monotonic() - stopping
+    stopped, headers = await _stop_with_three_runs(client, tmp_path, "2", "5000")
     # No request was left for uvicorn to cancel (it would answer a 500). sse-starlette closes
     # the streams still open at their grace without ending the chunked body, which uvicorn
     # reports; nothing else is an error.
     cut = "uvicorn.error: ASGI callable returned without completing response."
-    assert api.errors() == [cut, cut]
+    assert stopped.api.errors() == [cut, cut]
+    waited = stopped.waited
     assert waited is not None and waited.status_code == 503, waited
     assert waited.headers["Retry-After"] == "2"
     assert waited.json() == {
         "detail": "The server is restarting; please retry shortly",
         "code": "unavailable",
     }
-    for events in (cancelled, continued):
+    for events in (stopped.cancelled, stopped.continued):
         assert "run_completed" not in [e["type"] for e in events]
-    assert took < 2 + 5, took  # the grace, then the run layer's shutdown
+    assert stopped.took < 2 + 5, stopped.took  # the grace, then the run layer's shutdown
     runs = (await client.get(f"{API}/agent/runs", headers=headers)).json()["data"]
     assert [(r["status"], r["error"]) for r in runs] == [("interrupted", SHUTDOWN_MESSAGE)] * 3
