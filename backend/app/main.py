@@ -16,6 +16,7 @@ from app.api.main import api_router
 from app.api.mcp_endpoint import McpEndpoint, build_mcp_server, serving
 from app.api.rate_limit import RateLimitHeadersMiddleware
 from app.api.routes.agent_protocol import router as agent_protocol_router
+from app.api.shutdown import ShutdownWatch
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.client_ip import TrustedProxyHeadersMiddleware
 from app.core.config import settings
@@ -52,6 +53,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     init_telemetry()
     await open_redis()
     await session_cache.start(settings.redis_url)
+    app.state.shutdown = watch = ShutdownWatch()
+    watch.start()
     async with (
         open_runtime(settings, executes_runs=settings.AGENT_INPROCESS_WORKER) as runtime,
         serving(app.state.mcp_server),
@@ -64,6 +67,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
         await evaluation_jobs.shutdown_jobs()
+        # The runs this process executes get what is left of the grace its requests had.
+        runtime.drain_s = watch.left(settings.GRACEFUL_SHUTDOWN_SECONDS)
+    await watch.stop()
     await session_cache.stop()
     await close_redis()
     await shutdown_telemetry()

@@ -39,11 +39,11 @@ async def serve() -> None:
     init_telemetry()
     await open_redis()
     try:
-        drain = settings.GRACEFUL_SHUTDOWN_SECONDS
-        async with open_runtime(settings, executes_runs=True, drain_s=drain) as runtime:
+        async with open_runtime(settings, executes_runs=True) as runtime:
             logger.info("worker.ready", **describe(runtime))
             await stop.wait()
             logger.info("worker.stopping", in_flight=len(runtime.cancels.in_flight()))
+            runtime.drain_s = settings.GRACEFUL_SHUTDOWN_SECONDS
     finally:
         await close_redis()
         await shutdown_telemetry()

@@ -9,10 +9,10 @@ import anyio
 import structlog
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import AppStatus
 from starlette.requests import Request
 
 from app.agents.schemas import AgentRunResult, AgentStreamEnvelope, ErrorEvent
+from app.api.shutdown import ShutdownWatch
 from app.services.protocol.stream import ProtocolStream
 from app.services.runs import cancel, prepare, recorder, streams
 from app.services.runs.errors import (
@@ -37,7 +37,6 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Codes a non-streaming caller gets as a result (200), not as an error status.
 RESULT_CODES = frozenset({"cancelled", "tool_failed"})
-STOPPING_POLL_S = 1.0  # how often a waiting request checks whether the server is stopping
 # LF line endings, what hand-written SSE clients split on. CRLF (sse-starlette's default) parses
 # in the LangGraph SDKs and eventsource-parser too, and costs a byte more per line.
 SEP = "\n"
@@ -136,18 +135,6 @@ async def result_of(end: LoggedEvent, run_id: uuid.UUID) -> AgentRunResult:
     raise RunFailedError(error.code, error.message, result)
 
 
-async def _server_stopping(grace: float) -> None:
-    """Return `grace` seconds after this process began to stop (SIGTERM or SIGINT).
-
-    sse-starlette records the signal in `AppStatus.should_exit` (documented for this) for any
-    request, streamed or not; uvicorn itself offers no hook before its graceful shutdown ends,
-    which for a request still open is a cancellation answered with a 500.
-    """
-    while not AppStatus.should_exit:  # noqa: ASYNC110 - a flag another library sets, no Event
-        await asyncio.sleep(STOPPING_POLL_S)
-    await asyncio.sleep(grace)
-
-
 async def _client_gone(request: Request) -> None:
     """Return once the client has closed its connection (the body is read by now, so the next
     message the server has for this request is its disconnect)."""
@@ -171,9 +158,10 @@ async def end_of_run(
     stops): a run that doesn't end within the grace is answered 503, retry later.
     """
     grace = max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1)  # as the streams'
+    watch: ShutdownWatch = request.app.state.shutdown
     ending = asyncio.create_task(streams.wait_for_end(runtime, run_id, cursor))
     leaving = asyncio.create_task(_client_gone(request))
-    stopping = asyncio.create_task(_server_stopping(grace))
+    stopping = asyncio.create_task(watch.grace_over(grace))
     try:
         done, _ = await asyncio.wait(
             {ending, leaving, stopping}, return_when=asyncio.FIRST_COMPLETED

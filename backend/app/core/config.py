@@ -248,8 +248,8 @@ class Settings(BaseSettings):
     AGENT_EVENTS_MAX_LEN: int = Field(default=10_000, ge=100)
     AGENT_EVENTS_TTL_SECONDS: int = Field(default=3600, ge=1)
     # On SIGTERM, how long requests and event streams in flight get to finish (uvicorn's
-    # graceful shutdown in scripts/serve_production.py, every SSE stream's grace), and a
-    # worker's runs in flight (app/worker.py).
+    # graceful shutdown in scripts/serve_production.py, every SSE stream's grace), and the
+    # runs in flight of a process that executes them (what is left of it, in an API process).
     GRACEFUL_SHUTDOWN_SECONDS: int = Field(default=20, ge=0, le=3600)
 
     # --- agent: guardrails (app/agents/guardrails) ---

@@ -165,3 +165,32 @@ async def test_runs_still_going_after_the_grace_are_interrupted_not_cancelled(
     assert stopped.took < 2 + 5, stopped.took  # the grace, then the run layer's shutdown
     runs = (await client.get(f"{API}/agent/runs", headers=headers)).json()["data"]
     assert [(r["status"], r["error"]) for r in runs] == [("interrupted", SHUTDOWN_MESSAGE)] * 3
+
+
+async def test_a_run_nobody_follows_still_gets_the_grace(client, tmp_path) -> None:
+    """With no request open, uvicorn's graceful shutdown ends at once; the run the process
+    executes (its client left, `on_disconnect=continue`) gets the rest of the grace."""
+    async with _api(
+        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="20", OFFLINE_MODEL_LATENCY_MS="1000"
+    ) as api:
+        headers, _ = await create_user_and_login(client)
+        async with httpx.AsyncClient(timeout=60) as http:
+            body = {"message": "go on without me", "on_disconnect": "continue"}
+            async with http.stream(
+                "POST", f"{api.base}/agent/run/stream", json=body, headers=headers
+            ) as response:
+                run_id = (await anext(iter_sse(response)))["run_id"]
+            for _ in range(200):
+                run = (await http.get(f"{api.base}/agent/runs/{run_id}", headers=headers)).json()
+                if run["status"] == "running":
+                    break
+                await asyncio.sleep(0.05)
+            stopping = time.monotonic()
+            api.process.terminate()
+            await asyncio.to_thread(api.process.wait, 30)
+            took = time.monotonic() - stopping
+    run = (await client.get(f"{API}/agent/runs/{run_id}", headers=headers)).json()
+    assert run["status"] == "success", run
+    assert took < 15, took
+    assert api.errors() == []
+    assert "runs.draining" in api.log.read_text()

@@ -76,6 +76,8 @@ class RunRuntime:
         self._background: set[asyncio.Task[Any]] = set()
         self._jobs: set[asyncio.Task[Any]] = set()
         self._stopping = False
+        # How long the runs and jobs in flight get to finish when this process stops.
+        self.drain_s = 0.0
 
     async def _title_thread(self, run_id: str) -> None:
         await self._job(titles.title_thread(self.agent, uuid.UUID(run_id)))
@@ -120,11 +122,10 @@ class RunRuntime:
         if self.settings.AGENT_RETENTION_INTERVAL_SECONDS > 0:
             self._retention = asyncio.create_task(retention.queue_forever(self))
 
-    async def stop(self, drain_s: float = 0) -> None:
+    async def stop(self) -> None:
         """Take no more jobs; give the runs and jobs in flight `drain_s` to finish; interrupt
         the runs still going (recorded as such), give other jobs JOB_GRACE_S, then close
-        everything. An API process drains nothing here: its requests and streams had
-        uvicorn's graceful shutdown, during which its runs went on."""
+        everything."""
         self._stopping = True
         for loop in (self._approval_sweeper, self._retention):
             if loop is not None:
@@ -132,9 +133,10 @@ class RunRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await loop
         self.queue.stop_receiving()
-        if drain_s > 0 and (going := {*self.cancels.executions(), *self._jobs}):
-            logger.info("runs.draining", runs=len(self.cancels.in_flight()), seconds=drain_s)
-            await asyncio.wait(going, timeout=drain_s)
+        if self.drain_s > 0 and (going := {*self.cancels.executions(), *self._jobs}):
+            runs = len(self.cancels.in_flight())
+            logger.info("runs.draining", runs=runs, seconds=round(self.drain_s, 1))
+            await asyncio.wait(going, timeout=self.drain_s)
         if self._background:
             await asyncio.wait(self._background, timeout=5)
         await evaluation_jobs.shutdown_jobs()  # this process's jobs are recorded interrupted
@@ -157,11 +159,9 @@ class RunRuntime:
 
 
 @asynccontextmanager
-async def open_runtime(
-    config: Settings, *, executes_runs: bool, drain_s: float = 0
-) -> AsyncIterator[RunRuntime]:
-    """Open the checkpointer, the agent and the run layer for this process's lifetime
-    (`drain_s`: see `RunRuntime.stop`)."""
+async def open_runtime(config: Settings, *, executes_runs: bool) -> AsyncIterator[RunRuntime]:
+    """Open the checkpointer, the agent and the run layer for this process's lifetime (set
+    the runtime's `drain_s` before leaving, to let its runs finish)."""
     async with open_checkpointer(config) as checkpointer, open_mcp(config) as mcp:
         runtime = RunRuntime(
             config,
@@ -172,7 +172,7 @@ async def open_runtime(
         try:
             yield runtime
         finally:
-            await runtime.stop(drain_s)
+            await runtime.stop()
 
 
 def describe(runtime: RunRuntime) -> dict[str, Any]:
