@@ -37,10 +37,16 @@ USER_KEY, RUNTIME_KEY = "mcp_user", "mcp_runtime"
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 
 
-def _caller(ctx: Context) -> tuple[User, RunRuntime]:  # type: ignore[type-arg]
-    """The authenticated user and the run layer, left in the request state by McpEndpoint."""
+def _http_request(ctx: Context) -> Request:  # type: ignore[type-arg]
+    """The HTTP request carrying this tool call."""
     request = ctx.request_context.request
     assert isinstance(request, Request)
+    return request
+
+
+def _caller(ctx: Context) -> tuple[User, RunRuntime]:  # type: ignore[type-arg]
+    """The authenticated user and the run layer, left in the request state by McpEndpoint."""
+    request = _http_request(ctx)
     return request.state.mcp_user, request.state.mcp_runtime
 
 
@@ -63,7 +69,7 @@ async def ask_agent(
     request = AgentRunRequest(message=message, thread_id=thread_id)
     queued = await prepare.start_run(runtime, user, request, stream_tokens=False)
     try:
-        result = await wait_for_result(runtime, queued, None)
+        result = await wait_for_result(runtime, queued, _http_request(ctx), owns_connection=False)
     except RunFailedError as exc:
         result = exc.result
     answer: dict[str, Any] = {

@@ -149,6 +149,7 @@ async def end_of_run(
     request: Request,
     *,
     cancel_on_disconnect: bool,
+    owns_connection: bool = True,
 ) -> LoggedEvent:
     """The event that ends the run, for a caller waiting without a stream.
 
@@ -156,18 +157,26 @@ async def end_of_run(
     it running otherwise), then gets ClientGoneError. The server stopping never cancels the
     run (a worker goes on with it; an API process executing it records it interrupted as it
     stops): a run that doesn't end within the grace is answered 503, retry later.
+
+    Without `owns_connection` (an MCP tool call: its transport reads the connection) the
+    disconnect isn't watched; the call being cancelled cancels the run, unless the server is
+    stopping.
     """
     grace = max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1)  # as the streams'
     watch: ShutdownWatch = request.app.state.shutdown
     ending = asyncio.create_task(streams.wait_for_end(runtime, run_id, cursor))
-    leaving = asyncio.create_task(_client_gone(request))
     stopping = asyncio.create_task(watch.grace_over(grace))
+    waits = {ending, stopping}
+    if owns_connection:
+        waits.add(asyncio.create_task(_client_gone(request)))
     try:
-        done, _ = await asyncio.wait(
-            {ending, leaving, stopping}, return_when=asyncio.FIRST_COMPLETED
-        )
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        if not owns_connection and not watch.is_stopping():
+            runtime.spawn(cancel.cancel_quietly(runtime, run_id))
+        raise
     finally:
-        for task in (ending, leaving, stopping):
+        for task in waits:
             task.cancel()  # nothing to a task that has finished
     if ending in done:
         return ending.result()
@@ -181,25 +190,18 @@ async def end_of_run(
 async def wait_for_result(
     runtime: RunRuntime,
     queued: prepare.QueuedRun,
-    request: Request | None,
+    request: Request,
     *,
     cancel_on_disconnect: bool = True,
+    owns_connection: bool = True,
 ) -> AgentRunResult:
-    """Wait for the run's result (see `end_of_run` for a client that leaves first). Without
-    a request to watch (an MCP tool call), the call being cancelled, by its client or its
-    session closing, cancels the run."""
-    if request is not None:
-        end = await end_of_run(
-            runtime,
-            queued.run_id,
-            queued.cursor,
-            request,
-            cancel_on_disconnect=cancel_on_disconnect,
-        )
-        return await result_of(end, queued.run_id)
-    try:
-        end = await streams.wait_for_end(runtime, queued.run_id, queued.cursor)
-    except asyncio.CancelledError:
-        runtime.spawn(cancel.cancel_quietly(runtime, queued.run_id))
-        raise
+    """Wait for the run's result (see `end_of_run`)."""
+    end = await end_of_run(
+        runtime,
+        queued.run_id,
+        queued.cursor,
+        request,
+        cancel_on_disconnect=cancel_on_disconnect,
+        owns_connection=owns_connection,
+    )
     return await result_of(end, queued.run_id)

@@ -38,6 +38,10 @@ class ShutdownWatch:
             await asyncio.sleep(POLL_S)
         self.stopping.set()
 
+    def is_stopping(self) -> bool:
+        """Has the stop signal come?"""
+        return self._signalled()
+
     def _signalled(self) -> bool:
         if self._since is None and AppStatus.should_exit:
             self._since = time.monotonic()

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
 
+from app.core.config import settings
 from tests.support.postgres import free_port
 from tests.support.processes import child_env, start_api, stop, wait_healthy
 from tests.support.sse import iter_sse
@@ -194,3 +197,36 @@ async def test_a_run_nobody_follows_still_gets_the_grace(client, tmp_path) -> No
     assert took < 15, took
     assert api.errors() == []
     assert "runs.draining" in api.log.read_text()
+
+
+async def test_an_mcp_tool_call_in_flight_gets_the_grace_too(client, tmp_path) -> None:
+    """The agent's MCP endpoint: `ask_agent` waiting past the grace is answered with a tool
+    error to retry (not a cancelled request), and its run ends `interrupted`."""
+    async with _api(
+        tmp_path, GRACEFUL_SHUTDOWN_SECONDS="2", OFFLINE_MODEL_LATENCY_MS="5000"
+    ) as api:
+        headers, _ = await create_user_and_login(client)
+        key = (await client.post(f"{API}/api-keys", json={"name": "ide"}, headers=headers)).json()
+        root = api.base.removesuffix(API)
+        async with (
+            streamablehttp_client(
+                f"{root}{settings.AGENT_MCP_ENDPOINT_PATH}", headers={"X-Api-Key": key["key"]}
+            ) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            call = asyncio.create_task(session.call_tool("ask_agent", {"message": "slow one"}))
+            async with httpx.AsyncClient(timeout=60) as http:
+                for _ in range(200):
+                    runs = await _runs(http, api.base, headers)
+                    if runs and runs[0]["status"] == "running":
+                        break
+                    await asyncio.sleep(0.05)
+            api.process.terminate()
+            result = await call
+        await asyncio.to_thread(api.process.wait, 30)
+    assert result.isError
+    assert "The server is restarting" in str(result.content)
+    assert api.errors() == []
+    (run,) = (await client.get(f"{API}/agent/runs", headers=headers)).json()["data"]
+    assert (run["status"], run["error"]) == ("interrupted", SHUTDOWN_MESSAGE)
