@@ -62,6 +62,14 @@ async def insert_run(
     return (await session.exec(statement)).first() is not None
 
 
+def lease_clock(session: AsyncSession) -> Any:
+    """Now, on the clock every process judges leases by: PostgreSQL's, as hosts' clocks can
+    drift apart by more than a lease; in SQLite's embedded mode one process, so its own."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.now()
+    return utcnow()
+
+
 async def claim_run(
     *, session: AsyncSession, run_id: uuid.UUID, worker_id: str, lease: timedelta
 ) -> tuple[AgentRun, bool | None] | None:
@@ -79,7 +87,11 @@ async def claim_run(
     result = await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id) == run_id, col(AgentRun.status) == RunStatus.pending)
-        .values(status=RunStatus.running, worker_id=worker_id, lease_expires_at=utcnow() + lease)
+        .values(
+            status=RunStatus.running,
+            worker_id=worker_id,
+            lease_expires_at=lease_clock(session) + lease,
+        )
         .returning(AgentRun, owner_is_superuser)
         .execution_options(synchronize_session=False)  # a fresh session: nothing to sync
     )
@@ -179,7 +191,7 @@ async def renew_leases(
     await session.exec(
         update(AgentRun)
         .where(col(AgentRun.id).in_(run_ids), col(AgentRun.status) == RunStatus.running)
-        .values(lease_expires_at=utcnow() + lease)
+        .values(lease_expires_at=lease_clock(session) + lease)
     )
     await session.commit()
 
@@ -189,7 +201,7 @@ async def end_abandoned_runs(
 ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
     """Runs whose worker died (lease lapsed) become `interrupted`; runs no worker took in time
     become `error`. Returns (run id, thread id, new status) of each."""
-    now = utcnow()
+    now = lease_clock(session)
     ended: list[tuple[uuid.UUID, uuid.UUID, str]] = []
     sweeps = (
         (

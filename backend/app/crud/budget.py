@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, func, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.crud import agent_run as crud_run
 from app.models import ACTIVE_RUN_STATUSES, AgentRun
 
 
@@ -19,9 +20,9 @@ def tokens_since_query(user_id: uuid.UUID, since: datetime) -> Any:
     )
 
 
-def active_runs_query(user_id: uuid.UUID, now: datetime) -> Any:
-    """The user's queued runs and running runs whose lease has not lapsed at `now` (a scalar
-    query)."""
+def active_runs_query(user_id: uuid.UUID, now: Any) -> Any:
+    """The user's queued runs and running runs whose lease has not lapsed at `now`, on the
+    lease clock (`crud.agent_run.lease_clock`) (a scalar query)."""
     return select(func.count()).where(
         col(AgentRun.user_id) == user_id,
         col(AgentRun.status).in_(ACTIVE_RUN_STATUSES),
@@ -30,14 +31,15 @@ def active_runs_query(user_id: uuid.UUID, now: datetime) -> Any:
 
 
 def within_budgets(
-    *, user_id: uuid.UUID, now: datetime, since: datetime, max_tokens: int, max_active: int
+    *, user_id: uuid.UUID, lease_now: Any, since: datetime, max_tokens: int, max_active: int
 ) -> list[ColumnElement[bool]]:
-    """Conditions that hold while the user may start another run (a limit of 0: none)."""
+    """Conditions that hold while the user may start another run (a limit of 0: none);
+    `lease_now` is the lease clock's now."""
     conditions: list[ColumnElement[bool]] = []
     if max_tokens > 0:
         conditions.append(tokens_since_query(user_id, since).scalar_subquery() < max_tokens)
     if max_active > 0:
-        conditions.append(active_runs_query(user_id, now).scalar_subquery() < max_active)
+        conditions.append(active_runs_query(user_id, lease_now).scalar_subquery() < max_active)
     return conditions
 
 
@@ -46,9 +48,10 @@ async def tokens_since(*, session: AsyncSession, user_id: uuid.UUID, since: date
     return int((await session.exec(tokens_since_query(user_id, since))).one())
 
 
-async def active_runs(*, session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """The user's queued runs and running runs whose lease has not lapsed at `now`."""
-    return int((await session.exec(active_runs_query(user_id, now))).one())
+async def active_runs(*, session: AsyncSession, user_id: uuid.UUID) -> int:
+    """The user's queued runs and running runs whose lease has not lapsed."""
+    query = active_runs_query(user_id, crud_run.lease_clock(session))
+    return int((await session.exec(query)).one())
 
 
 async def lock_user(*, session: AsyncSession, user_id: uuid.UUID) -> None:

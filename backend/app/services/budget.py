@@ -60,13 +60,13 @@ async def tokens_used_today(session: AsyncSession, user_id: uuid.UUID, now: date
     return await crud_budget.tokens_since(session=session, user_id=user_id, since=day_start)
 
 
-async def running_runs(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
+async def running_runs(session: AsyncSession, user_id: uuid.UUID) -> int:
     """The user's queued runs and running runs whose worker still holds their lease.
 
     A run whose worker died stops counting the moment its lease lapses, before the sweep
     even marks it `interrupted`.
     """
-    return await crud_budget.active_runs(session=session, user_id=user_id, now=now)
+    return await crud_budget.active_runs(session=session, user_id=user_id)
 
 
 async def check_agent_budgets(
@@ -93,7 +93,7 @@ async def check_agent_budgets(
                 resets_at,
             )
     cap = settings.AGENT_MAX_CONCURRENT_RUNS_PER_USER
-    if cap > 0 and (running := await running_runs(session, user_id, now)) >= cap:
+    if cap > 0 and (running := await running_runs(session, user_id)) >= cap:
         record_rate_limit_rejection("budget", "concurrent_runs")
         raise BudgetExceededError(
             "concurrent_runs",
@@ -115,7 +115,7 @@ async def insert_within_budgets(
         await crud_budget.lock_user(session=session, user_id=run.user_id)
     conditions = crud_budget.within_budgets(
         user_id=run.user_id,
-        now=now,
+        lease_now=crud_run.lease_clock(session),
         since=next_utc_midnight(now) - timedelta(days=1),
         max_tokens=settings.AGENT_DAILY_TOKEN_BUDGET,
         max_active=cap,
