@@ -18,7 +18,8 @@ from tests.utils import API
 
 # SQLite has no server that can drop a connection; the default (PostgreSQL) pass runs these.
 pytestmark = pytest.mark.skipif(
-    engine.dialect.name != "postgresql", reason="needs a database server that drops connections"
+    engine.dialect.name != "postgresql",
+    reason="needs a database server that drops connections; the default PostgreSQL run covers this",
 )
 
 

@@ -123,7 +123,8 @@ async def test_budget_day_starts_at_utc_midnight(monkeypatch) -> None:
 
 
 @pytest.mark.skipif(
-    os.environ.get("TEST_DATABASE") == "sqlite", reason="advisory locks are PostgreSQL-only"
+    os.environ.get("TEST_DATABASE") == "sqlite",
+    reason="advisory locks are PostgreSQL-only; the default PostgreSQL run covers this",
 )
 async def test_concurrent_starts_cannot_overshoot_the_cap(monkeypatch) -> None:
     monkeypatch.setattr(settings, "AGENT_MAX_CONCURRENT_RUNS_PER_USER", 1)
