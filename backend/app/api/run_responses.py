@@ -113,11 +113,9 @@ def event_stream(
         ping=15,
         sep=SEP,
         headers={"X-Accel-Buffering": "no", **(headers or {})},
-        # Runs that end within the grace finish their streams as usual; the others' streams
-        # close a second before uvicorn cancels the requests still open (a cancelled stream
-        # would be logged as a failed request).
+        # Runs that end within the grace finish their streams as usual.
         shutdown_event=stopping,
-        shutdown_grace_period=max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1),
+        shutdown_grace_period=request_grace(runtime),
     )
 
 
@@ -133,6 +131,13 @@ async def result_of(end: LoggedEvent, run_id: uuid.UUID) -> AgentRunResult:
     if error.code in RESULT_CODES:
         return result
     raise RunFailedError(error.code, error.message, result)
+
+
+def request_grace(runtime: RunRuntime) -> float:
+    """How long a stream or a waiting request may go on once the server is stopping: a second
+    less than uvicorn's graceful shutdown, so each ends itself (a request uvicorn has to cancel
+    is answered 500, a stream logged as failed)."""
+    return max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1)
 
 
 async def _client_gone(request: Request) -> None:
@@ -162,10 +167,9 @@ async def end_of_run(
     disconnect isn't watched; the call being cancelled cancels the run, unless the server is
     stopping.
     """
-    grace = max(0, runtime.settings.GRACEFUL_SHUTDOWN_SECONDS - 1)  # as the streams'
     watch: ShutdownWatch = request.app.state.shutdown
     ending = asyncio.create_task(streams.wait_for_end(runtime, run_id, cursor))
-    stopping = asyncio.create_task(watch.grace_over(grace))
+    stopping = asyncio.create_task(watch.grace_over(request_grace(runtime)))
     waits = {ending, stopping}
     if owns_connection:
         waits.add(asyncio.create_task(_client_gone(request)))

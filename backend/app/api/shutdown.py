@@ -34,15 +34,12 @@ class ShutdownWatch:
                 await self._task
 
     async def _watch(self) -> None:
-        while not self._signalled():  # noqa: ASYNC110 - a flag another library sets, no Event
+        while not self.is_stopping():  # noqa: ASYNC110 - a flag another library sets, no Event
             await asyncio.sleep(POLL_S)
         self.stopping.set()
 
     def is_stopping(self) -> bool:
-        """Has the stop signal come?"""
-        return self._signalled()
-
-    def _signalled(self) -> bool:
+        """Has the stop signal come? (Read from the flag, not the event, which lags a poll.)"""
         if self._since is None and AppStatus.should_exit:
             self._since = time.monotonic()
         return self._since is not None
@@ -50,7 +47,7 @@ class ShutdownWatch:
     def left(self, grace: float) -> float:
         """Seconds left of `grace` since the stop signal; 0 without one (a process stopped
         another way, as in tests, has no grace to give)."""
-        if not self._signalled():
+        if not self.is_stopping():
             return 0.0
         assert self._since is not None
         return max(0.0, grace - (time.monotonic() - self._since))

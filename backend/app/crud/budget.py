@@ -20,13 +20,13 @@ def tokens_since_query(user_id: uuid.UUID, since: datetime) -> Any:
     )
 
 
-def active_runs_query(user_id: uuid.UUID, now: Any) -> Any:
-    """The user's queued runs and running runs whose lease has not lapsed at `now`, on the
-    lease clock (`crud.agent_run.lease_clock`) (a scalar query)."""
+def active_runs_query(user_id: uuid.UUID, lease_now: Any) -> Any:
+    """The user's queued runs and running runs whose lease has not lapsed at `lease_now`, the
+    lease clock's now (`crud.agent_run.lease_clock`) (a scalar query)."""
     return select(func.count()).where(
         col(AgentRun.user_id) == user_id,
         col(AgentRun.status).in_(ACTIVE_RUN_STATUSES),
-        or_(col(AgentRun.lease_expires_at).is_(None), col(AgentRun.lease_expires_at) > now),
+        or_(col(AgentRun.lease_expires_at).is_(None), col(AgentRun.lease_expires_at) > lease_now),
     )
 
 

@@ -6,7 +6,6 @@ which is what a client leaving asks for, not the server stopping.
 """
 
 import asyncio
-import json
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from mcp.client.streamable_http import streamablehttp_client
 
 from app.core.config import settings
 from tests.support.postgres import free_port
-from tests.support.processes import child_env, start_api, stop, wait_healthy
+from tests.support.processes import child_env, log_errors, start_api, stop, wait_healthy
 from tests.support.sse import iter_sse
 from tests.utils import API, create_user_and_login
 
@@ -35,9 +34,8 @@ class Api:
     log: Path
 
     def errors(self) -> list[str]:
-        """Error lines of its log, as `logger: event`."""
-        lines = [json.loads(line) for line in self.log.read_text().splitlines() if line]
-        return [f"{x['logger']}: {x['event'][:200]}" for x in lines if x["level"] == "error"]
+        """Error lines of its log."""
+        return log_errors(self.log)
 
 
 @asynccontextmanager

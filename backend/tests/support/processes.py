@@ -1,5 +1,6 @@
 """Start the app's own processes for tests: uvicorn API processes and run workers."""
 
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +93,23 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def log_errors(log: Path) -> list[str]:
+    """A child's errors: its JSON log lines at level error (as `logger: event`), and any line
+    that isn't JSON (a traceback printed before logging was set up)."""
+    errors = []
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            errors.append(line)
+            continue
+        if entry.get("level") == "error":
+            errors.append(f"{entry.get('logger')}: {str(entry.get('event'))[:200]}")
+    return errors
 
 
 def child_env(**overrides: str) -> dict[str, str]:

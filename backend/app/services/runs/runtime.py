@@ -30,7 +30,8 @@ from app.services.runs.queue import RunQueue
 from app.services.runs.worker import RunExecutor
 
 logger = structlog.get_logger(__name__)
-# At shutdown, how long titles and upkeep in flight get to finish before they are cut short.
+# At shutdown, how long titles and upkeep in flight get in all (the drain counting) before
+# they are cut short.
 JOB_GRACE_S = 5.0
 
 
@@ -148,10 +149,13 @@ class RunRuntime:
         await self.events.close()
 
     async def _end_jobs(self) -> None:
-        """Wait for the jobs in flight, then cut short those still going."""
+        """Wait for the jobs in flight (what the drain left of JOB_GRACE_S), then cut short
+        those still going."""
         if not self._jobs:
             return
-        _, going = await asyncio.wait(set(self._jobs), timeout=JOB_GRACE_S)
+        going = set(self._jobs)
+        if (grace := JOB_GRACE_S - self.drain_s) > 0:
+            _, going = await asyncio.wait(going, timeout=grace)
         for task in going:
             task.cancel()
         if going:
